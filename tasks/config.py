@@ -1,0 +1,92 @@
+"""Settings from the environment (DESIGN §8) and an optional `pilkada.toml`.
+
+The environment wins over the file so that a scheduled deployment can override a checked-in
+default without editing it. Paths are resolved against the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = ROOT / "sql"
+REPORTS_DIR = ROOT / "reports"
+EXPECTATIONS_DIR = ROOT / "expectations"
+REFERENCE_DIR = ROOT / "reference"
+
+WITA = ZoneInfo("Asia/Makassar")
+VOTING_DAY = date(2024, 11, 27)
+# Kab/kota where some TPS are reached only by river (reference README).
+RIVER_KABKOTA = frozenset({"6407", "6408", "6411"})
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    user: str | None
+    password: str | None = field(repr=False)
+    tls: str  # starttls | ssl | none
+    sender: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    inbox: str
+    archive: Path
+    outbox: Path
+    province: str
+    deadline_weekday: int  # 0 = Monday … 5 = Saturday
+    deadline_time: time
+    max_file_bytes: int
+    max_rows: int
+    smtp: SmtpSettings | None
+
+    @property
+    def lock_path(self) -> Path:
+        return self.warehouse.with_suffix(".lock")
+
+
+def _file_config() -> dict[str, str]:
+    path = Path(os.environ.get("PILKADA_CONFIG", "pilkada.toml"))
+    if not path.is_file():
+        return {}
+    with path.open("rb") as f:
+        data = tomllib.load(f)
+    return {f"PILKADA_{k.upper()}": str(v) for k, v in data.items()}
+
+
+def load_settings() -> Settings:
+    """Read settings now (not at import), so tests and flows can change the environment."""
+    env = {**_file_config(), **{k: v for k, v in os.environ.items() if k.startswith("PILKADA_")}}
+    warehouse = Path(env.get("PILKADA_WAREHOUSE", "data/warehouse.duckdb"))
+    smtp = None
+    if env.get("PILKADA_SMTP_HOST"):
+        tls = env.get("PILKADA_SMTP_TLS", "starttls").lower()
+        smtp = SmtpSettings(
+            host=env["PILKADA_SMTP_HOST"],
+            port=int(env.get("PILKADA_SMTP_PORT", "465" if tls == "ssl" else "587")),
+            user=env.get("PILKADA_SMTP_USER") or None,
+            password=env.get("PILKADA_SMTP_PASSWORD") or None,
+            tls=tls,
+            sender=env.get("PILKADA_SMTP_FROM", "desk-pilkada@localhost"),
+        )
+    hh, mm = env.get("PILKADA_DEADLINE_TIME", "12:00").split(":")
+    return Settings(
+        warehouse=warehouse,
+        inbox=env.get("PILKADA_INBOX", "data/inbox"),
+        archive=Path(env.get("PILKADA_ARCHIVE", str(warehouse.parent / "archive"))),
+        outbox=Path(env.get("PILKADA_OUTBOX", "data/outbox")),
+        province=env.get("PILKADA_PROVINCE", "64"),
+        deadline_weekday=int(env.get("PILKADA_DEADLINE_WEEKDAY", "5")),
+        deadline_time=time(int(hh), int(mm)),
+        max_file_bytes=int(env.get("PILKADA_MAX_FILE_BYTES", str(20 * 1024 * 1024))),
+        max_rows=int(env.get("PILKADA_MAX_ROWS", "200000")),
+        smtp=smtp,
+    )

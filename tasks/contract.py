@@ -1,0 +1,286 @@
+"""The submission contract (DESIGN §3) as data: kinds, columns, types, enumerations, aliases.
+
+Everything that needs to know what a regency may send (the parser, the GX suites, the sample
+generator, the reference tables, the docs) reads it from here, so a column is added in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ColumnType = Literal["code", "str", "int", "date", "datetime"]
+
+KINDS: tuple[str, ...] = ("ringkasan", "logistik", "keamanan", "insiden", "netralitas")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a submission kind; `required` means the header must be present."""
+
+    name: str
+    type: ColumnType
+    required: bool = True
+    nullable: bool = False
+    label_id: str = ""
+
+
+ENUMS: dict[str, dict[str, str]] = {
+    # enumeration name -> {value: Indonesian label}
+    "status_umum": {
+        "aman_terkendali": "Aman terkendali",
+        "ada_kendala": "Ada kendala",
+        "kritis": "Kritis",
+    },
+    "barang": {
+        "ss_gubernur": "Surat suara Gubernur",
+        "ss_bupati_walikota": "Surat suara Bupati/Wali Kota",
+        "kotak_suara": "Kotak suara",
+        "bilik_suara": "Bilik suara",
+        "tinta": "Tinta",
+        "segel": "Segel",
+        "alat_coblos": "Alat coblos",
+        "formulir_c": "Formulir model C",
+    },
+    "moda_angkut": {"darat": "Darat", "sungai": "Sungai", "laut": "Laut", "udara": "Udara"},
+    "tingkat": {"rendah": "Rendah", "sedang": "Sedang", "tinggi": "Tinggi"},
+    "status_insiden": {
+        "dilaporkan": "Dilaporkan",
+        "ditangani": "Ditangani",
+        "proses_hukum": "Proses hukum",
+        "selesai": "Selesai",
+        "tidak_terbukti": "Tidak terbukti",
+    },
+    "kategori_insiden": {
+        "politik_uang": "Politik uang",
+        "intimidasi": "Intimidasi/ancaman",
+        "bentrokan_massa": "Bentrokan massa",
+        "perusakan_apk": "Perusakan alat peraga kampanye",
+        "ujaran_kebencian_sara": "Ujaran kebencian/SARA",
+        "hoaks": "Hoaks/disinformasi",
+        "gangguan_logistik": "Gangguan logistik",
+        "bencana_alam": "Bencana alam",
+        "kampanye_di_luar_jadwal": "Kampanye di luar jadwal",
+        "lainnya": "Lainnya",
+    },
+    "jenis_pegawai": {
+        "pns": "PNS",
+        "pppk": "PPPK",
+        "honorer": "Honorer/non-ASN",
+        "kepala_desa": "Kepala/perangkat desa",
+        "lainnya": "Lainnya",
+    },
+    "asal_kasus": {
+        "temuan_bawaslu": "Temuan Bawaslu",
+        "laporan_masyarakat": "Laporan masyarakat",
+        "laporan_instansi": "Laporan instansi",
+    },
+    "jenis_pelanggaran": {
+        "media_sosial": "Dukungan lewat media sosial",
+        "kampanye_terlibat": "Ikut kampanye/atribut",
+        "fasilitas_negara": "Penggunaan fasilitas negara",
+        "keputusan_menguntungkan": "Keputusan yang menguntungkan calon",
+        "deklarasi_dukungan": "Deklarasi/ajakan dukungan",
+        "mencalonkan_diri": "Sosialisasi pencalonan diri",
+        "lainnya": "Lainnya",
+    },
+    "tahap_kasus": {
+        "registrasi": "Registrasi",
+        "kajian_bawaslu": "Kajian Bawaslu",
+        "bukan_pelanggaran": "Bukan pelanggaran",
+        "dihentikan": "Dihentikan",
+        "rekomendasi_ke_bkn": "Direkomendasikan ke BKN",
+        "rekomendasi_bkn": "Rekomendasi sanksi BKN",
+        "sanksi_dijatuhkan": "Sanksi dijatuhkan",
+        "tidak_ditindaklanjuti": "Tidak ditindaklanjuti",
+    },
+    "sanksi": {
+        "moral_tertutup": "Sanksi moral (pernyataan tertutup)",
+        "moral_terbuka": "Sanksi moral (pernyataan terbuka)",
+        "disiplin_ringan": "Hukuman disiplin ringan (teguran/pernyataan tidak puas)",
+        "disiplin_sedang": "Hukuman disiplin sedang (pemotongan tunjangan)",
+        "disiplin_berat": "Hukuman disiplin berat (penurunan jabatan/pembebasan/pemberhentian)",
+    },
+}
+
+# Order of a case's stages and an incident's statuses, for "does not move backwards" checks and
+# for the bulletin's case-flow table. Terminal stages share the last rank.
+TAHAP_RANK: dict[str, int] = {
+    "registrasi": 1,
+    "kajian_bawaslu": 2,
+    "rekomendasi_ke_bkn": 3,
+    "rekomendasi_bkn": 4,
+    "sanksi_dijatuhkan": 5,
+    "bukan_pelanggaran": 5,
+    "dihentikan": 5,
+    "tidak_ditindaklanjuti": 5,
+}
+STATUS_INSIDEN_RANK: dict[str, int] = {
+    "dilaporkan": 1,
+    "ditangani": 2,
+    "proses_hukum": 3,
+    "selesai": 4,
+    "tidak_terbukti": 4,
+}
+ASN_TYPES: frozenset[str] = frozenset({"pns", "pppk"})
+
+_C = Column
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "ringkasan": (
+        _C("kode_kabkota", "code"),
+        _C("status_umum", "str"),
+        _C("narasi", "str"),
+        _C("unit_pelapor", "str"),
+        _C("per_tanggal", "date"),
+    ),
+    "logistik": (
+        _C("kode_kabkota", "code"),
+        _C("kode_kecamatan", "code"),
+        _C("kode_desa", "code"),
+        _C("barang", "str"),
+        _C("jumlah_kebutuhan", "int"),
+        _C("diterima_kabkota", "int"),
+        _C("diterima_ppk", "int"),
+        _C("diterima_pps", "int"),
+        _C("diterima_tps", "int"),
+        _C("rusak", "int"),
+        _C("jumlah_tps", "int"),
+        _C("tps_lengkap", "int"),
+        _C("moda_angkut", "str"),
+        _C("per_tanggal", "date"),
+        _C("catatan", "str", required=False, nullable=True),
+    ),
+    "keamanan": (
+        _C("kode_kabkota", "code"),
+        _C("kode_kecamatan", "code"),
+        _C("jumlah_tps", "int"),
+        _C("tps_kurang_rawan", "int"),
+        _C("tps_rawan", "int"),
+        _C("tps_sangat_rawan", "int"),
+        _C("personel_polri", "int"),
+        _C("personel_tni", "int"),
+        _C("personel_linmas", "int"),
+        _C("posko", "int"),
+        _C("per_tanggal", "date"),
+    ),
+    "insiden": (
+        _C("kode_kabkota", "code"),
+        _C("id_insiden", "str"),
+        _C("waktu_kejadian", "datetime"),
+        _C("kode_kecamatan", "code"),
+        _C("kode_desa", "code", required=False, nullable=True),
+        _C("kategori", "str"),
+        _C("tingkat", "str"),
+        _C("status", "str"),
+        _C("korban_meninggal", "int"),
+        _C("korban_luka", "int"),
+        _C("ditangani_oleh", "str", nullable=True),
+        _C("sumber", "str", nullable=True),
+        _C("ringkasan", "str"),
+    ),
+    "netralitas": (
+        _C("kode_kabkota", "code"),
+        _C("id_kasus", "str"),
+        _C("ref_subjek", "str"),
+        _C("jenis_pegawai", "str"),
+        _C("instansi", "str"),
+        _C("jabatan", "str", nullable=True),
+        _C("tanggal_lapor", "date"),
+        _C("asal", "str"),
+        _C("jenis_pelanggaran", "str"),
+        _C("tahap", "str"),
+        _C("tanggal_tahap", "date"),
+        _C("sanksi", "str", required=False, nullable=True),
+    ),
+}
+
+# Which enumeration each enumerated column draws from.
+ENUM_COLUMNS: dict[str, dict[str, str]] = {
+    "ringkasan": {"status_umum": "status_umum"},
+    "logistik": {"barang": "barang", "moda_angkut": "moda_angkut"},
+    "keamanan": {},
+    "insiden": {"kategori": "kategori_insiden", "tingkat": "tingkat", "status": "status_insiden"},
+    "netralitas": {
+        "jenis_pegawai": "jenis_pegawai",
+        "asal": "asal_kasus",
+        "jenis_pelanggaran": "jenis_pelanggaran",
+        "tahap": "tahap_kasus",
+        "sanksi": "sanksi",
+    },
+}
+
+# The natural key of a row within one submission (unique within a file).
+ROW_KEYS: dict[str, tuple[str, ...]] = {
+    "ringkasan": ("kode_kabkota",),
+    "logistik": ("kode_desa", "barang"),
+    "keamanan": ("kode_kecamatan",),
+    "insiden": ("id_insiden",),
+    "netralitas": ("id_kasus",),
+}
+
+# Header aliases a desk's spreadsheet commonly carries, after normalisation (lower case, spaces
+# and dashes to underscores). Documented in docs/submission-format.md.
+ALIASES: dict[str, str] = {
+    "kab_kota": "kode_kabkota",
+    "kode_kab_kota": "kode_kabkota",
+    "kode_kab": "kode_kabkota",
+    "kd_kabkota": "kode_kabkota",
+    "kecamatan": "kode_kecamatan",
+    "kode_kec": "kode_kecamatan",
+    "kd_kec": "kode_kecamatan",
+    "desa": "kode_desa",
+    "kode_kel": "kode_desa",
+    "kode_desa_kelurahan": "kode_desa",
+    "kode_desa/kelurahan": "kode_desa",
+    "item": "barang",
+    "jenis_barang": "barang",
+    "logistik": "barang",
+    "kebutuhan": "jumlah_kebutuhan",
+    "jml_kebutuhan": "jumlah_kebutuhan",
+    "di_kabkota": "diterima_kabkota",
+    "gudang_kpu": "diterima_kabkota",
+    "di_ppk": "diterima_ppk",
+    "di_pps": "diterima_pps",
+    "di_tps": "diterima_tps",
+    "di_kpps": "diterima_tps",
+    "diterima_kpps": "diterima_tps",
+    "jml_tps": "jumlah_tps",
+    "tps": "jumlah_tps",
+    "rusak/kurang": "rusak",
+    "barang_rusak": "rusak",
+    "moda": "moda_angkut",
+    "tanggal": "per_tanggal",
+    "tgl": "per_tanggal",
+    "keterangan": "catatan",
+    "ket": "catatan",
+    "polri": "personel_polri",
+    "tni": "personel_tni",
+    "linmas": "personel_linmas",
+    "jumlah_posko": "posko",
+    "kondisi_terkini": "narasi",
+    "uraian": "narasi",
+    "pelapor": "unit_pelapor",
+    "id": "id_insiden",
+    "waktu": "waktu_kejadian",
+    "tanggal_kejadian": "waktu_kejadian",
+    "meninggal": "korban_meninggal",
+    "luka": "korban_luka",
+    "luka_luka": "korban_luka",
+    "kronologi": "ringkasan",
+    "no_kasus": "id_kasus",
+    "kode_subjek": "ref_subjek",
+    "status_pegawai": "jenis_pegawai",
+    "tgl_lapor": "tanggal_lapor",
+    "sumber_kasus": "asal",
+    "pelanggaran": "jenis_pelanggaran",
+    "status_kasus": "tahap",
+    "tgl_tahap": "tanggal_tahap",
+}
+
+
+def column_names(kind: str) -> list[str]:
+    return [c.name for c in COLUMNS[kind]]
+
+
+def required_columns(kind: str) -> list[str]:
+    return [c.name for c in COLUMNS[kind] if c.required]

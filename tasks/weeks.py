@@ -1,0 +1,66 @@
+"""Reporting weeks: ISO weeks, Monday–Sunday in WITA, labelled like `2024-W47`."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from tasks.config import VOTING_DAY, WITA
+
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def parse_week(label: str) -> tuple[int, int]:
+    m = WEEK_RE.match(label)
+    if not m:
+        raise ValueError(f"minggu '{label}' tidak dikenal; gunakan format 2024-W47")
+    year, week = int(m[1]), int(m[2])
+    date.fromisocalendar(year, week, 1)  # raises for week 54 and the like
+    return year, week
+
+
+def week_start(label: str) -> date:
+    year, week = parse_week(label)
+    return date.fromisocalendar(year, week, 1)
+
+
+def week_end(label: str) -> date:
+    return week_start(label) + timedelta(days=6)
+
+
+def week_of(d: date) -> str:
+    y, w, _ = d.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def week_range(first: str, last: str) -> list[str]:
+    """Every week label from `first` to `last` inclusive."""
+    d, end = week_start(first), week_start(last)
+    if end < d:
+        raise ValueError(f"minggu akhir {last} sebelum minggu awal {first}")
+    out = []
+    while d <= end:
+        out.append(week_of(d))
+        d += timedelta(days=7)
+    return out
+
+
+def previous_week(label: str) -> str:
+    return week_of(week_start(label) - timedelta(days=7))
+
+
+def h_minus(label: str) -> int:
+    """Days from the week's last day (the bulletin's as-of date) to voting day: H-n has n > 0."""
+    return (VOTING_DAY - week_end(label)).days
+
+
+def deadline(label: str, weekday: int, at) -> datetime:
+    """When a week's submissions are due, in WITA (default Saturday 12:00 of that week)."""
+    d = week_start(label) + timedelta(days=weekday)
+    return datetime.combine(d, at, tzinfo=WITA)
+
+
+def last_completed_week(now: datetime | None = None) -> str:
+    """The week that has just ended, as seen in WITA: the default week of a Monday bulletin."""
+    now = now or datetime.now(WITA)
+    return week_of(now.astimezone(WITA).date() - timedelta(days=7))
