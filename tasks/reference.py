@@ -88,7 +88,9 @@ def tps_master(province_dir: Path = REFERENCE_DIR / "kaltim") -> pl.DataFrame:
         codes = desa["desa_code"].to_list()
         kec_of = dict(zip(codes, desa["kecamatan_code"].to_list(), strict=True))
         n_tps = _apportion(kab["tps_2024"], [_weight(c) for c in codes], minimum=1)
-        tps_codes = [f"{c}{i:03d}" for c, n in zip(codes, n_tps, strict=True) for i in range(1, n + 1)]
+        tps_codes = [
+            f"{c}{i:03d}" for c, n in zip(codes, n_tps, strict=True) for i in range(1, n + 1)
+        ]
         dpt = _apportion(kab["dpt_2024"], [_weight(t) for t in tps_codes], minimum=0)
         for t, d in zip(tps_codes, dpt, strict=True):
             rows.append(

@@ -1,0 +1,118 @@
+-- Logistics per kab/kota, week and item. Denominators are the reference requirement
+-- (ref.kebutuhan), so a missing or flagged row counts as nothing received (conservative).
+-- Quantities are capped at the requirement so a surplus in one village cannot hide another's gap.
+CREATE OR REPLACE VIEW mart.logistik_item_weekly AS
+SELECT
+    c.week,
+    r.kabkota_code,
+    r.barang,
+    sum(r.jumlah_kebutuhan) AS kebutuhan,
+    sum(least(coalesce(l.diterima_kabkota, 0), r.jumlah_kebutuhan)) AS di_kabkota,
+    sum(least(coalesce(l.diterima_ppk, 0), r.jumlah_kebutuhan)) AS di_ppk,
+    sum(least(coalesce(l.diterima_pps, 0), r.jumlah_kebutuhan)) AS di_pps,
+    sum(least(coalesce(l.diterima_tps, 0), r.jumlah_kebutuhan)) AS di_tps,
+    sum(coalesce(l.rusak, 0)) AS rusak,
+    count(*) FILTER (WHERE l.kode_desa IS NULL) AS baris_tidak_dihitung,
+    di_kabkota / sum(r.jumlah_kebutuhan) AS pct_kabkota,
+    di_ppk / sum(r.jumlah_kebutuhan) AS pct_ppk,
+    di_pps / sum(r.jumlah_kebutuhan) AS pct_pps,
+    di_tps / sum(r.jumlah_kebutuhan) AS pct_tps
+FROM core.current_file c
+JOIN ref.kebutuhan r ON r.kabkota_code = c.kabkota_code
+LEFT JOIN core.logistik_current l
+    ON l.file_id = c.file_id AND l.kode_desa = r.desa_code AND l.barang = r.barang
+WHERE c.kind = 'logistik'
+GROUP BY ALL;
+
+-- Per village: the shortfall at PPS (the village committee) and TPS with the full kit.
+CREATE OR REPLACE VIEW mart.logistik_desa_weekly AS
+SELECT
+    c.week,
+    r.kabkota_code,
+    r.kecamatan_code,
+    r.desa_code,
+    max(r.n_tps) AS jumlah_tps,
+    coalesce(max(l.tps_lengkap), 0) AS tps_lengkap,
+    count(*) FILTER (WHERE coalesce(l.diterima_pps, 0) < r.jumlah_kebutuhan) AS barang_kurang_di_pps,
+    string_agg(r.barang, ', ' ORDER BY r.barang)
+        FILTER (WHERE coalesce(l.diterima_pps, 0) < r.jumlah_kebutuhan) AS daftar_barang_kurang,
+    sum(coalesce(l.rusak, 0)) AS rusak,
+    any_value(l.moda_angkut) AS moda_angkut
+FROM core.current_file c
+JOIN ref.kebutuhan r ON r.kabkota_code = c.kabkota_code
+LEFT JOIN core.logistik_current l
+    ON l.file_id = c.file_id AND l.kode_desa = r.desa_code AND l.barang = r.barang
+WHERE c.kind = 'logistik'
+GROUP BY ALL;
+
+-- Expected share of each stage at a given H-n (linear ramp between start_h and due_h).
+CREATE OR REPLACE VIEW mart.stage_expected AS
+SELECT w.week, w.h, t.stage, t.seq, t.label_id,
+       greatest(0.0, least(1.0, (t.start_h - w.h)::DOUBLE / (t.start_h - t.due_h))) AS expected
+FROM ref.week w CROSS JOIN ref.stage_target t;
+
+CREATE OR REPLACE VIEW mart.logistik_weekly AS
+WITH item AS (
+    SELECT week, kabkota_code,
+           avg(pct_kabkota) AS pct_kabkota, avg(pct_ppk) AS pct_ppk,
+           avg(pct_pps) AS pct_pps, avg(pct_tps) AS pct_tps,
+           min(pct_pps) AS pct_pps_item_terendah,
+           arg_min(barang, pct_pps) AS barang_terendah_pps,
+           sum(rusak) AS rusak,
+           sum(rusak) FILTER (WHERE barang IN ('ss_gubernur', 'ss_bupati_walikota')) AS rusak_surat_suara
+    FROM mart.logistik_item_weekly GROUP BY ALL
+), desa AS (
+    SELECT week, kabkota_code,
+           sum(jumlah_tps) AS jumlah_tps,
+           sum(least(tps_lengkap, jumlah_tps)) AS tps_lengkap,
+           count(*) FILTER (WHERE barang_kurang_di_pps > 0) AS desa_kurang,
+           count(*) AS desa_total,
+           count(*) FILTER (WHERE barang_kurang_di_pps > 0 AND moda_angkut IN ('sungai', 'udara'))
+               AS desa_kurang_terpencil
+    FROM mart.logistik_desa_weekly GROUP BY ALL
+), gap AS (
+    -- The stage furthest behind its target this week (largest gap between expected and actual).
+    SELECT i.week, i.kabkota_code,
+           arg_max(e.stage, e.expected - CASE e.stage WHEN 'kabkota' THEN i.pct_kabkota
+               WHEN 'ppk' THEN i.pct_ppk WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END) AS tahap_kritis,
+           max(e.expected - CASE e.stage WHEN 'kabkota' THEN i.pct_kabkota
+               WHEN 'ppk' THEN i.pct_ppk WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END) AS selisih
+    FROM item i JOIN mart.stage_expected e USING (week)
+    GROUP BY ALL
+), trend AS (
+    SELECT week, kabkota_code, pct_tps, pct_pps,
+           pct_tps - lag(pct_tps) OVER w AS laju_tps_per_minggu,
+           pct_pps - lag(pct_pps) OVER w AS laju_pps_per_minggu
+    FROM item
+    WINDOW w AS (PARTITION BY kabkota_code ORDER BY week)
+)
+SELECT
+    i.week, i.kabkota_code, wk.h,
+    i.pct_kabkota, i.pct_ppk, i.pct_pps, i.pct_tps,
+    i.pct_pps_item_terendah, i.barang_terendah_pps,
+    d.jumlah_tps, d.tps_lengkap, d.tps_lengkap / d.jumlah_tps AS pct_tps_lengkap,
+    d.desa_total, d.desa_kurang, d.desa_kurang_terpencil,
+    i.rusak, i.rusak_surat_suara,
+    g.tahap_kritis,
+    (SELECT expected FROM mart.stage_expected e WHERE e.week = i.week AND e.stage = g.tahap_kritis)
+        AS target_tahap_kritis,
+    CASE g.tahap_kritis WHEN 'kabkota' THEN i.pct_kabkota WHEN 'ppk' THEN i.pct_ppk
+        WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END AS capaian_tahap_kritis,
+    greatest(g.selisih, 0) AS selisih_target,
+    t.laju_tps_per_minggu,
+    -- Projected day all goods reach the TPS, from last week's pace (NULL when not moving).
+    CASE
+        WHEN i.pct_tps >= 1 THEN wk.week_end
+        WHEN t.laju_tps_per_minggu > 0 THEN
+            wk.week_end + CAST(ceil((1 - i.pct_tps) / t.laju_tps_per_minggu * 7) AS INTEGER)
+    END AS proyeksi_lengkap_tps,
+    CASE
+        WHEN i.pct_pps >= 1 THEN wk.week_end
+        WHEN t.laju_pps_per_minggu > 0 THEN
+            wk.week_end + CAST(ceil((1 - i.pct_pps) / t.laju_pps_per_minggu * 7) AS INTEGER)
+    END AS proyeksi_lengkap_pps
+FROM item i
+JOIN desa d USING (week, kabkota_code)
+JOIN gap g USING (week, kabkota_code)
+JOIN trend t USING (week, kabkota_code)
+JOIN ref.week wk USING (week);

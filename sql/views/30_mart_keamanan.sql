@@ -1,0 +1,49 @@
+-- Security per kab/kota and week: TPS by police class, personnel per TPS, incidents.
+CREATE OR REPLACE VIEW mart.keamanan_weekly AS
+SELECT
+    week, kode_kabkota AS kabkota_code,
+    sum(jumlah_tps) AS jumlah_tps,
+    sum(tps_kurang_rawan) AS tps_kurang_rawan,
+    sum(tps_rawan) AS tps_rawan,
+    sum(tps_sangat_rawan) AS tps_sangat_rawan,
+    sum(personel_polri) AS personel_polri,
+    sum(personel_tni) AS personel_tni,
+    sum(personel_linmas) AS personel_linmas,
+    sum(posko) AS posko,
+    sum(personel_polri) / nullif(sum(jumlah_tps), 0) AS polri_per_tps,
+    sum(personel_tni) / nullif(sum(jumlah_tps), 0) AS tni_per_tps,
+    sum(personel_linmas) / nullif(sum(jumlah_tps), 0) AS linmas_per_tps,
+    (sum(tps_rawan) + sum(tps_sangat_rawan)) / nullif(sum(jumlah_tps), 0) AS pct_tps_rawan
+FROM core.keamanan_current
+GROUP BY ALL;
+
+-- Each incident as known at the end of each week: its latest reported row up to that week.
+CREATE OR REPLACE VIEW mart.insiden_state AS
+WITH seen AS (
+    SELECT kode_kabkota AS kabkota_code, id_insiden, week AS reported_week, row_number, i.*
+        EXCLUDE (kode_kabkota, id_insiden, week, row_number, file_id, flagged)
+    FROM core.insiden_current i
+), first_seen AS (
+    SELECT kabkota_code, id_insiden, min(reported_week) AS week_pertama FROM seen GROUP BY ALL
+)
+SELECT w.week, s.*, f.week_pertama,
+       s.status NOT IN ('selesai', 'tidak_terbukti') AS terbuka,
+       f.week_pertama = w.week AS baru
+FROM (SELECT DISTINCT week FROM ref.kabkota_week) w
+JOIN seen s ON s.reported_week <= w.week
+JOIN first_seen f USING (kabkota_code, id_insiden)
+QUALIFY row_number() OVER (
+    PARTITION BY w.week, s.kabkota_code, s.id_insiden ORDER BY s.reported_week DESC, s.row_number DESC
+) = 1;
+
+CREATE OR REPLACE VIEW mart.insiden_weekly AS
+SELECT
+    week, kabkota_code,
+    count(*) FILTER (WHERE baru) AS insiden_baru,
+    count(*) FILTER (WHERE terbuka) AS insiden_terbuka,
+    count(*) FILTER (WHERE terbuka AND tingkat = 'tinggi') AS insiden_terbuka_tinggi,
+    coalesce(sum(korban_meninggal) FILTER (WHERE baru), 0) AS korban_meninggal_baru,
+    coalesce(sum(korban_luka) FILTER (WHERE baru), 0) AS korban_luka_baru,
+    count(*) AS insiden_kumulatif
+FROM mart.insiden_state
+GROUP BY ALL;

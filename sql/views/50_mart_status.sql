@@ -1,0 +1,144 @@
+-- Data quality per kab/kota and week: what arrived, late, missing, rejected, flagged.
+CREATE OR REPLACE VIEW mart.kualitas_data_weekly AS
+SELECT
+    kw.week, kw.kabkota_code,
+    count(c.file_id) AS jenis_diterima,
+    count(c.file_id) FILTER (WHERE s.is_late) AS jenis_terlambat,
+    list(k.kind ORDER BY k.seq) FILTER (WHERE c.file_id IS NULL) AS jenis_hilang,
+    list(k.kind ORDER BY k.seq) FILTER (WHERE s.is_late) AS jenis_terlambat_daftar,
+    coalesce(sum(s.rows_flagged), 0) AS baris_ditandai,
+    coalesce(sum(s.rows_total), 0) AS baris_total,
+    (SELECT count(*) FROM audit.submission_status x
+      WHERE x.kabkota_code = kw.kabkota_code AND x.week = kw.week AND x.status = 'rejected')
+        AS file_ditolak
+FROM ref.kabkota_week kw
+CROSS JOIN (VALUES ('ringkasan', 1), ('logistik', 2), ('keamanan', 3), ('insiden', 4),
+                   ('netralitas', 5)) k(kind, seq)
+LEFT JOIN core.current_file c
+    ON c.kabkota_code = kw.kabkota_code AND c.week = kw.week AND c.kind = k.kind
+LEFT JOIN audit.submission s ON s.file_id = c.file_id
+GROUP BY ALL;
+
+-- Every judged metric of every kab/kota and week, with its level (0 Siap, 1 Waspada, 2 Kritis)
+-- and the reason in words, Indonesian and English.
+CREATE OR REPLACE VIEW mart.status_finding AS
+WITH base AS (
+    SELECT kw.week, kw.kabkota_code, kw.h,
+           CASE WHEN kw.h > 0 THEN 'H-' || kw.h WHEN kw.h = 0 THEN 'hari H'
+                ELSE 'H+' || (-kw.h) END AS h_label,
+           l.selisih_target, l.tahap_kritis, l.capaian_tahap_kritis, l.target_tahap_kritis,
+           k.linmas_per_tps, i.insiden_terbuka_tinggi, i.korban_meninggal_baru,
+           n.kasus_baru, q.jenis_hilang, r.status_umum
+    FROM ref.kabkota_week kw
+    LEFT JOIN mart.logistik_weekly l USING (week, kabkota_code)
+    LEFT JOIN mart.keamanan_weekly k USING (week, kabkota_code)
+    LEFT JOIN mart.insiden_weekly i USING (week, kabkota_code)
+    LEFT JOIN mart.netralitas_weekly n USING (week, kabkota_code)
+    LEFT JOIN mart.kualitas_data_weekly q USING (week, kabkota_code)
+    LEFT JOIN core.ringkasan_current r ON r.week = kw.week AND r.kode_kabkota = kw.kabkota_code
+), measured AS (
+    SELECT b.*, m.area, m.metric, m.value FROM base b,
+    LATERAL (VALUES
+        ('logistik', 'logistik_selisih', b.selisih_target),
+        ('keamanan', 'linmas_per_tps', b.linmas_per_tps),
+        ('keamanan', 'insiden_terbuka_tinggi', b.insiden_terbuka_tinggi::DOUBLE),
+        ('keamanan', 'korban_meninggal_baru', b.korban_meninggal_baru::DOUBLE),
+        ('netralitas', 'kasus_asn_baru', b.kasus_baru::DOUBLE),
+        ('kualitas_data', 'laporan_hilang', len(b.jenis_hilang)::DOUBLE),
+        ('kualitas_data', 'logistik_hilang',
+            CASE WHEN list_contains(b.jenis_hilang, 'logistik') THEN 1.0 ELSE 0.0 END),
+        ('umum', 'status_umum',
+            CASE b.status_umum WHEN 'kritis' THEN 2.0 WHEN 'ada_kendala' THEN 1.0
+                 WHEN 'aman_terkendali' THEN 0.0 END)
+    ) m(area, metric, value)
+), judged AS (
+    SELECT m.*, t.waspada_at, t.kritis_at, t.direction,
+           CASE
+               WHEN m.value IS NULL THEN 0
+               WHEN t.direction = 'above' AND m.value >= t.kritis_at THEN 2
+               WHEN t.direction = 'above' AND m.value >= t.waspada_at THEN 1
+               WHEN t.direction = 'below' AND m.value < t.kritis_at THEN 2
+               WHEN t.direction = 'below' AND m.value < t.waspada_at THEN 1
+               ELSE 0
+           END AS level
+    FROM measured m
+    JOIN ref.status_threshold t ON t.metric = m.metric AND m.h <= t.h_max
+    QUALIFY row_number() OVER (PARTITION BY m.week, m.kabkota_code, m.metric ORDER BY t.h_max) = 1
+)
+SELECT
+    j.week, j.kabkota_code, j.area, j.metric, j.value, j.level,
+    CASE j.metric
+        WHEN 'logistik_selisih' THEN format('logistik di {} baru {}% (target {}%) pada {}',
+            st.label_id, round(j.capaian_tahap_kritis * 100)::INTEGER,
+            round(j.target_tahap_kritis * 100)::INTEGER, j.h_label)
+        WHEN 'linmas_per_tps' THEN format('Linmas baru {} per TPS (ketentuan 2) pada {}',
+            replace(printf('%.1f', j.value), '.', ','), j.h_label)
+        WHEN 'insiden_terbuka_tinggi' THEN format('{} insiden tingkat tinggi masih terbuka',
+            j.value::INTEGER)
+        WHEN 'korban_meninggal_baru' THEN format('{} korban meninggal dalam insiden minggu ini',
+            j.value::INTEGER)
+        WHEN 'kasus_asn_baru' THEN format('{} kasus netralitas ASN baru minggu ini', j.value::INTEGER)
+        WHEN 'laporan_hilang' THEN format('laporan {} belum diterima',
+            array_to_string(j.jenis_hilang, ', '))
+        WHEN 'logistik_hilang' THEN format('laporan logistik tidak diterima pada {}', j.h_label)
+        WHEN 'status_umum' THEN CASE j.status_umum WHEN 'kritis'
+            THEN 'kab/kota melaporkan kondisi kritis' ELSE 'kab/kota melaporkan ada kendala' END
+    END AS reason_id,
+    CASE j.metric
+        WHEN 'logistik_selisih' THEN format('logistics at {} only {}% (target {}%) at {}',
+            j.tahap_kritis, round(j.capaian_tahap_kritis * 100)::INTEGER,
+            round(j.target_tahap_kritis * 100)::INTEGER, replace(j.h_label, 'hari H', 'D-day'))
+        WHEN 'linmas_per_tps' THEN format('only {} Linmas per TPS (rule: 2) at {}',
+            printf('%.1f', j.value), replace(j.h_label, 'hari H', 'D-day'))
+        WHEN 'insiden_terbuka_tinggi' THEN format('{} high-severity incidents still open',
+            j.value::INTEGER)
+        WHEN 'korban_meninggal_baru' THEN format('{} deaths in incidents this week', j.value::INTEGER)
+        WHEN 'kasus_asn_baru' THEN format('{} new civil-servant neutrality cases this week',
+            j.value::INTEGER)
+        WHEN 'laporan_hilang' THEN format('{} report(s) not received',
+            array_to_string(j.jenis_hilang, ', '))
+        WHEN 'logistik_hilang' THEN 'logistics report not received'
+        WHEN 'status_umum' THEN CASE j.status_umum WHEN 'kritis'
+            THEN 'the regency reports a critical situation' ELSE 'the regency reports problems' END
+    END AS reason_en
+FROM judged j
+LEFT JOIN ref.stage_target st ON st.stage = j.tahap_kritis;
+
+-- One row per kab/kota and week: overall status and the headline metrics of each area.
+CREATE OR REPLACE VIEW mart.kabkota_weekly AS
+WITH s AS (
+    SELECT week, kabkota_code, max(level) AS level,
+           string_agg(reason_id, '; ' ORDER BY level DESC, area, metric) FILTER (WHERE level > 0)
+               AS alasan,
+           string_agg(reason_en, '; ' ORDER BY level DESC, area, metric) FILTER (WHERE level > 0)
+               AS alasan_en,
+           max(level) FILTER (WHERE area = 'logistik') AS level_logistik,
+           max(level) FILTER (WHERE area = 'keamanan') AS level_keamanan,
+           max(level) FILTER (WHERE area = 'netralitas') AS level_netralitas,
+           max(level) FILTER (WHERE area = 'kualitas_data') AS level_kualitas_data
+    FROM mart.status_finding GROUP BY ALL
+)
+SELECT
+    kw.week, kw.kabkota_code, kw.kabkota_name, kw.short_name, kw.h,
+    ['Siap', 'Waspada', 'Kritis'][coalesce(s.level, 0) + 1] AS status,
+    coalesce(s.level, 0) AS status_level,
+    s.alasan, s.alasan_en,
+    s.level_logistik, s.level_keamanan, s.level_netralitas, s.level_kualitas_data,
+    r.status_umum, r.narasi,
+    l.pct_kabkota, l.pct_ppk, l.pct_pps, l.pct_tps, l.pct_tps_lengkap, l.tps_lengkap,
+    l.desa_kurang, l.rusak, l.proyeksi_lengkap_tps,
+    k.jumlah_tps, k.tps_rawan, k.tps_sangat_rawan, k.linmas_per_tps, k.polri_per_tps,
+    k.tni_per_tps,
+    coalesce(i.insiden_baru, 0) AS insiden_baru, coalesce(i.insiden_terbuka, 0) AS insiden_terbuka,
+    coalesce(n.kasus_baru, 0) AS kasus_asn_baru,
+    coalesce(n.kasus_kumulatif, 0) AS kasus_asn_kumulatif,
+    coalesce(n.kasus_sanksi, 0) AS kasus_asn_sanksi,
+    q.jenis_diterima, q.jenis_terlambat, q.jenis_hilang, q.file_ditolak, q.baris_ditandai
+FROM ref.kabkota_week kw
+LEFT JOIN s USING (week, kabkota_code)
+LEFT JOIN core.ringkasan_current r ON r.week = kw.week AND r.kode_kabkota = kw.kabkota_code
+LEFT JOIN mart.logistik_weekly l USING (week, kabkota_code)
+LEFT JOIN mart.keamanan_weekly k USING (week, kabkota_code)
+LEFT JOIN mart.insiden_weekly i USING (week, kabkota_code)
+LEFT JOIN mart.netralitas_weekly n USING (week, kabkota_code)
+LEFT JOIN mart.kualitas_data_weekly q USING (week, kabkota_code);

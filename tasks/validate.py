@@ -1,0 +1,161 @@
+"""Validate: run the Great Expectations suites in `expectations/` over one batch per kind.
+
+The suites check plain columns plus derived ones that `sql/validate/<kind>.sql` adds (reference
+lookups, cross-week comparisons): GX cannot join, so the SQL prepares facts and GX judges them.
+All files of one kind are validated together (the source file is a column), and GX is imported
+only here, lazily, because importing it costs seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from tasks.config import EXPECTATIONS_DIR
+from tasks.warehouse import sql
+
+FILE = "_file_id"
+ROW = "_row"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken rule on one row (row None = the whole file), with its Indonesian message."""
+
+    file_id: int
+    row: int | None
+    column: str | None
+    rule: str
+    severity: str  # reject | flag
+    message: str
+
+
+def suite_document(kind: str) -> dict[str, Any]:
+    return json.loads((EXPECTATIONS_DIR / f"{kind}.json").read_text(encoding="utf-8"))
+
+
+@cache
+def policy() -> dict[str, Any]:
+    return json.loads((EXPECTATIONS_DIR / "policy.json").read_text(encoding="utf-8"))
+
+
+@cache
+def _gx_context() -> Any:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return ctx
+
+
+@cache
+def _batch_definition(kind: str) -> Any:
+    source = _gx_context().data_sources.add_or_update_pandas(f"pilkada_{kind}")
+    asset = source.add_dataframe_asset(name=kind)
+    return asset.add_batch_definition_whole_dataframe(kind)
+
+
+def load_suite(kind: str) -> Any:
+    import great_expectations as gx
+
+    doc = suite_document(kind)
+    return gx.ExpectationSuite(name=doc["name"], expectations=doc["expectations"],
+                               meta=doc.get("meta"))
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "(kosong)"
+    if isinstance(value, float) and value != value:  # NaN from pandas
+        return "(kosong)"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M") if getattr(value, "hour", 0) else \
+            value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+class _Values(dict):
+    """Template values: `{nilai}` is the checked column, `{nilai_<col>}` any column of the row."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _message(template: str, row: dict[str, Any], checked: str | None) -> str:
+    values = _Values({f"nilai_{k}": _fmt(v) for k, v in row.items()})
+    values["nilai"] = _fmt(row.get(checked)) if checked else ""
+    return template.format_map(values)
+
+
+def _checked_column(kwargs: dict[str, Any]) -> str | None:
+    return kwargs.get("column") or kwargs.get("column_B")
+
+
+def run_suite(kind: str, frame: pl.DataFrame) -> list[Finding]:
+    """Validate a prepared batch with the kind's suite; one Finding per failing row and rule."""
+    if frame.height == 0:
+        return []
+    pdf = frame.to_pandas()
+    lookup = pdf.set_index([FILE, ROW], drop=False)
+    batch = _batch_definition(kind).get_batch(batch_parameters={"dataframe": pdf})
+    result = batch.validate(
+        load_suite(kind),
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [FILE, ROW],
+                       "return_unexpected_index_query": False, "partial_unexpected_count": 0},
+    )
+    findings: list[Finding] = []
+    for r in result.results:
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            raise RuntimeError(f"suite {kind}: {r.expectation_config.type} gagal dijalankan: "
+                               f"{r.exception_info.get('exception_message')}")
+        if r.success:
+            continue
+        meta = r.expectation_config.meta or {}
+        kwargs = r.expectation_config.kwargs
+        checked = _checked_column(kwargs)
+        for idx in r.result.get("unexpected_index_list") or []:
+            key = (int(idx[FILE]), int(idx[ROW]))
+            row = lookup.loc[key].to_dict() if key in lookup.index else dict(idx)
+            findings.append(Finding(key[0], key[1], meta.get("column", checked), meta["rule"],
+                                    meta["severity"], _message(meta["message"], row, checked)))
+    return findings
+
+
+def prepare(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> pl.DataFrame:
+    """Add the derived columns of `sql/validate/<kind>.sql` (reference and cross-week facts)."""
+    con.register("batch", batch.to_arrow())
+    try:
+        return con.execute(sql(f"validate/{kind}.sql")).pl()
+    finally:
+        con.unregister("batch")
+
+
+def completeness(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> list[Finding]:
+    """Rows a complete file must have but lacks (cannot be a row finding: the row is absent)."""
+    if kind not in ("logistik", "keamanan") or batch.height == 0:
+        return []
+    con.register("batch", batch.select(FILE, "_expected_kabkota", *(
+        ["kode_desa", "barang"] if kind == "logistik" else ["kode_kecamatan"])).to_arrow())
+    try:
+        rows = con.execute(sql(f"validate/completeness_{kind}.sql")).fetchall()
+    finally:
+        con.unregister("batch")
+    return [Finding(fid, None, col, "lengkap", "flag", f"Tidak lengkap: {detail}")
+            for fid, col, detail in rows]
+
+
+def validate_kind(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> list[Finding]:
+    """All findings for a batch of one kind: GX suite over prepared rows, plus completeness."""
+    if batch.height == 0:
+        return []
+    return run_suite(kind, prepare(con, kind, batch)) + completeness(con, kind, batch)
