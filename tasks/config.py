@@ -47,6 +47,7 @@ class Settings:
     max_file_bytes: int
     max_rows: int
     smtp: SmtpSettings | None
+    bulletin_to: list[str]
 
     @property
     def lock_path(self) -> Path:
@@ -89,4 +90,9 @@ def load_settings() -> Settings:
         max_file_bytes=int(env.get("PILKADA_MAX_FILE_BYTES", str(20 * 1024 * 1024))),
         max_rows=int(env.get("PILKADA_MAX_ROWS", "200000")),
         smtp=smtp,
+        bulletin_to=[
+            a.strip()
+            for a in env.get("PILKADA_BULLETIN_TO", "desk-pilkada@localhost").split(",")
+            if a.strip()
+        ],
     )

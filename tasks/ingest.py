@@ -20,15 +20,22 @@ from tasks.warehouse import sql
 from tasks.weeks import deadline, week_start
 
 
-def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], dict[str, int]]:
-    """(path, size, mtime) already seen, (path, sha) already loaded, first file_id per sha."""
+def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], dict[tuple, int]]:
+    """(path, size, mtime) already seen, (path, sha) already loaded, and the first file_id of
+    each (sha, kab/kota, kind, week): the same bytes for another week are a new report (an empty
+    incident list is byte-identical every week), for the same week a duplicate."""
     rows = con.execute(sql("load/known_files.sql")).fetchall()
-    seen = {(p, s, m) for p, s, m, _, _ in rows}
-    loaded = {(p, h) for p, _, _, h, _ in rows}
-    first: dict[str, int] = {}
-    for _, _, _, h, fid in sorted(rows, key=lambda r: r[4]):
-        first.setdefault(h, fid)
+    seen = {(p, s, m) for p, s, m, *_ in rows}
+    loaded = {(p, h) for p, _, _, h, *_ in rows}
+    first: dict[tuple, int] = {}
+    for _, _, _, h, fid, *ident in rows:
+        first.setdefault((h, *ident), fid)
     return seen, loaded, first
+
+
+def _dup_key(a: ArchivedFile) -> tuple:
+    i = a.identity
+    return (a.sha256, i.kabkota_code, i.kind, i.week)
 
 
 def pull_new(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[ArchivedFile]:
@@ -86,26 +93,28 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
     verdicts: list[Verdict] = []
     batches: dict[str, list[tuple[int, pl.DataFrame]]] = {}
     pending: dict[int, tuple[ArchivedFile, pl.DataFrame, list[Finding]]] = {}
-    seen_now: set[str] = set()
+    seen_now: set[tuple] = set()
     for a in sorted(archived, key=lambda x: (_received_at(x), x.source.source_path)):
-        if a.sha256 in first_by_sha or a.sha256 in seen_now:
+        key = _dup_key(a)
+        if key in first_by_sha or key in seen_now:
             verdicts.append(Verdict(
                 a, _received_at(a), "duplicate",
-                "Isi file sama persis dengan kiriman sebelumnya; tidak dihitung dua kali.",
-                duplicate_of=first_by_sha.get(a.sha256)))
+                "Isi file sama persis dengan kiriman sebelumnya untuk kab/kota, jenis, dan minggu "
+                "yang sama; tidak dihitung dua kali.",
+                duplicate_of=first_by_sha.get(key)))
             continue
-        seen_now.add(a.sha256)
+        seen_now.add(key)
         parsed = _parse(a, settings)
         if isinstance(parsed, Verdict):
             verdicts.append(parsed)
             continue
         typed, cell_issues = type_columns(parsed, a.identity.kind)
-        key = len(pending) + 1
-        cell_findings = [Finding(key, c.row, c.column, "format_nilai", "flag", c.message)
+        idx = len(pending) + 1
+        cell_findings = [Finding(idx, c.row, c.column, "format_nilai", "flag", c.message)
                          for c in cell_issues]
-        pending[key] = (a, typed, cell_findings)
-        batches.setdefault(a.identity.kind, []).append((key, typed.with_columns(
-            pl.lit(key).alias(FILE),
+        pending[idx] = (a, typed, cell_findings)
+        batches.setdefault(a.identity.kind, []).append((idx, typed.with_columns(
+            pl.lit(idx).alias(FILE),
             pl.lit(a.identity.kabkota_code).alias("_expected_kabkota"),
             pl.lit(a.identity.week).alias("_week"),
             pl.lit(week_start(a.identity.week)).alias("_week_start"),
@@ -119,8 +128,8 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
             if f.rule == "wajib_diisi" and (f.row, f.column) in already:
                 continue  # the cell was unreadable; the format finding already says so
             findings_by_file[f.file_id].append(f)
-    for key, (a, typed, _) in pending.items():
-        verdicts.append(_verdict(a, typed, findings_by_file[key], settings))
+    for idx, (a, typed, _) in pending.items():
+        verdicts.append(_verdict(a, typed, findings_by_file[idx], settings))
     return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.source_path))
 
 

@@ -135,7 +135,7 @@ def prepare(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> p
     """Add the derived columns of `sql/validate/<kind>.sql` (reference and cross-week facts)."""
     con.register("batch", batch.to_arrow())
     try:
-        return con.execute(sql(f"validate/{kind}.sql")).pl()
+        return con.sql(sql(f"validate/{kind}.sql")).pl()
     finally:
         con.unregister("batch")
 

@@ -2,10 +2,10 @@
 ALTER TABLE ref.status_threshold ADD COLUMN IF NOT EXISTS direction VARCHAR DEFAULT 'above';
 
 INSERT OR REPLACE INTO ref.stage_target VALUES
-    ('kabkota', 1, 'gudang KPU kab/kota', 45, 10),
-    ('ppk',     2, 'PPK (kecamatan)',     14,  2),
-    ('pps',     3, 'PPS (desa/kelurahan)', 7,  1),
-    ('tps',     4, 'KPPS (TPS)',           3,  0);
+    ('kabkota', 1, 'gudang KPU kab/kota', 40, 10),
+    ('ppk',     2, 'PPK (kecamatan)',     10,  2),
+    ('pps',     3, 'PPS (desa/kelurahan)', 4,  1),
+    ('tps',     4, 'KPPS (TPS)',           2,  0);
 
 -- direction 'above': the level is reached when value >= threshold; 'below': when value < threshold.
 -- A metric is only judged where a row with h_max >= H-n exists; the smallest such h_max applies.

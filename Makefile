@@ -1,0 +1,36 @@
+# Siaga Pilkada: the two commands of the README, and the checks behind them.
+# Everything installs itself: a missing uv is installed with pip, Python deps from uv.lock.
+SHELL := /bin/bash
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+
+.PHONY: setup demo test lint browser clean
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+setup: $(UV)
+	$(UV) sync --frozen
+
+## make demo: sample data → ingest → validate → load → bulletin into data/outbox
+demo: setup
+	$(UV) run pilkada demo
+
+## make test: lint, then the whole test suite (real Prefect, DuckDB, SMTP, Chromium)
+test: setup browser
+	$(UV) run ruff check .
+	$(UV) run pytest -q
+
+## Debian's Chromium for the bulletin's look tests (no browser download at run time)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium not installed: browser tests will fail"; }
+
+lint: setup
+	$(UV) run ruff check .
+
+clean:
+	rm -rf data .pytest_cache .ruff_cache

@@ -1,0 +1,82 @@
+"""Flow `ingest-submissions`: pull → parse/validate → load, for everything new in the inbox."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from tasks.config import Settings, load_settings
+from tasks.feedback import write_feedback
+from tasks.ingest import judge, pull_new, run_id_now
+from tasks.load import Verdict, load_submission
+from tasks.lock import exclusive
+from tasks.reference_load import load_reference
+from tasks.warehouse import connect, migrate, publish_snapshot
+
+
+@task(name="prepare-warehouse", cache_policy=NO_CACHE)
+def prepare_warehouse(con) -> list[str]:
+    applied = migrate(con)
+    if applied or con.execute("SELECT count(*) FROM ref.kabkota").fetchone()[0] == 0:
+        load_reference(con)
+    return applied
+
+
+@task(name="pull-inbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def pull_inbox(con, settings: Settings):
+    return pull_new(con, settings)
+
+
+@task(name="validate-submissions", cache_policy=NO_CACHE)
+def validate_submissions(con, archived, settings: Settings) -> list[Verdict]:
+    return judge(con, archived, settings)
+
+
+@task(name="load-submissions", cache_policy=NO_CACHE)
+def load_submissions(con, verdicts: list[Verdict], run_id: str) -> list[int]:
+    return [load_submission(con, v, run_id) for v in verdicts]
+
+
+@task(name="write-feedback", cache_policy=NO_CACHE)
+def feedback(con, file_ids: list[int], outbox: Path) -> list[str]:
+    return [str(p) for p in write_feedback(con, file_ids, outbox)]
+
+
+@task(name="publish-snapshot", cache_policy=NO_CACHE)
+def snapshot(warehouse: Path) -> str:
+    return str(publish_snapshot(warehouse))
+
+
+@flow(name="ingest-submissions", log_prints=True)
+def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
+    """Ingest everything new in the inbox; re-running over the same inbox changes nothing."""
+    settings = load_settings()
+    if inbox:
+        settings = replace(settings, inbox=inbox)
+    run_id = run_id_now()
+    with exclusive(settings.lock_path, "Proses ingest"):
+        with connect(settings.warehouse) as con:
+            prepare_warehouse(con)
+            archived = pull_inbox(con, settings)
+            verdicts = validate_submissions(con, archived, settings)
+            file_ids = load_submissions(con, verdicts, run_id)
+            feedback(con, file_ids, settings.outbox)
+            con.execute("CHECKPOINT")
+        snapshot(settings.warehouse)
+    counts: dict[str, int] = {"files": len(verdicts)}
+    for v in verdicts:
+        counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    if verdicts:
+        create_table_artifact(
+            key="ingest-ledger",
+            table=[{"file": v.archived.source.source_path, "status": v.verdict,
+                    "rows": v.rows_total, "flagged": v.rows_flagged, "reason": v.reason}
+                   for v in verdicts],
+            description=f"Kiriman yang diproses pada run {run_id}",
+        )
+    print(f"Ingest selesai: {counts}")
+    return counts

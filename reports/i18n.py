@@ -1,0 +1,212 @@
+"""Every word the bulletin prints that is not data, Indonesian first and English second.
+
+Keeping the pairs side by side means a heading cannot be added in one language and forgotten in
+the other (`strings()` fails on a missing translation). Indonesian enumeration labels come from
+`tasks.contract.ENUMS`, the single source the regencies' submission format is documented from;
+only their English renderings live here.
+"""
+
+from __future__ import annotations
+
+from tasks.contract import ENUMS
+
+LANGS = ("id", "en")
+
+# key -> (Bahasa Indonesia, English). `{name}` fields are filled in the templates.
+STRINGS: dict[str, tuple[str, str]] = {
+    "title": ("Buletin Kesiapan Pilkada", "Pilkada Readiness Bulletin"),
+    "week": ("Minggu", "Week"),
+    "to_voting": ("menuju pemungutan suara {date}", "to voting day, {date}"),
+    "voting_day": ("hari pemungutan suara {date}", "voting day, {date}"),
+    "after_voting": ("setelah pemungutan suara {date}", "after voting day, {date}"),
+    "issued": ("Diterbitkan {date}, {time} WITA", "Issued {date}, {time} WITA"),
+    "preheader": ("{h}: {siap} Siap, {waspada} Waspada, {kritis} Kritis",
+                  "{h}: {siap} ready, {waspada} watch, {kritis} critical"),
+    "counts_title": ("Status kab/kota minggu ini", "Regency/city status this week"),
+    "actions_title": ("Perlu tindakan minggu ini", "Action needed this week"),
+    "no_actions": ("Tidak ada tindakan mendesak minggu ini.", "No urgent action this week."),
+    "scorecard_title": ("Kartu skor kab/kota", "Regency/city scorecard"),
+    "kabkota": ("Kab/Kota", "Regency/city"),
+    "status": ("Status", "Status"),
+    "reasons": ("Alasan", "Reasons"),
+    "no_reason": ("Semua indikator dalam batas.", "All indicators within limits."),
+    "figures_title": ("Angka kunci per kab/kota", "Key figures by regency/city"),
+    "col_pps": ("Logistik di PPS", "Supplies at PPS"),
+    "col_tps_full": ("TPS lengkap", "TPS fully supplied"),
+    "col_linmas": ("Linmas per TPS", "Linmas per TPS"),
+    "col_open_inc": ("Insiden terbuka", "Open incidents"),
+    "col_asn_new": ("Kasus ASN baru", "New ASN cases"),
+    "no_data": ("— = data tidak tersedia", "— = no data"),
+    "below_norm": ("▼ di bawah norma 2 Linmas per TPS", "▼ below the norm of 2 Linmas per TPS"),
+    # Logistics
+    "logistik_title": ("Logistik", "Logistics"),
+    "chart_log_caption": ("Persentase logistik yang sudah sampai di tiap tahap, per kab/kota",
+                          "Share of supplies that have reached each stage, by regency/city"),
+    "chart_log_alt": ("Logistik per tahap (gudang kab/kota, PPK, PPS, TPS)",
+                      "Supplies by stage (regency warehouse, PPK, PPS, TPS)"),
+    "targets": ("Target pada {h}", "Expected by {h}"),
+    "items_title": ("Kemajuan per barang (provinsi)", "Progress by item (province)"),
+    "item": ("Barang", "Item"),
+    "need": ("Kebutuhan", "Required"),
+    "damaged": ("Rusak", "Damaged"),
+    "short_title": ("Desa/kelurahan yang masih kurang", "Villages still short of supplies"),
+    "short_summary": ("{total} desa/kelurahan masih kurang logistik; {remote} di antaranya "
+                      "daerah terpencil (angkutan sungai, laut atau udara).",
+                      "{total} villages are still short of supplies; {remote} of them are "
+                      "remote (reached by river, sea or air)."),
+    "short_shown": ("Ditampilkan {n} dari {total}, daerah terpencil lebih dulu.",
+                    "Showing {n} of {total}, remote areas first."),
+    "short_none": ("Tidak ada desa/kelurahan yang kekurangan logistik.",
+                   "No village is short of supplies."),
+    "remote": ("terpencil", "remote"),
+    "transport": ("angkutan {mode}", "by {mode}"),
+    "damaged_total": ("Barang rusak dilaporkan: {n}.", "Damaged items reported: {n}."),
+    "projection_title": ("Perkiraan TPS lengkap per kab/kota", "Projected full supply by regency"),
+    "tps_full_of": ("TPS lengkap", "TPS complete"),
+    "villages_short": ("Desa kurang", "Villages short"),
+    "projected": ("Perkiraan lengkap", "Projected complete"),
+    "not_projected": ("belum dapat diperkirakan", "cannot be projected"),
+    "too_late": ("✖ lewat H-1", "✖ after D-1"),
+    # Security
+    "keamanan_title": ("Keamanan", "Security"),
+    "chart_tps_caption": ("TPS menurut kerawanan (pemetaan Polri), per kab/kota",
+                          "Polling stations by police risk class, by regency/city"),
+    "chart_tps_alt": ("TPS menurut kerawanan", "Polling stations by risk class"),
+    "tps_total": ("{n} TPS", "{n} polling stations (TPS)"),
+    "personnel": ("Personel", "Personnel"),
+    "per_tps": ("per TPS", "per TPS"),
+    "norm": ("Norma", "Norm"),
+    "linmas_norm": ("2 (UU)", "2 (by law)"),
+    "tps": ("TPS", "TPS"),
+    "incidents_title": ("Insiden minggu ini dan yang masih terbuka",
+                        "Incidents this week and still open"),
+    "incidents_summary": ("{new} insiden baru minggu ini; {open} masih terbuka.",
+                          "{new} new incidents this week; {open} still open."),
+    "incidents_none": ("Tidak ada insiden baru atau terbuka.", "No new or open incidents."),
+    "when": ("Waktu (WITA)", "Time (WITA)"),
+    "category": ("Kategori", "Category"),
+    "severity": ("Tingkat", "Severity"),
+    "new": ("BARU", "NEW"),
+    "casualties": ("Korban: {dead} meninggal, {hurt} luka", "Casualties: {dead} dead, {hurt} hurt"),
+    # Neutrality
+    "netralitas_title": ("Netralitas ASN", "Civil-service (ASN) neutrality"),
+    "asn_new": ("Kasus baru", "New cases"),
+    "asn_total": ("Kumulatif", "Cumulative"),
+    "asn_recommended": ("Direkomendasikan ke BKN", "Recommended to BKN"),
+    "asn_sanctioned": ("Disanksi", "Sanctioned"),
+    "asn_median": ("Median hari sampai rekomendasi", "Median days to recommendation"),
+    "asn_by_stage": ("Kasus menurut tahap", "Cases by stage"),
+    "stage": ("Tahap", "Stage"),
+    "cases": ("Kasus", "Cases"),
+    # Data quality
+    "kualitas_title": ("Kualitas data", "Data quality"),
+    "on_time": ("Tepat waktu", "On time"),
+    "late": ("Terlambat", "Late"),
+    "missing": ("Tidak masuk", "Missing"),
+    "rejected": ("Ditolak", "Rejected"),
+    "kinds_note": ("Hitungan laporan (kab/kota × jenis, 5 jenis per kab/kota).",
+                   "Counts of reports (regency × kind, 5 kinds per regency)."),
+    "received": ("Diterima", "Received"),
+    "flagged_rows": ("Baris ditandai", "Flagged rows"),
+    # Changes, narratives, method
+    "changes_title": ("Perubahan sejak minggu lalu", "Changes since last week"),
+    "changes_none": ("Tidak ada perubahan status.", "No status changes."),
+    "narasi_title": ("Kondisi terkini (laporan kab/kota)", "Current situation (regency reports)"),
+    "narasi_none": ("Tidak ada narasi.", "No narrative submitted."),
+    "method_title": ("Catatan metode", "Method note"),
+    "method_body": ("Status Siap/Waspada/Kritis dihitung dari laporan kab/kota yang diterima "
+                    "dengan ambang yang makin ketat menjelang hari pemungutan suara (lihat "
+                    "docs/metrics.md). Angka dari baris yang ditandai tidak dihitung. Waktu "
+                    "dalam WITA.",
+                    "Ready/Watch/Critical status is computed from the regency reports received, "
+                    "with thresholds that tighten as voting day nears (see docs/metrics.md). "
+                    "Flagged rows are left out of the figures. Times are WITA."),
+    "sources": ("Sumber data", "Data sources"),
+    "file": ("Berkas", "File"),
+    "version": ("Versi", "Version"),
+    "sources_none": ("Tidak ada berkas diterima.", "No files received."),
+    "late_mark": ("terlambat", "late"),
+    "footer": ("Buletin otomatis Desk Pilkada Provinsi {province}. Jangan membalas email ini.",
+               "Automated bulletin of the {province} Pilkada desk. Please do not reply."),
+}
+
+STATUS_WORDS: dict[str, tuple[str, str]] = {
+    "Siap": ("Siap", "Ready"),
+    "Waspada": ("Waspada", "Watch"),
+    "Kritis": ("Kritis", "Critical"),
+}
+STATUS_SYMBOLS: dict[str, str] = {"Siap": "✔", "Waspada": "▲", "Kritis": "✖"}
+
+STAGES: dict[str, tuple[str, str]] = {
+    "kabkota": ("Gudang kab/kota", "Regency warehouse"),
+    "ppk": ("PPK (kecamatan)", "PPK (district)"),
+    "pps": ("PPS (desa/kelurahan)", "PPS (village)"),
+    "tps": ("TPS", "TPS (polling station)"),
+}
+
+TPS_CLASSES: dict[str, tuple[str, str]] = {
+    "kurang_rawan": ("Kurang rawan", "Low risk"),
+    "rawan": ("Rawan", "At risk"),
+    "sangat_rawan": ("Sangat rawan", "High risk"),
+}
+
+KINDS: dict[str, tuple[str, str]] = {
+    "ringkasan": ("ringkasan", "summary"),
+    "logistik": ("logistik", "logistics"),
+    "keamanan": ("keamanan", "security"),
+    "insiden": ("insiden", "incidents"),
+    "netralitas": ("netralitas", "neutrality"),
+}
+
+# English renderings of contract enumerations; Indonesian comes from tasks.contract.ENUMS.
+ENUMS_EN: dict[str, dict[str, str]] = {
+    "status_umum": {"aman_terkendali": "Safe, under control", "ada_kendala": "Some problems",
+                    "kritis": "Critical"},
+    "barang": {"ss_gubernur": "Governor ballot papers",
+               "ss_bupati_walikota": "Regent/mayor ballot papers", "kotak_suara": "Ballot boxes",
+               "bilik_suara": "Voting booths", "tinta": "Ink", "segel": "Seals",
+               "alat_coblos": "Punch tools", "formulir_c": "Form C"},
+    "moda_angkut": {"darat": "road", "sungai": "river", "laut": "sea", "udara": "air"},
+    "tingkat": {"rendah": "Low", "sedang": "Medium", "tinggi": "High"},
+    "tahap_kasus": {"registrasi": "Registered", "kajian_bawaslu": "Under Bawaslu review",
+                    "bukan_pelanggaran": "Not a violation", "dihentikan": "Dropped",
+                    "rekomendasi_ke_bkn": "Recommended to BKN",
+                    "rekomendasi_bkn": "BKN sanction recommendation",
+                    "sanksi_dijatuhkan": "Sanction imposed",
+                    "tidak_ditindaklanjuti": "Not followed up"},
+}
+
+# Short province names used in subjects, where a phone shows only the first ~40 characters.
+PROVINCE_SHORT: dict[str, str] = {"Kalimantan Timur": "Kaltim"}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[LANGS.index(lang)]
+
+
+def check_lang(lang: str) -> str:
+    """Reject an unknown language early, with the choices, instead of rendering half a bulletin."""
+    if lang not in LANGS:
+        raise ValueError(f"bahasa '{lang}' tidak didukung; pilih salah satu dari {LANGS}")
+    return lang
+
+
+def strings(lang: str) -> dict[str, str]:
+    """UI strings in one language, keyed as in STRINGS."""
+    check_lang(lang)
+    return {key: _pick(pair, lang) for key, pair in STRINGS.items()}
+
+
+def labels(table: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
+    """One language's column of a (id, en) label table such as STAGES or TPS_CLASSES."""
+    return {key: _pick(pair, lang) for key, pair in table.items()}
+
+
+def enum_label(enum: str, code: str, lang: str, fallback: str | None = None) -> str:
+    """Label of an enumeration value; unknown codes fall back to the given label, then the code.
+
+    The fallback keeps the bulletin readable when a new code reaches the data before a
+    translation reaches this file.
+    """
+    source = ENUMS_EN if lang == "en" else ENUMS
+    return source.get(enum, {}).get(code) or fallback or code
