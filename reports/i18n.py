@@ -37,6 +37,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_open_inc": ("Insiden terbuka", "Open incidents"),
     "col_asn_new": ("Kasus ASN baru", "New ASN cases"),
     "no_data": ("— = data tidak tersedia", "— = no data"),
+    "no_data_word": ("tidak ada data", "no data"),
     "below_norm": ("▼ di bawah norma 2 Linmas per TPS", "▼ below the norm of 2 Linmas per TPS"),
     # Logistics
     "logistik_title": ("Logistik", "Logistics"),
