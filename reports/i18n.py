@@ -38,7 +38,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_asn_new": ("Kasus ASN baru", "New ASN cases"),
     "no_data": ("— = data tidak tersedia", "— = no data"),
     "no_data_word": ("tidak ada data", "no data"),
-    "below_norm": ("▼ di bawah norma 2 Linmas per TPS", "▼ below the norm of 2 Linmas per TPS"),
+    "below_norm": ("▼ di bawah norma {n} Linmas per TPS", "▼ below the norm of {n} Linmas per TPS"),
     # Logistics
     "logistik_title": ("Logistik", "Logistics"),
     "chart_log_caption": ("Persentase logistik yang sudah sampai di tiap tahap, per kab/kota",
@@ -75,9 +75,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chart_tps_alt": ("TPS menurut kerawanan", "Polling stations by risk class"),
     "tps_total": ("{n} TPS", "{n} polling stations (TPS)"),
     "personnel": ("Personel", "Personnel"),
+    "count": ("Jumlah", "Number"),
     "per_tps": ("per TPS", "per TPS"),
     "norm": ("Norma", "Norm"),
-    "linmas_norm": ("2 (UU)", "2 (by law)"),
+    "linmas_norm": ("{n} (UU)", "{n} (by law)"),
     "tps": ("TPS", "TPS"),
     "incidents_title": ("Insiden minggu ini dan yang masih terbuka",
                         "Incidents this week and still open"),
@@ -143,6 +144,14 @@ STAGES: dict[str, tuple[str, str]] = {
     "ppk": ("PPK (kecamatan)", "PPK (district)"),
     "pps": ("PPS (desa/kelurahan)", "PPS (village)"),
     "tps": ("TPS", "TPS (polling station)"),
+}
+
+# Column headings where a phone has room for one short word.
+STAGES_SHORT: dict[str, tuple[str, str]] = {
+    "kabkota": ("Gudang", "Depot"),
+    "ppk": ("PPK", "PPK"),
+    "pps": ("PPS", "PPS"),
+    "tps": ("TPS", "TPS"),
 }
 
 TPS_CLASSES: dict[str, tuple[str, str]] = {

@@ -30,6 +30,7 @@ LOCALES = {"id": "id_ID", "en": "en_GB"}
 NO_DATA = "—"
 HTML_TEMPLATE = "bulletin.html.j2"
 TEXT_TEMPLATE = "bulletin.txt.j2"
+LINMAS_NORM = 2  # Linmas per TPS required by law (two per polling station)
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,13 @@ class Formatter:
             return NO_DATA
         return format_decimal(x, format="#,##0." + "0" * digits, locale=self.locale)
 
-    def date(self, d: date | None) -> str:
-        return NO_DATA if d is None else format_date(d, format="long", locale=self.locale)
+    def date(self, d: date | datetime | None) -> str:
+        """Long date ("24 November 2024"); a datetime is first put in WITA."""
+        if d is None:
+            return NO_DATA
+        if isinstance(d, datetime):
+            d = d.astimezone(WITA).date()
+        return format_date(d, format="long", locale=self.locale)
 
     def week_range(self, start: date, end: date) -> str:
         return format_interval(start, end, "yMMMd", locale=self.locale)
@@ -167,10 +173,12 @@ def render_bulletin(ctx: dict) -> RenderedBulletin:
         "subject": subject,
         "charts": rendered_charts,
         "stages": i18n.labels(i18n.STAGES, fmt.lang),
+        "stages_short": i18n.labels(i18n.STAGES_SHORT, fmt.lang),
         "tps_classes": i18n.labels(i18n.TPS_CLASSES, fmt.lang),
         "kinds": i18n.labels(i18n.KINDS, fmt.lang),
         "palette": STATUS_COLORS,
         "voting_day": VOTING_DAY,
+        "linmas_norm": LINMAS_NORM,
     }
     env = _environment()
     html = _inliner().inline(env.get_template(HTML_TEMPLATE).render(view))

@@ -232,18 +232,23 @@ _STAGES = ("kabkota", "ppk", "pps", "tps")
 # KPU warehouses from ~H-45, full by ~H-10; PPK by H-2, PPS by H-1, the TPS the night before.
 _WAREHOUSE = ((44.0, 48.0), (12.0, 16.0))
 _WAREHOUSE_BALLOTS = ((40.0, 44.0), (9.0, 11.0))  # ballots are printed and folded last
-_PPK = ((9.0, 12.0), (2.5, 4.5))
-_PPS = ((4.0, 5.5), (1.0, 2.0))
-_TPS = ((1.0, 1.4), (0.2, 0.6))
-_ACCELERATION = 1.3  # progress = t ** 1.3: slow at first, fastest just before the deadline
+_PPK = ((9.0, 12.0), (3.0, 5.0))
+_PPS = ((5.0, 5.5), (1.0, 4.5))  # one shipment per village, so only the end matters
+_TPS = ((1.0, 1.2), (0.2, 0.9))  # the night before, or at dawn on voting day
+# Shipments per stage: vendors deliver to the warehouse in several, a kecamatan gets two, a
+# village and its TPS get everything at once (so a village is either served or still short).
+_TRANCHES = (6, 2, 1, 1)
+_ACCELERATION = 1.3  # shipments come faster and faster (t ** 1.3) toward the deadline
 # Days the remote regencies run behind the provincial schedule (river transport, distances).
-_LAG_DAYS = {"6411": 5.0, "6407": 3.5, "6408": 1.5}
+_LAG_DAYS = {"6411": 4.0, "6407": 2.5, "6408": 0.5}
+# Share of that lag left at each stage: KPU speeds up the last legs to catch up, so a late
+# regency is furthest behind at the warehouse and closes part of the gap by the TPS.
+_CATCH_UP = (1.0, 0.8, 0.6, 0.6)
 _KAMPUNG = frozenset({"6407", "6411"})  # where villages are called kampung
 _LAG_NOTES = {
     "sungai": ("menunggu debit air sungai naik", "kapal angkut menunggu air pasang",
                "logistik diangkut bertahap dengan perahu ketinting"),
     "udara": ("menunggu jadwal penerbangan perintis", "menunggu cuaca untuk helikopter"),
-    "darat": ("akses jalan rusak, pengiriman bertahap",),
 }
 
 
@@ -292,10 +297,10 @@ def _logistik_plans(seed: int, kab: _Kab) -> list[_DesaPlan]:
         for desa in kec.desa:
             rng = _rng(seed, desa.code, "logistik")
             moda = _moda(rng, kab.code)
-            extra = 0.0
+            extra = 0.0  # river and air villages of a late regency wait longest
             if kab.code in _LAG_DAYS:
                 extra = {"sungai": rng.uniform(0.5, 2.5), "udara": rng.uniform(1.0, 3.0)}.get(
-                    moda, rng.uniform(0.0, 1.0))
+                    moda, rng.uniform(0.0, 0.5))
             jitter = rng.uniform(-0.5, 0.5)
             local = ((ppk[0] + jitter, ppk[1] + jitter), _pick_window(rng, _PPS),
                      _pick_window(rng, _TPS))
@@ -305,20 +310,23 @@ def _logistik_plans(seed: int, kab: _Kab) -> list[_DesaPlan]:
                     rusak[b] = min(rng.randint(1, 25), desa.kebutuhan[b])
                 elif rng.random() < 0.03:
                     rusak[b] = min(rng.randint(1, 2), desa.kebutuhan[b])
-            note = rng.choice(_LAG_NOTES[moda]) if extra >= 1.2 and moda in _LAG_NOTES else None
+            note = rng.choice(_LAG_NOTES[moda]) if extra >= 1.2 else None
             plans.append(_DesaPlan(desa, moda, _LAG_DAYS.get(kab.code, 0.0) + extra,
                                    {b: (warehouse[b], *local) for b in BARANG}, rusak, note))
     return plans
 
 
-def _progress(kebutuhan: int, windows: tuple[tuple[float, float], ...], h: float) -> list[int]:
-    """Cumulative quantity at each stage at H-`h`; a stage never holds more than the one before.
+def _progress(kebutuhan: int, windows: tuple[tuple[float, float], ...], h: float,
+              lag: float) -> list[int]:
+    """Cumulative quantity at each stage at H-`h` for a desa `lag` days behind schedule; a stage
+    never holds more than the one before.
 
     Every term is monotone in h, so a desa's figures never fall from one week to the next."""
     out, cap = [], kebutuhan
-    for start, end in windows:
-        t = min(1.0, max(0.0, (start - h) / (start - end)))
-        cap = min(cap, math.floor(kebutuhan * t**_ACCELERATION))
+    for (start, end), tranches, share in zip(windows, _TRANCHES, _CATCH_UP, strict=True):
+        t = min(1.0, max(0.0, (start - h - lag * share) / (start - end)))
+        arrived = math.floor(tranches * t**_ACCELERATION) / tranches
+        cap = min(cap, math.floor(kebutuhan * arrived))
         out.append(cap)
     return out
 
@@ -343,7 +351,7 @@ def _logistik_rows(seed: int, kab: _Kab, plans: list[_DesaPlan], week: str) -> l
     for plan in plans:
         desa = plan.desa
         # after voting day every TPS has voted, so everything had arrived
-        got = {b: _progress(desa.kebutuhan[b], plan.windows[b], h + plan.lag) if h > 0
+        got = {b: _progress(desa.kebutuhan[b], plan.windows[b], h, plan.lag) if h > 0
                else [desa.kebutuhan[b]] * len(_STAGES) for b in BARANG}
         lengkap = min(desa.n_tps * got[b][3] // desa.kebutuhan[b] for b in BARANG)
         for b in BARANG:
@@ -731,7 +739,7 @@ def _status_umum(kab: _Kab, week: str, insiden: list[dict]) -> str:
     if (kab.code, week) in _KRITIS:
         return "kritis"
     new = _new_incidents(week, insiden)
-    lagging = _LAG_DAYS.get(kab.code, 0) >= 3 and 0 < h <= 17
+    lagging = _LAG_DAYS.get(kab.code, 0) >= 2 and 0 < h <= 17
     serious = any(r["tingkat"] == "tinggi" for r in new)
     return "ada_kendala" if lagging or serious or len(new) >= 4 else "aman_terkendali"
 

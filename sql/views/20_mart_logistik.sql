@@ -1,48 +1,54 @@
--- Logistics per kab/kota, week and item. Denominators are the reference requirement
--- (ref.kebutuhan), so a missing or flagged row counts as nothing received (conservative).
--- Quantities are capped at the requirement so a surplus in one village cannot hide another's gap.
-CREATE OR REPLACE VIEW mart.logistik_item_weekly AS
+-- Every required village × item of every current logistik submission, with what was received.
+-- Denominators are the reference requirement (ref.kebutuhan), so a missing or flagged row counts
+-- as nothing received (conservative). Received quantities are capped at the requirement so a
+-- surplus in one village cannot hide another's gap.
+CREATE OR REPLACE VIEW mart.logistik_desa_item_weekly AS
 SELECT
-    c.week,
-    r.kabkota_code,
-    r.barang,
-    sum(r.jumlah_kebutuhan) AS kebutuhan,
-    sum(least(coalesce(l.diterima_kabkota, 0), r.jumlah_kebutuhan)) AS di_kabkota,
-    sum(least(coalesce(l.diterima_ppk, 0), r.jumlah_kebutuhan)) AS di_ppk,
-    sum(least(coalesce(l.diterima_pps, 0), r.jumlah_kebutuhan)) AS di_pps,
-    sum(least(coalesce(l.diterima_tps, 0), r.jumlah_kebutuhan)) AS di_tps,
-    sum(coalesce(l.rusak, 0)) AS rusak,
-    count(*) FILTER (WHERE l.kode_desa IS NULL) AS baris_tidak_dihitung,
-    di_kabkota / sum(r.jumlah_kebutuhan) AS pct_kabkota,
-    di_ppk / sum(r.jumlah_kebutuhan) AS pct_ppk,
-    di_pps / sum(r.jumlah_kebutuhan) AS pct_pps,
-    di_tps / sum(r.jumlah_kebutuhan) AS pct_tps
+    c.week, r.kabkota_code, r.kecamatan_code, r.desa_code, r.barang, r.n_tps,
+    r.jumlah_kebutuhan AS kebutuhan,
+    least(coalesce(l.diterima_kabkota, 0), r.jumlah_kebutuhan) AS di_kabkota,
+    least(coalesce(l.diterima_ppk, 0), r.jumlah_kebutuhan) AS di_ppk,
+    least(coalesce(l.diterima_pps, 0), r.jumlah_kebutuhan) AS di_pps,
+    least(coalesce(l.diterima_tps, 0), r.jumlah_kebutuhan) AS di_tps,
+    coalesce(l.rusak, 0) AS rusak,
+    l.tps_lengkap, l.moda_angkut,
+    l.kode_desa IS NULL AS tidak_dihitung
 FROM core.current_file c
 JOIN ref.kebutuhan r ON r.kabkota_code = c.kabkota_code
 LEFT JOIN core.logistik_current l
     ON l.file_id = c.file_id AND l.kode_desa = r.desa_code AND l.barang = r.barang
-WHERE c.kind = 'logistik'
+WHERE c.kind = 'logistik';
+
+-- Logistics per kab/kota, week and item.
+CREATE OR REPLACE VIEW mart.logistik_item_weekly AS
+SELECT
+    week, kabkota_code, barang,
+    sum(kebutuhan)::BIGINT AS kebutuhan,
+    sum(di_kabkota)::BIGINT AS di_kabkota,
+    sum(di_ppk)::BIGINT AS di_ppk,
+    sum(di_pps)::BIGINT AS di_pps,
+    sum(di_tps)::BIGINT AS di_tps,
+    sum(rusak)::BIGINT AS rusak,
+    count(*) FILTER (WHERE tidak_dihitung) AS baris_tidak_dihitung,
+    sum(di_kabkota) / sum(kebutuhan) AS pct_kabkota,
+    sum(di_ppk) / sum(kebutuhan) AS pct_ppk,
+    sum(di_pps) / sum(kebutuhan) AS pct_pps,
+    sum(di_tps) / sum(kebutuhan) AS pct_tps
+FROM mart.logistik_desa_item_weekly
 GROUP BY ALL;
 
 -- Per village: the shortfall at PPS (the village committee) and TPS with the full kit.
 CREATE OR REPLACE VIEW mart.logistik_desa_weekly AS
 SELECT
-    c.week,
-    r.kabkota_code,
-    r.kecamatan_code,
-    r.desa_code,
-    max(r.n_tps) AS jumlah_tps,
-    coalesce(max(l.tps_lengkap), 0) AS tps_lengkap,
-    count(*) FILTER (WHERE coalesce(l.diterima_pps, 0) < r.jumlah_kebutuhan) AS barang_kurang_di_pps,
-    string_agg(r.barang, ', ' ORDER BY r.barang)
-        FILTER (WHERE coalesce(l.diterima_pps, 0) < r.jumlah_kebutuhan) AS daftar_barang_kurang,
-    sum(coalesce(l.rusak, 0)) AS rusak,
-    any_value(l.moda_angkut) AS moda_angkut
-FROM core.current_file c
-JOIN ref.kebutuhan r ON r.kabkota_code = c.kabkota_code
-LEFT JOIN core.logistik_current l
-    ON l.file_id = c.file_id AND l.kode_desa = r.desa_code AND l.barang = r.barang
-WHERE c.kind = 'logistik'
+    week, kabkota_code, kecamatan_code, desa_code,
+    max(n_tps) AS jumlah_tps,
+    coalesce(max(tps_lengkap), 0) AS tps_lengkap,
+    count(*) FILTER (WHERE di_pps < kebutuhan) AS barang_kurang_di_pps,
+    string_agg(barang, ', ' ORDER BY barang) FILTER (WHERE di_pps < kebutuhan)
+        AS daftar_barang_kurang,
+    sum(rusak)::BIGINT AS rusak,
+    any_value(moda_angkut) AS moda_angkut
+FROM mart.logistik_desa_item_weekly
 GROUP BY ALL;
 
 -- Expected share of each stage at a given H-n (linear ramp between start_h and due_h).
@@ -58,13 +64,13 @@ WITH item AS (
            avg(pct_pps) AS pct_pps, avg(pct_tps) AS pct_tps,
            min(pct_pps) AS pct_pps_item_terendah,
            arg_min(barang, pct_pps) AS barang_terendah_pps,
-           sum(rusak) AS rusak,
+           sum(rusak)::BIGINT AS rusak,
            sum(rusak) FILTER (WHERE barang IN ('ss_gubernur', 'ss_bupati_walikota')) AS rusak_surat_suara
     FROM mart.logistik_item_weekly GROUP BY ALL
 ), desa AS (
     SELECT week, kabkota_code,
-           sum(jumlah_tps) AS jumlah_tps,
-           sum(least(tps_lengkap, jumlah_tps)) AS tps_lengkap,
+           sum(jumlah_tps)::BIGINT AS jumlah_tps,
+           sum(least(tps_lengkap, jumlah_tps))::BIGINT AS tps_lengkap,
            count(*) FILTER (WHERE barang_kurang_di_pps > 0) AS desa_kurang,
            count(*) AS desa_total,
            count(*) FILTER (WHERE barang_kurang_di_pps > 0 AND moda_angkut IN ('sungai', 'udara'))

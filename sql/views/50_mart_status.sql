@@ -4,8 +4,9 @@ SELECT
     kw.week, kw.kabkota_code,
     count(c.file_id) AS jenis_diterima,
     count(c.file_id) FILTER (WHERE s.is_late) AS jenis_terlambat,
-    list(k.kind ORDER BY k.seq) FILTER (WHERE c.file_id IS NULL) AS jenis_hilang,
-    list(k.kind ORDER BY k.seq) FILTER (WHERE s.is_late) AS jenis_terlambat_daftar,
+    coalesce(list(k.kind ORDER BY k.seq) FILTER (WHERE c.file_id IS NULL), [])
+        AS jenis_hilang,
+    coalesce(list(k.kind ORDER BY k.seq) FILTER (WHERE s.is_late), []) AS jenis_terlambat_daftar,
     coalesce(sum(s.rows_flagged), 0) AS baris_ditandai,
     coalesce(sum(s.rows_total), 0) AS baris_total,
     (SELECT count(*) FROM audit.submission_status x
@@ -86,7 +87,9 @@ SELECT
     END AS reason_id,
     CASE j.metric
         WHEN 'logistik_selisih' THEN format('logistics at {} only {}% (target {}%) at {}',
-            j.tahap_kritis, round(j.capaian_tahap_kritis * 100)::INTEGER,
+            CASE j.tahap_kritis WHEN 'kabkota' THEN 'the regency warehouse'
+                WHEN 'ppk' THEN 'PPK (sub-district)' WHEN 'pps' THEN 'PPS (village)'
+                ELSE 'the polling stations' END, round(j.capaian_tahap_kritis * 100)::INTEGER,
             round(j.target_tahap_kritis * 100)::INTEGER, replace(j.h_label, 'hari H', 'D-day'))
         WHEN 'linmas_per_tps' THEN format('only {} Linmas per TPS (rule: 2) at {}',
             printf('%.1f', j.value), replace(j.h_label, 'hari H', 'D-day'))

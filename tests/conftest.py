@@ -1,0 +1,40 @@
+"""Shared, generic fixtures: settings pointing at a temporary tree, and a ready warehouse."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tasks.config import Settings, load_settings
+from tasks.reference_load import load_reference
+from tasks.warehouse import connect, migrate
+
+
+@pytest.fixture
+def settings_env(tmp_path, monkeypatch) -> Settings:
+    """Settings whose warehouse, inbox, outbox and archive all live under `tmp_path`.
+
+    Any PILKADA_* variable of the calling environment (and a pilkada.toml in the working
+    directory) is ignored, so a developer's own configuration cannot leak into a test.
+    """
+    for name in list(os.environ):
+        if name.startswith("PILKADA_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PILKADA_CONFIG", str(tmp_path / "no-such-pilkada.toml"))
+    monkeypatch.setenv("PILKADA_WAREHOUSE", str(tmp_path / "data" / "warehouse.duckdb"))
+    monkeypatch.setenv("PILKADA_INBOX", str(tmp_path / "inbox"))
+    monkeypatch.setenv("PILKADA_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("PILKADA_ARCHIVE", str(tmp_path / "archive"))
+    (tmp_path / "inbox").mkdir()
+    return load_settings()
+
+
+@pytest.fixture
+def warehouse(settings_env):
+    """An open connection to a migrated warehouse (at `settings_env.warehouse`) with the
+    reference tables loaded."""
+    with connect(settings_env.warehouse) as con:
+        migrate(con)
+        load_reference(con)
+        yield con
