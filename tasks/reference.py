@@ -57,7 +57,7 @@ def _weight(code: str) -> float:
     return 0.5 + h / 2**64
 
 
-def _apportion(total: int, weights: list[float], minimum: int = 0) -> list[int]:
+def apportion(total: int, weights: list[float], minimum: int = 0) -> list[int]:
     """Largest-remainder apportionment of `total` over `weights`, each share at least `minimum`."""
     n = len(weights)
     base = [minimum] * n
@@ -87,11 +87,11 @@ def tps_master(province_dir: Path = REFERENCE_DIR / "kaltim") -> pl.DataFrame:
         desa = reg["desa"].filter(pl.col("kabkota_code") == kab["kabkota_code"]).sort("desa_code")
         codes = desa["desa_code"].to_list()
         kec_of = dict(zip(codes, desa["kecamatan_code"].to_list(), strict=True))
-        n_tps = _apportion(kab["tps_2024"], [_weight(c) for c in codes], minimum=1)
+        n_tps = apportion(kab["tps_2024"], [_weight(c) for c in codes], minimum=1)
         tps_codes = [
             f"{c}{i:03d}" for c, n in zip(codes, n_tps, strict=True) for i in range(1, n + 1)
         ]
-        dpt = _apportion(kab["dpt_2024"], [_weight(t) for t in tps_codes], minimum=0)
+        dpt = apportion(kab["dpt_2024"], [_weight(t) for t in tps_codes], minimum=0)
         for t, d in zip(tps_codes, dpt, strict=True):
             rows.append(
                 {

@@ -29,7 +29,7 @@ import xlsxwriter
 
 from tasks.config import RIVER_KABKOTA, WITA
 from tasks.contract import ASN_TYPES, ENUMS, column_names
-from tasks.reference import _apportion, desa_requirements, regions
+from tasks.reference import apportion, desa_requirements, regions
 from tasks.weeks import deadline, h_minus, week_end, week_of, week_start
 
 PROVINCE = "64"
@@ -287,6 +287,7 @@ def _moda(rng: random.Random, kab: str) -> str:
 
 
 def _logistik_plans(seed: int, kab: _Kab) -> list[_DesaPlan]:
+    """Warehouse windows per item, PPK windows per kecamatan, the rest per village."""
     store = _rng(seed, kab.code, "gudang")
     warehouse = {
         b: _pick_window(store, _WAREHOUSE_BALLOTS if b in BALLOTS else _WAREHOUSE) for b in BARANG
@@ -318,10 +319,11 @@ def _logistik_plans(seed: int, kab: _Kab) -> list[_DesaPlan]:
 
 def _progress(kebutuhan: int, windows: tuple[tuple[float, float], ...], h: float,
               lag: float) -> list[int]:
-    """Cumulative quantity at each stage at H-`h` for a desa `lag` days behind schedule; a stage
-    never holds more than the one before.
+    """Cumulative quantity at each stage at H-`h` for a desa `lag` days behind schedule.
 
-    Every term is monotone in h, so a desa's figures never fall from one week to the next."""
+    A stage never holds more than the one before, and every term is monotone in h, so a desa's
+    figures never fall from one week to the next.
+    """
     out, cap = [], kebutuhan
     for (start, end), tranches, share in zip(windows, _TRANCHES, _CATCH_UP, strict=True):
         t = min(1.0, max(0.0, (start - h - lag * share) / (start - end)))
@@ -343,6 +345,12 @@ def _bad_logistik_targets(seed: int, kab: _Kab) -> tuple[tuple[str, str], tuple[
     return (first.code, "ss_gubernur"), (second.code, "kotak_suara")
 
 
+def _damage_note(barang: str, n: int) -> str:
+    if barang in BALLOTS:
+        return f"surat suara rusak {n} lembar, sudah diajukan penggantian"
+    return f"{ENUMS['barang'][barang].lower()} rusak {n} unit, diganti dari cadangan"
+
+
 def _logistik_rows(seed: int, kab: _Kab, plans: list[_DesaPlan], week: str) -> list[dict]:
     h = h_minus(week)
     corrected = (_bad_logistik_targets(seed, kab)[0]
@@ -356,14 +364,9 @@ def _logistik_rows(seed: int, kab: _Kab, plans: list[_DesaPlan], week: str) -> l
         lengkap = min(desa.n_tps * got[b][3] // desa.kebutuhan[b] for b in BARANG)
         for b in BARANG:
             kab_qty, ppk_qty, pps_qty, tps_qty = got[b]
-            damaged = min(plan.rusak.get(b, 0), kab_qty) if kab_qty >= 0.6 * desa.kebutuhan[b] \
-                else 0
-            notes = []
-            if damaged:
-                notes.append(f"surat suara rusak {damaged} lembar, sudah diajukan penggantian"
-                             if b in BALLOTS else
-                             f"{ENUMS['barang'][b].lower()} rusak {damaged} unit, "
-                             "diganti dari cadangan")
+            sorted_out = kab_qty >= 0.6 * desa.kebutuhan[b]  # damage shows when goods are sorted
+            damaged = min(plan.rusak.get(b, 0), kab_qty) if sorted_out else 0
+            notes = [_damage_note(b, damaged)] if damaged else []
             if plan.note and 0 < h <= 10 and pps_qty < desa.kebutuhan[b]:
                 notes.append(plan.note)
             if corrected == (desa.code, b):
@@ -404,7 +407,7 @@ def _deployment() -> dict[str, dict[str, int]]:
         short = _LINMAS_PER_TPS_SHORT if col == "personel_linmas" else {}
         fixed = {code: round(rate * _kab(code).n_tps) for code, rate in short.items()}
         rest = [k for k in kabs if k.code not in fixed]
-        shares = _apportion(total - sum(fixed.values()), [k.n_tps for k in rest])
+        shares = apportion(total - sum(fixed.values()), [k.n_tps for k in rest])
         for code, n in [*fixed.items(), *((k.code, s) for k, s in zip(rest, shares, strict=True))]:
             out[code][col] = n
     return out
@@ -423,7 +426,7 @@ def _keamanan_plans(seed: int, kab: _Kab) -> list[_KecSecurity]:
     """Police TPS classes and voting-day personnel per kecamatan, fixed for the season."""
     full = _deployment()[kab.code]
     weights = [k.n_tps for k in kab.kecamatan]
-    per_kec = {col: _apportion(n, weights) for col, n in full.items()}
+    per_kec = {col: apportion(n, weights) for col, n in full.items()}
     plans = []
     for i, kec in enumerate(kab.kecamatan):
         rng = _rng(seed, kec.code, "keamanan")
@@ -1116,8 +1119,8 @@ def generate(out_dir: Path, weeks: list[str], seed: int = 2024,
     each with the verdict the pipeline should reach. Same seed, same bytes and mtimes."""
     if province != PROVINCE:
         raise ValueError(
-            f"province '{province}': only Kalimantan Timur (64) reference data ships for now; "
-            "use --province 64"
+            f"provinsi '{province}' belum didukung: untuk saat ini hanya data referensi "
+            "Kalimantan Timur (64) yang tersedia; gunakan --province 64"
         )
     weeks = sorted(set(weeks), key=week_start)  # also rejects malformed labels
     if not weeks:

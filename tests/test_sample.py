@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tasks import sample as sample_mod
 from tasks.config import WITA
 from tasks.contract import COLUMNS, ENUM_COLUMNS, ENUMS, STATUS_INSIDEN_RANK, TAHAP_RANK
 from tasks.reference import desa_requirements, tps_master
@@ -203,6 +204,18 @@ def test_enumerated_columns_hold_contract_values(sample: list[SampleFile]) -> No
             assert values <= set(ENUMS[enum]), (kind, column, values - set(ENUMS[enum]))
 
 
+def test_generator_tables_follow_the_contract_enumerations() -> None:
+    """The generator's weights and texts are keyed by enum values: a renamed value must fail."""
+    assert set(sample_mod._KATEGORI_WEIGHT) == set(ENUMS["kategori_insiden"])
+    assert set(sample_mod._INSIDEN_TEXT) == set(ENUMS["kategori_insiden"])
+    assert set(sample_mod._PEGAWAI_WEIGHT) == set(ENUMS["jenis_pegawai"])
+    assert set(sample_mod._ASAL_WEIGHT) == set(ENUMS["asal_kasus"])
+    assert set(sample_mod._PELANGGARAN_WEIGHT) == set(ENUMS["jenis_pelanggaran"])
+    assert set(sample_mod._SANKSI_WEIGHT) == set(ENUMS["sanksi"])
+    assert set(sample_mod._LAG_NOTES) <= set(ENUMS["moda_angkut"])
+    assert set(sample_mod.BALLOTS) <= set(ENUMS["barang"])
+
+
 def test_logistik_is_complete_ordered_and_cumulative(sample: list[SampleFile]) -> None:
     df = _clean(sample, "logistik")
     req = desa_requirements().select(
@@ -237,9 +250,10 @@ def test_logistik_is_complete_ordered_and_cumulative(sample: list[SampleFile]) -
 
 def test_logistik_tells_the_season_story(sample: list[SampleFile]) -> None:
     df = _clean(sample, "logistik")
-    share = df.group_by("kab", "week").agg(
+    stages = ("kabkota", "ppk", "pps", "tps")
+    share = df.group_by("kab", "week", "barang").agg(  # mean of items, as docs/metrics.md
         [(pl.col(f"diterima_{s}").sum() / pl.col("jumlah_kebutuhan").sum()).alias(s)
-         for s in ("kabkota", "ppk", "pps", "tps")])
+         for s in stages]).group_by("kab", "week").agg(pl.col(stages).mean())
 
     def at(kab: str, week: str, stage: str) -> float:
         return share.filter((pl.col("kab") == kab) & (pl.col("week") == week))[stage][0]
