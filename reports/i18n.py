@@ -20,8 +20,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "voting_day": ("hari pemungutan suara {date}", "voting day, {date}"),
     "after_voting": ("setelah pemungutan suara {date}", "after voting day, {date}"),
     "issued": ("Diterbitkan {date}, {time} WITA", "Issued {date}, {time} WITA"),
-    "preheader": ("{h}: {siap} Siap, {waspada} Waspada, {kritis} Kritis",
-                  "{h}: {siap} ready, {waspada} watch, {kritis} critical"),
+    "preheader": (
+        "{h}: {siap} Siap, {waspada} Waspada, {kritis} Kritis",
+        "{h}: {siap} ready, {waspada} watch, {kritis} critical",
+    ),
     "counts_title": ("Status kab/kota minggu ini", "Regency/city status this week"),
     "actions_title": ("Perlu tindakan minggu ini", "Action needed this week"),
     "no_actions": ("Tidak ada tindakan mendesak minggu ini.", "No urgent action this week."),
@@ -41,24 +43,34 @@ STRINGS: dict[str, tuple[str, str]] = {
     "below_norm": ("▼ di bawah norma {n} Linmas per TPS", "▼ below the norm of {n} Linmas per TPS"),
     # Logistics
     "logistik_title": ("Logistik", "Logistics"),
-    "chart_log_caption": ("Persentase logistik yang sudah sampai di tiap tahap, per kab/kota",
-                          "Share of supplies that have reached each stage, by regency/city"),
-    "chart_log_alt": ("Logistik per tahap (gudang kab/kota, PPK, PPS, TPS)",
-                      "Supplies by stage (regency warehouse, PPK, PPS, TPS)"),
+    "chart_log_caption": (
+        "Persentase logistik yang sudah sampai di tiap tahap, per kab/kota",
+        "Share of supplies that have reached each stage, by regency/city",
+    ),
+    "chart_log_alt": (
+        "Logistik per tahap (gudang kab/kota, PPK, PPS, TPS)",
+        "Supplies by stage (regency warehouse, PPK, PPS, TPS)",
+    ),
     "targets": ("Target pada {h}", "Expected by {h}"),
     "items_title": ("Kemajuan per barang (provinsi)", "Progress by item (province)"),
     "item": ("Barang", "Item"),
     "need": ("Kebutuhan", "Required"),
     "damaged": ("Rusak", "Damaged"),
     "short_title": ("Desa/kelurahan yang masih kurang", "Villages still short of supplies"),
-    "short_summary": ("{total} desa/kelurahan masih kurang logistik; {remote} di antaranya "
-                      "daerah terpencil (angkutan sungai, laut atau udara).",
-                      "{total} villages are still short of supplies; {remote} of them are "
-                      "remote (reached by river, sea or air)."),
-    "short_shown": ("Ditampilkan {n} dari {total}, daerah terpencil lebih dulu.",
-                    "Showing {n} of {total}, remote areas first."),
-    "short_none": ("Tidak ada desa/kelurahan yang kekurangan logistik.",
-                   "No village is short of supplies."),
+    "short_summary": (
+        "{total} desa/kelurahan masih kurang logistik; {remote} di antaranya "
+        "daerah terpencil (angkutan sungai, laut atau udara).",
+        "{total} villages are still short of supplies; {remote} of them are "
+        "remote (reached by river, sea or air).",
+    ),
+    "short_shown": (
+        "Ditampilkan {n} dari {total}, daerah terpencil lebih dulu.",
+        "Showing {n} of {total}, remote areas first.",
+    ),
+    "short_none": (
+        "Tidak ada desa/kelurahan yang kekurangan logistik.",
+        "No village is short of supplies.",
+    ),
     "remote": ("terpencil", "remote"),
     "transport": ("angkutan {mode}", "by {mode}"),
     "damaged_total": ("Barang rusak dilaporkan: {n}.", "Damaged items reported: {n}."),
@@ -70,8 +82,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "too_late": ("✖ lewat H-1", "✖ after D-1"),
     # Security
     "keamanan_title": ("Keamanan", "Security"),
-    "chart_tps_caption": ("TPS menurut kerawanan (pemetaan Polri), per kab/kota",
-                          "Polling stations by police risk class, by regency/city"),
+    "chart_tps_caption": (
+        "TPS menurut kerawanan (pemetaan Polri), per kab/kota",
+        "Polling stations by police risk class, by regency/city",
+    ),
     "chart_tps_alt": ("TPS menurut kerawanan", "Polling stations by risk class"),
     "tps_total": ("{n} TPS", "{n} polling stations (TPS)"),
     "personnel": ("Personel", "Personnel"),
@@ -80,10 +94,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "norm": ("Norma", "Norm"),
     "linmas_norm": ("{n} (UU)", "{n} (by law)"),
     "tps": ("TPS", "TPS"),
-    "incidents_title": ("Insiden minggu ini dan yang masih terbuka",
-                        "Incidents this week and still open"),
-    "incidents_summary": ("{new} insiden baru minggu ini; {open} masih terbuka.",
-                          "{new} new incidents this week; {open} still open."),
+    "incidents_title": (
+        "Insiden minggu ini dan yang masih terbuka",
+        "Incidents this week and still open",
+    ),
+    "incidents_summary": (
+        "{new} insiden baru minggu ini; {open} masih terbuka.",
+        "{new} new incidents this week; {open} still open.",
+    ),
     "incidents_none": ("Tidak ada insiden baru atau terbuka.", "No new or open incidents."),
     "when": ("Waktu (WITA)", "Time (WITA)"),
     "category": ("Kategori", "Category"),
@@ -98,6 +116,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "asn_sanctioned": ("Disanksi", "Sanctioned"),
     "asn_median": ("Median hari sampai rekomendasi", "Median days to recommendation"),
     "asn_by_stage": ("Kasus menurut tahap", "Cases by stage"),
+    "asn_by_kabkota": ("Kasus per kab/kota", "Cases by regency/city"),
     "stage": ("Tahap", "Stage"),
     "cases": ("Kasus", "Cases"),
     # Data quality
@@ -106,8 +125,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "late": ("Terlambat", "Late"),
     "missing": ("Tidak masuk", "Missing"),
     "rejected": ("Ditolak", "Rejected"),
-    "kinds_note": ("Hitungan laporan (kab/kota × jenis, 5 jenis per kab/kota).",
-                   "Counts of reports (regency × kind, 5 kinds per regency)."),
+    "kinds_note": (
+        "Hitungan laporan (kab/kota × jenis, 5 jenis per kab/kota).",
+        "Counts of reports (regency × kind, 5 kinds per regency).",
+    ),
     "received": ("Diterima", "Received"),
     "flagged_rows": ("Baris ditandai", "Flagged rows"),
     # Changes, narratives, method
@@ -116,20 +137,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "narasi_title": ("Kondisi terkini (laporan kab/kota)", "Current situation (regency reports)"),
     "narasi_none": ("Tidak ada narasi.", "No narrative submitted."),
     "method_title": ("Catatan metode", "Method note"),
-    "method_body": ("Status Siap/Waspada/Kritis dihitung dari laporan kab/kota yang diterima "
-                    "dengan ambang yang makin ketat menjelang hari pemungutan suara (lihat "
-                    "docs/metrics.md). Angka dari baris yang ditandai tidak dihitung. Waktu "
-                    "dalam WITA.",
-                    "Ready/Watch/Critical status is computed from the regency reports received, "
-                    "with thresholds that tighten as voting day nears (see docs/metrics.md). "
-                    "Flagged rows are left out of the figures. Times are WITA."),
+    "method_body": (
+        "Status Siap/Waspada/Kritis dihitung dari laporan kab/kota yang diterima "
+        "dengan ambang yang makin ketat menjelang hari pemungutan suara (lihat "
+        "docs/metrics.md). Angka dari baris yang ditandai tidak dihitung. Waktu "
+        "dalam WITA.",
+        "Ready/Watch/Critical status is computed from the regency reports received, "
+        "with thresholds that tighten as voting day nears (see docs/metrics.md). "
+        "Flagged rows are left out of the figures. Times are WITA.",
+    ),
     "sources": ("Sumber data", "Data sources"),
     "file": ("Berkas", "File"),
     "version": ("Versi", "Version"),
     "sources_none": ("Tidak ada berkas diterima.", "No files received."),
     "late_mark": ("terlambat", "late"),
-    "footer": ("Buletin otomatis Desk Pilkada Provinsi {province}. Jangan membalas email ini.",
-               "Automated bulletin of the {province} Pilkada desk. Please do not reply."),
+    "footer": (
+        "Buletin otomatis Desk Pilkada Provinsi {province}. Jangan membalas email ini.",
+        "Automated bulletin of the {province} Pilkada desk. Please do not reply.",
+    ),
 }
 
 STATUS_WORDS: dict[str, tuple[str, str]] = {
@@ -170,20 +195,33 @@ KINDS: dict[str, tuple[str, str]] = {
 
 # English renderings of contract enumerations; Indonesian comes from tasks.contract.ENUMS.
 ENUMS_EN: dict[str, dict[str, str]] = {
-    "status_umum": {"aman_terkendali": "Safe, under control", "ada_kendala": "Some problems",
-                    "kritis": "Critical"},
-    "barang": {"ss_gubernur": "Governor ballot papers",
-               "ss_bupati_walikota": "Regent/mayor ballot papers", "kotak_suara": "Ballot boxes",
-               "bilik_suara": "Voting booths", "tinta": "Ink", "segel": "Seals",
-               "alat_coblos": "Punch tools", "formulir_c": "Form C"},
+    "status_umum": {
+        "aman_terkendali": "Safe, under control",
+        "ada_kendala": "Some problems",
+        "kritis": "Critical",
+    },
+    "barang": {
+        "ss_gubernur": "Governor ballot papers",
+        "ss_bupati_walikota": "Regent/mayor ballot papers",
+        "kotak_suara": "Ballot boxes",
+        "bilik_suara": "Voting booths",
+        "tinta": "Ink",
+        "segel": "Seals",
+        "alat_coblos": "Punch tools",
+        "formulir_c": "Form C",
+    },
     "moda_angkut": {"darat": "road", "sungai": "river", "laut": "sea", "udara": "air"},
     "tingkat": {"rendah": "Low", "sedang": "Medium", "tinggi": "High"},
-    "tahap_kasus": {"registrasi": "Registered", "kajian_bawaslu": "Under Bawaslu review",
-                    "bukan_pelanggaran": "Not a violation", "dihentikan": "Dropped",
-                    "rekomendasi_ke_bkn": "Recommended to BKN",
-                    "rekomendasi_bkn": "BKN sanction recommendation",
-                    "sanksi_dijatuhkan": "Sanction imposed",
-                    "tidak_ditindaklanjuti": "Not followed up"},
+    "tahap_kasus": {
+        "registrasi": "Registered",
+        "kajian_bawaslu": "Under Bawaslu review",
+        "bukan_pelanggaran": "Not a violation",
+        "dihentikan": "Dropped",
+        "rekomendasi_ke_bkn": "Recommended to BKN",
+        "rekomendasi_bkn": "BKN sanction recommendation",
+        "sanksi_dijatuhkan": "Sanction imposed",
+        "tidak_ditindaklanjuti": "Not followed up",
+    },
 }
 
 # Short province names used in subjects, where a phone shows only the first ~40 characters.

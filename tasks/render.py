@@ -43,6 +43,15 @@ class RenderedBulletin:
     subject: str
 
 
+def as_wita(dt: datetime) -> datetime:
+    """The same instant in WITA; a naive datetime is taken to be WITA already.
+
+    Submissions record local WITA times without an offset (DESIGN §3) and DuckDB hands them back
+    naive; reading them as UTC would shift every incident by eight hours.
+    """
+    return dt.replace(tzinfo=WITA) if dt.tzinfo is None else dt.astimezone(WITA)
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Locale-aware formatting for the templates, so no template formats a number by hand.
@@ -79,7 +88,7 @@ class Formatter:
         if d is None:
             return NO_DATA
         if isinstance(d, datetime):
-            d = d.astimezone(WITA).date()
+            d = as_wita(d).date()
         return format_date(d, format="long", locale=self.locale)
 
     def week_range(self, start: date, end: date) -> str:
@@ -88,13 +97,14 @@ class Formatter:
     def time(self, dt: datetime) -> str:
         """Clock time in WITA, written 07.00 in Indonesian and 07:00 in English."""
         pattern = "HH.mm" if self.lang == "id" else "HH:mm"
-        return format_datetime(dt, pattern, tzinfo=WITA, locale=self.locale)
+        return format_datetime(as_wita(dt), pattern, locale=self.locale)
 
     def when(self, dt: datetime | None) -> str:
         """Short date and time in WITA, for incidents and received files."""
         if dt is None:
             return NO_DATA
-        return format_datetime(dt, "d MMM", tzinfo=WITA, locale=self.locale) + " " + self.time(dt)
+        day = format_datetime(as_wita(dt), "d MMM", locale=self.locale)
+        return f"{day} {self.time(dt)}"
 
     def status_word(self, status: str) -> str:
         return i18n.STATUS_WORDS[status][i18n.LANGS.index(self.lang)]
@@ -136,6 +146,7 @@ def _inliner() -> css_inline.CSSInliner:
 
 
 def _subject(ctx: dict, fmt: Formatter, t: dict[str, str]) -> str:
+    """Short province name first: phones show only the first ~40 characters of a subject."""
     province = i18n.PROVINCE_SHORT.get(ctx["province_name"], ctx["province_name"])
     return f"{t['title']} {province} — {t['week']} {ctx['week']} ({fmt.h(ctx['h'])})"
 
@@ -149,13 +160,21 @@ def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, charts.Ch
     rows = ctx["kabkota"]
     return {
         "logistik": charts.logistics_by_kabkota(
-            rows, i18n.labels(i18n.STAGES, fmt.lang), fmt.pct0,
-            cid=f"logistik-{week}@siaga-pilkada", alt_title=t["chart_log_alt"],
-            no_data=t["no_data_word"]),
+            rows,
+            i18n.labels(i18n.STAGES_SHORT, fmt.lang),
+            fmt.pct0,
+            cid=f"logistik-{week}@siaga-pilkada",
+            alt_title=t["chart_log_alt"],
+            no_data=t["no_data_word"],
+        ),
         "tps": charts.tps_classes_by_kabkota(
-            rows, i18n.labels(i18n.TPS_CLASSES, fmt.lang), fmt.num,
-            cid=f"tps-{week}@siaga-pilkada", alt_title=t["chart_tps_alt"],
-            no_data=t["no_data_word"]),
+            rows,
+            i18n.labels(i18n.TPS_CLASSES, fmt.lang),
+            fmt.num,
+            cid=f"tps-{week}@siaga-pilkada",
+            alt_title=t["chart_tps_alt"],
+            no_data=t["no_data_word"],
+        ),
     }
 
 
@@ -176,6 +195,7 @@ def render_bulletin(ctx: dict) -> RenderedBulletin:
         "stages_short": i18n.labels(i18n.STAGES_SHORT, fmt.lang),
         "tps_classes": i18n.labels(i18n.TPS_CLASSES, fmt.lang),
         "kinds": i18n.labels(i18n.KINDS, fmt.lang),
+        "short_names": {k["kabkota_name"]: k["short_name"] for k in ctx["kabkota"]},
         "palette": STATUS_COLORS,
         "voting_day": VOTING_DAY,
         "linmas_norm": LINMAS_NORM,
@@ -187,8 +207,12 @@ def render_bulletin(ctx: dict) -> RenderedBulletin:
     return RenderedBulletin(html=html, text=text, images=images, subject=subject)
 
 
-def build_message(b: RenderedBulletin, sender: str, recipients: list[str],
-                  message_id_domain: str = "siaga-pilkada.local") -> EmailMessage:
+def build_message(
+    b: RenderedBulletin,
+    sender: str,
+    recipients: list[str],
+    message_id_domain: str = "siaga-pilkada.local",
+) -> EmailMessage:
     """A MIME message: text/plain alternative to multipart/related(text/html + inline PNGs).
 
     `add_related` on the HTML part turns it into the multipart/related that clients expect for
@@ -205,6 +229,12 @@ def build_message(b: RenderedBulletin, sender: str, recipients: list[str],
     msg.add_alternative(b.html, subtype="html", charset="utf-8")
     html_part = msg.get_payload()[1]
     for cid, png in b.images.items():
-        html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>",
-                              disposition="inline", filename=f"{cid.split('@')[0]}.png")
+        html_part.add_related(
+            png,
+            maintype="image",
+            subtype="png",
+            cid=f"<{cid}>",
+            disposition="inline",
+            filename=f"{cid.split('@')[0]}.png",
+        )
     return msg

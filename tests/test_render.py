@@ -15,6 +15,11 @@ from tasks.contract import ENUMS, KINDS
 from tasks.render import RenderedBulletin, build_message, render_bulletin
 
 XSS_NARASI = "Aman.\n<script>alert(1)</script> lalu <img src=x onerror=alert(2)> & selesai"
+NARASI = {
+    "Kukar": XSS_NARASI,
+    "Mahulu": "Debit Sungai Mahakam turun; longboat logistik ke Long Apari tertahan 2 hari.\n"
+    "Koordinasi dengan Polres untuk pengawalan.",
+}
 XSS_RINGKASAN = 'Spanduk dirusak <b onmouseover="alert(3)">malam</b> & pelaku kabur'
 
 # code, name, short, status, previous status, TPS
@@ -34,45 +39,70 @@ LEVEL = {"Siap": 0, "Waspada": 1, "Kritis": 2}
 WEEK_END = date(2024, 11, 24)
 
 
-def _kabkota_row(i: int, code: str, name: str, short: str, status: str, prev: str | None,
-                 tps: int) -> dict:
+def _kabkota_row(
+    i: int, code: str, name: str, short: str, status: str, prev: str | None, tps: int
+) -> dict:
     missing_logistics = short == "Kutim"  # one kab/kota did not send logistik this week
     pps = 0.41 if status == "Kritis" else 0.843 - 0.02 * i
     lengkap = round(tps * (0.2 if status == "Kritis" else 0.6 + 0.03 * i))
     rawan, sangat = round(tps * 0.18), round(tps * (0.09 if status != "Siap" else 0.02))
     log = {
-        "pct_kabkota": 1.0, "pct_ppk": min(1.0, pps + 0.12), "pct_pps": pps,
-        "pct_tps": 0.05, "pct_tps_lengkap": lengkap / tps, "tps_lengkap": lengkap,
-        "jumlah_tps": tps, "desa_kurang": 12 - i, "rusak": i * 3,
+        "pct_kabkota": 1.0,
+        "pct_ppk": min(1.0, pps + 0.12),
+        "pct_pps": pps,
+        "pct_tps": 0.05,
+        "pct_tps_lengkap": lengkap / tps,
+        "tps_lengkap": lengkap,
+        "jumlah_tps": tps,
+        "desa_kurang": 12 - i,
+        "rusak": i * 3,
         "proyeksi_lengkap_tps": None if status == "Kritis" else WEEK_END + timedelta(days=i),
     }
     if missing_logistics:
         log = dict.fromkeys(log)
         log["jumlah_tps"] = tps
     return {
-        "kabkota_code": code, "kabkota_name": name, "short_name": short,
-        "status": status, "status_level": LEVEL[status], "status_prev": prev,
+        "kabkota_code": code,
+        "kabkota_name": name,
+        "short_name": short,
+        "status": status,
+        "status_level": LEVEL[status],
+        "status_prev": prev,
         "alasan": None if status == "Siap" else f"logistik di PPS {round(pps * 100)}% < target",
         "alasan_en": None if status == "Siap" else f"supplies at PPS {round(pps * 100)}% < target",
         "status_umum": "kritis" if status == "Kritis" else "aman_terkendali",
-        "narasi": XSS_NARASI if short == "Kukar" else f"Situasi {short} kondusif.\nRapat rutin.",
+        "narasi": NARASI.get(short, f"Situasi {short} kondusif.\nRapat koordinasi rutin."),
         **log,
-        "tps_rawan": rawan, "tps_sangat_rawan": sangat,
-        "linmas_per_tps": 1.4 if status == "Kritis" else 2.0, "polri_per_tps": 0.61,
+        "tps_rawan": rawan,
+        "tps_sangat_rawan": sangat,
+        "linmas_per_tps": 1.4 if status == "Kritis" else 2.0,
+        "polri_per_tps": 0.61,
         "tni_per_tps": 0.18,
-        "insiden_baru": 1 if status != "Siap" else 0, "insiden_terbuka": 2 if i < 3 else 0,
-        "kasus_asn_baru": i % 3, "kasus_asn_kumulatif": i, "kasus_asn_sanksi": i // 4,
-        "jenis_diterima": 4 if missing_logistics else 5, "jenis_terlambat": 1 if i == 2 else 0,
-        "jenis_hilang": ["logistik"] if missing_logistics else [], "file_ditolak": 0,
+        "insiden_baru": 1 if status != "Siap" else 0,
+        "insiden_terbuka": 2 if i < 3 else 0,
+        "kasus_asn_baru": i % 3,
+        "kasus_asn_kumulatif": i,
+        "kasus_asn_sanksi": i // 4,
+        "jenis_diterima": 4 if missing_logistics else 5,
+        "jenis_terlambat": 1 if i == 2 else 0,
+        "jenis_hilang": ["logistik"] if missing_logistics else [],
+        "file_ditolak": 0,
         "baris_ditandai": 3 if i == 1 else 0,
     }
 
 
 def _items() -> list[dict]:
     return [
-        {"barang": code, "label": label, "kebutuhan": 2_450_000 if code.startswith("ss_") else 6268,
-         "pct_kabkota": 1.0, "pct_ppk": 0.93, "pct_pps": 0.78 - n * 0.01, "pct_tps": 0.04,
-         "rusak": 120 if code.startswith("ss_") else n}
+        {
+            "barang": code,
+            "label": label,
+            "kebutuhan": 2_450_000 if code.startswith("ss_") else 6268,
+            "pct_kabkota": 1.0,
+            "pct_ppk": 0.93,
+            "pct_pps": 0.78 - n * 0.01,
+            "pct_tps": 0.04,
+            "rusak": 120 if code.startswith("ss_") else n,
+        }
         for n, (code, label) in enumerate(ENUMS["barang"].items())
     ]
 
@@ -80,14 +110,30 @@ def _items() -> list[dict]:
 def _incidents() -> list[dict]:
     when = datetime(2024, 11, 22, 21, 40, tzinfo=WITA)
     return [
-        {"kabkota_name": "Kabupaten Mahakam Ulu", "id_insiden": "MHU-0007", "waktu_kejadian": when,
-         "kategori_label": "Perusakan alat peraga kampanye", "tingkat": "sedang",
-         "status_label": "Ditangani", "korban_meninggal": 0, "korban_luka": 0,
-         "ringkasan": XSS_RINGKASAN, "baru": True},
-        {"kabkota_name": "Kabupaten Kutai Kartanegara", "id_insiden": "KKR-0031",
-         "waktu_kejadian": when - timedelta(days=9), "kategori_label": "Bentrokan massa",
-         "tingkat": "tinggi", "status_label": "Proses hukum", "korban_meninggal": 0,
-         "korban_luka": 2, "ringkasan": "Bentrokan pendukung di Tenggarong.", "baru": False},
+        {
+            "kabkota_name": "Kabupaten Mahakam Ulu",
+            "id_insiden": "MHU-0007",
+            "waktu_kejadian": when,
+            "kategori_label": "Perusakan alat peraga kampanye",
+            "tingkat": "sedang",
+            "status_label": "Ditangani",
+            "korban_meninggal": 0,
+            "korban_luka": 0,
+            "ringkasan": XSS_RINGKASAN,
+            "baru": True,
+        },
+        {
+            "kabkota_name": "Kabupaten Kutai Kartanegara",
+            "id_insiden": "KKR-0031",
+            "waktu_kejadian": when - timedelta(days=9),
+            "kategori_label": "Bentrokan massa",
+            "tingkat": "tinggi",
+            "status_label": "Proses hukum",
+            "korban_meninggal": 0,
+            "korban_luka": 2,
+            "ringkasan": "Bentrokan pendukung di Tenggarong.",
+            "baru": False,
+        },
     ]
 
 
@@ -97,53 +143,107 @@ def _provenance() -> list[dict]:
         for kind in KINDS:
             if short == "Kutim" and kind == "logistik":
                 continue
-            rows.append({"kabkota_code": code, "kind": kind,
-                         "file_name": f"{code}_{kind}_2024-W47.csv", "version": 1,
-                         "received_at": datetime(2024, 11, 23, 9, 15, tzinfo=WITA),
-                         "sha256": f"{code}{kind}".encode().hex().ljust(64, "0")[:64],
-                         "is_late": short == "Kubar" and kind == "netralitas"})
+            rows.append(
+                {
+                    "kabkota_code": code,
+                    "kind": kind,
+                    "file_name": f"{code}_{kind}_2024-W47.csv",
+                    "version": 1,
+                    "received_at": datetime(2024, 11, 23, 9, 15, tzinfo=WITA),
+                    "sha256": f"{code}{kind}".encode().hex().ljust(64, "0")[:64],
+                    "is_late": short == "Kubar" and kind == "netralitas",
+                }
+            )
     return rows
 
 
 def make_ctx(lang: str = "id") -> dict:
     """A realistic week: 10 kab/kota, mixed statuses, one missing report, hostile free text."""
     rows = [_kabkota_row(i, *k) for i, k in enumerate(KABKOTA)]
-    desa = [{"kabkota_name": "Kabupaten Mahakam Ulu", "kecamatan_name": "Long Apari",
-             "desa_name": f"Long Penaneh {n}", "barang": ["ss_gubernur", "tinta"],
-             "moda_angkut": "sungai"} for n in range(5)]
-    desa += [{"kabkota_name": "Kabupaten Kutai Kartanegara", "kecamatan_name": "Muara Muntai",
-              "desa_name": f"Batuq {n}", "barang": ["segel"], "moda_angkut": "darat"}
-             for n in range(10)]
+    desa = [
+        {
+            "kabkota_name": "Kabupaten Mahakam Ulu",
+            "kecamatan_name": "Long Apari",
+            "desa_name": f"Long Penaneh {n}",
+            "barang": ["ss_gubernur", "tinta"],
+            "moda_angkut": "sungai",
+        }
+        for n in range(5)
+    ]
+    desa += [
+        {
+            "kabkota_name": "Kabupaten Kutai Kartanegara",
+            "kecamatan_name": "Muara Muntai",
+            "desa_name": f"Batuq {n}",
+            "barang": ["segel"],
+            "moda_angkut": "darat",
+        }
+        for n in range(10)
+    ]
     return {
-        "lang": lang, "week": "2024-W47", "week_start": date(2024, 11, 18),
-        "week_end": WEEK_END, "h": 3, "issued_at": datetime(2024, 11, 25, 7, 0, tzinfo=WITA),
+        "lang": lang,
+        "week": "2024-W47",
+        "week_start": date(2024, 11, 18),
+        "week_end": WEEK_END,
+        "h": 3,
+        "issued_at": datetime(2024, 11, 25, 7, 0, tzinfo=WITA),
         "province_name": "Kalimantan Timur",
         "counts": {s: sum(r["status"] == s for r in rows) for s in LEVEL},
         "actions": [
-            {"kabkota_name": "Kabupaten Mahakam Ulu", "status": "Kritis",
-             "reason": "Logistik di PPS baru 41% (target 75%); 5 desa sungai belum terjangkau"},
-            {"kabkota_name": "Kabupaten Kutai Kartanegara", "status": "Waspada",
-             "reason": "2 insiden terbuka, 1 dengan korban luka"},
-            {"kabkota_name": "Kabupaten Kutai Barat", "status": "Waspada",
-             "reason": "Linmas 1,4 per TPS di 3 kecamatan"},
+            {
+                "kabkota_name": "Kabupaten Mahakam Ulu",
+                "status": "Kritis",
+                "reason": "Logistik di PPS baru 41% (target 75%); 5 desa sungai belum terjangkau",
+            },
+            {
+                "kabkota_name": "Kabupaten Kutai Kartanegara",
+                "status": "Waspada",
+                "reason": "2 insiden terbuka, 1 dengan korban luka",
+            },
+            {
+                "kabkota_name": "Kabupaten Kutai Barat",
+                "status": "Waspada",
+                "reason": "Linmas 1,4 per TPS di 3 kecamatan",
+            },
         ],
         "kabkota": rows,
         "logistik": {
             "items": _items(),
-            "stage_targets": [{"stage": "ppk", "label": "PPK (kecamatan)", "expected": 1.0},
-                              {"stage": "pps", "label": "PPS (desa)", "expected": 0.75}],
-            "desa_kurang": desa, "desa_kurang_total": 37, "desa_kurang_terpencil": 9,
+            "stage_targets": [
+                {"stage": "ppk", "label": "PPK (kecamatan)", "expected": 1.0},
+                {"stage": "pps", "label": "PPS (desa)", "expected": 0.75},
+            ],
+            "desa_kurang": desa,
+            "desa_kurang_total": 37,
+            "desa_kurang_terpencil": 9,
             "rusak_total": 318,
         },
-        "keamanan": {"jumlah_tps": 6268, "tps_kurang_rawan": 4861, "tps_rawan": 1128,
-                     "tps_sangat_rawan": 279, "personel_polri": 3823, "personel_tni": 1128,
-                     "personel_linmas": 12409, "linmas_per_tps": 1.98, "polri_per_tps": 0.61,
-                     "tni_per_tps": 0.18, "insiden_baru": 4, "insiden_terbuka": 6,
-                     "insiden": _incidents()},
-        "netralitas": {"kasus_baru": 9, "kasus_kumulatif": 45, "kasus_direkomendasikan": 17,
-                       "kasus_sanksi": 6, "median_hari_ke_rekomendasi": 12.5,
-                       "tahap": [{"tahap": code, "label": label, "kasus": n + 1}
-                                 for n, (code, label) in enumerate(ENUMS["tahap_kasus"].items())]},
+        "keamanan": {
+            "jumlah_tps": 6268,
+            "tps_kurang_rawan": 4861,
+            "tps_rawan": 1128,
+            "tps_sangat_rawan": 279,
+            "personel_polri": 3823,
+            "personel_tni": 1128,
+            "personel_linmas": 12409,
+            "linmas_per_tps": 1.98,
+            "polri_per_tps": 0.61,
+            "tni_per_tps": 0.18,
+            "insiden_baru": 4,
+            "insiden_terbuka": 6,
+            "insiden": _incidents(),
+        },
+        "netralitas": {
+            "kasus_baru": 9,
+            "kasus_kumulatif": 45,
+            "kasus_direkomendasikan": 17,
+            "kasus_sanksi": 6,
+            "median_hari_ke_rekomendasi": 12.5,
+            "tahap": [
+                {"tahap": code, "label": label, "kasus": n + 1}
+                for n, (code, label) in enumerate(ENUMS["tahap_kasus"].items())
+            ],
+        },
         "kualitas": {"tepat_waktu": 48, "terlambat": 1, "hilang": 1, "ditolak": 0},
         "provenance": _provenance(),
     }
@@ -196,7 +296,8 @@ def test_images_match_cid_references_and_have_alt(bulletin: RenderedBulletin) ->
 
 def test_chart_alt_text_states_the_numbers(bulletin: RenderedBulletin) -> None:
     assert "Mahulu 100% / 53% / 41% / 5%" in bulletin.html
-    assert "Kutim tidak ada data" in bulletin.html or "Kutim — / — / — / —" in bulletin.html
+    assert "Kutim — / — / — / —" in bulletin.html  # no logistics report
+    assert "Mahulu 56 / 14 / 7" in bulletin.html  # TPS by police class
 
 
 def test_email_safe_markup_and_size(bulletin: RenderedBulletin) -> None:
@@ -212,9 +313,9 @@ def test_email_safe_markup_and_size(bulletin: RenderedBulletin) -> None:
 
 
 def test_numbers_and_dates_use_indonesian_format(bulletin: RenderedBulletin) -> None:
-    assert "84,3%" in bulletin.html  # Kukar at PPS
+    assert "82,3%" in bulletin.html  # Kukar at PPS
     assert "1.447" in bulletin.html
-    assert "24 November 2024" in bulletin.html  # Kukar's projected completion
+    assert "26 November 2024" in bulletin.html  # Kubar's projected completion
     assert "27 November 2024" in bulletin.html
     assert "07.00 WITA" in bulletin.html
 
@@ -223,12 +324,22 @@ def test_text_part_has_same_headline(bulletin: RenderedBulletin, ctx: dict) -> N
     for status, n in ctx["counts"].items():
         line = f"{STATUS_SYMBOLS[status]} {status}: {n}"
         assert line in bulletin.text
-        tile = rf'{n}</span><br>{STATUS_SYMBOLS[status]} {status}</td>'
+        tile = rf"{n}</span><br>{STATUS_SYMBOLS[status]} {status}</td>"
         assert re.search(tile, bulletin.html)
     assert "H-3" in bulletin.text
     for action in ctx["actions"]:
         assert action["kabkota_name"] in bulletin.text
     assert "<script>alert(1)</script>" in bulletin.text  # plain text needs no escaping
+
+
+def test_size_stays_under_limit_with_long_free_text() -> None:
+    """Gmail clips HTML over ~102 KB; maximal narasi and many incidents must still fit."""
+    ctx = make_ctx()
+    for k in ctx["kabkota"]:
+        k["narasi"] = ("Kondisi wilayah aman, distribusi berjalan. " * 50)[:2000]
+    incident = ctx["keamanan"]["insiden"][1]
+    ctx["keamanan"]["insiden"] = [{**incident, "ringkasan": "Kejadian & penanganan. " * 22}] * 20
+    assert len(render_bulletin(ctx).html.encode()) < 90 * 1024
 
 
 def test_subject(bulletin: RenderedBulletin) -> None:
@@ -243,11 +354,11 @@ def test_build_message_mime_structure(bulletin: RenderedBulletin) -> None:
     assert msg["Date"] and msg["Message-ID"].endswith("@siaga-pilkada.local>")
     plain, related = msg.get_payload()
     assert plain.get_content_type() == "text/plain"
-    assert plain.get_content() == bulletin.text
+    assert plain.get_content().rstrip("\n") == bulletin.text.rstrip("\n")
     assert related.get_content_type() == "multipart/related"
     html_part, *images = related.get_payload()
     assert html_part.get_content_type() == "text/html"
-    assert html_part.get_content() == bulletin.html
+    assert html_part.get_content().rstrip("\n") == bulletin.html.rstrip("\n")
     assert {p["Content-ID"].strip("<>") for p in images} == set(bulletin.images)
     for p in images:
         assert p.get_content_type() == "image/png"
@@ -261,10 +372,10 @@ def test_english_rendering() -> None:
     b = render_bulletin(make_ctx("en"))
     assert '<html lang="en">' in b.html
     for heading in ("Logistics", "Security", "Data quality", "Method note"):
-        assert f"<h2" in b.html and heading in b.html
+        assert "<h2" in b.html and heading in b.html
         assert heading.upper() in b.text or heading in b.text
     assert "✖ Critical" in b.html and "▲ Watch" in b.html
-    assert "84.3%" in b.html and "1,447" in b.html
+    assert "82.3%" in b.html and "1,447" in b.html
     assert "supplies at PPS" in b.html  # alasan_en is used
     assert b.subject == "Pilkada Readiness Bulletin Kaltim — Week 2024-W47 (D-3)"
 
@@ -278,3 +389,27 @@ def test_unknown_language_is_refused() -> None:
 def test_status_badges_meet_contrast(status: str) -> None:
     background, text = STATUS_COLORS[status]
     assert contrast_ratio(text, background) >= 4.5
+
+
+def test_quiet_week_and_voting_day_render() -> None:
+    """Empty lists, missing figures and H = 0 must render, not crash or print 'None'."""
+    ctx = make_ctx()
+    ctx.update(h=0, actions=[], provenance=[])
+    ctx["logistik"].update(desa_kurang=[], desa_kurang_total=0, desa_kurang_terpencil=0)
+    ctx["keamanan"].update(insiden=[], insiden_baru=0, insiden_terbuka=0)
+    ctx["netralitas"].update(tahap=[], median_hari_ke_rekomendasi=None)
+    for k in ctx["kabkota"]:
+        k.update(status_prev=None, narasi=None, alasan=None, jumlah_tps=None, kasus_asn_kumulatif=0)
+    b = render_bulletin(ctx)
+    for part in (b.html, b.text):
+        assert "None" not in part
+        assert "Tidak ada tindakan mendesak" in part
+        assert "Tidak ada insiden baru atau terbuka." in part
+        assert "Tidak ada perubahan status." in part
+    assert "(H)" in b.subject and "hari pemungutan suara 27 November 2024" in b.html
+
+
+def test_naive_times_are_read_as_wita() -> None:
+    ctx = make_ctx()
+    ctx["keamanan"]["insiden"][0]["waktu_kejadian"] = datetime(2024, 11, 22, 21, 40)
+    assert "22 Nov 21.40" in render_bulletin(ctx).text
