@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from tasks.contract import KINDS
+from tasks.faults import fault_point
 from tasks.pull import ArchivedFile
 from tasks.validate import Finding
 from tasks.warehouse import sql
@@ -100,6 +101,7 @@ def load_submission(con: duckdb.DuckDBPyConnection, v: Verdict, run_id: str) -> 
             con.register("staged_issues", _issue_frame(v.findings).to_arrow())
             con.execute(sql("load/insert_row_issues.sql"), {"file_id": file_id, "sha256": a.sha256})
             con.unregister("staged_issues")
+        fault_point("load-before-commit")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

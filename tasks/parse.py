@@ -39,7 +39,7 @@ class CellIssue:
 
 def normalise_header(name: object) -> str:
     text = str(name or "").replace("\ufeff", "").strip().lower()
-    text = re.sub(r"[\s\-]+", "_", text)
+    text = re.sub(r"[\s\-/]+", "_", text)
     return ALIASES.get(text, text)
 
 
@@ -144,7 +144,8 @@ def read_table(data: bytes, file_format: str, kind: str) -> pl.DataFrame:
     """All columns as strings, headers normalised, fully blank rows dropped, `_row` added."""
     if file_format == "json":
         objs = _read_json(data)
-        header = list(dict.fromkeys(k for o in objs for k in o))
+        # An empty list is an empty report (e.g. no incidents), not one without columns.
+        header = list(dict.fromkeys(k for o in objs for k in o)) or [c.name for c in COLUMNS[kind]]
         body = [["" if o.get(k) is None else str(o.get(k)) for k in header] for o in objs]
         return _frame(header, body, list(range(1, len(objs) + 1)))
     rows = _read_xlsx(data, kind)[0] if file_format == "xlsx" else _read_csv(data)
@@ -176,7 +177,10 @@ def parse_int(text: str) -> int:
         t = t.split(",")[0]
     elif re.match(r"^-?\d+\.0+$", t):
         t = t.split(".")[0]
-    return int(t)
+    value = int(t)
+    if not -(2**63) <= value < 2**63:
+        raise OverflowError(text)
+    return value
 
 
 def parse_date(text: str) -> date:
@@ -202,8 +206,11 @@ def parse_datetime(text: str) -> datetime:
 
 
 def _code(text: str) -> str:
-    t = text.strip().replace(".", "") if re.fullmatch(r"[\d.]+", text.strip()) else text.strip()
-    return t[:-1] if t.endswith(".0") else t
+    """Region codes as text: `6474.0` (a float cell) is 6474, `64.74` (dotted notation) too."""
+    t = text.strip()
+    if re.fullmatch(r"\d+\.0+", t):
+        return t.split(".")[0]
+    return t.replace(".", "") if re.fullmatch(r"[\d.]+", t) else t
 
 
 _CASTERS = {

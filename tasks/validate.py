@@ -72,9 +72,7 @@ def load_suite(kind: str) -> Any:
 
 
 def _fmt(value: Any) -> str:
-    if value is None:
-        return "(kosong)"
-    if isinstance(value, float) and value != value:  # NaN from pandas
+    if value is None or value != value:  # NaN and NaT are not equal to themselves
         return "(kosong)"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -135,9 +133,13 @@ def prepare(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> p
     """Add the derived columns of `sql/validate/<kind>.sql` (reference and cross-week facts)."""
     con.register("batch", batch.to_arrow())
     try:
-        return con.sql(sql(f"validate/{kind}.sql")).pl()
+        prepared = con.sql(sql(f"validate/{kind}.sql")).pl()
     finally:
         con.unregister("batch")
+    if prepared.height != batch.height:  # a join in the SQL fanned out: findings would be wrong
+        raise RuntimeError(f"sql/validate/{kind}.sql returned {prepared.height} rows for "
+                           f"{batch.height}; each row must come back exactly once")
+    return prepared
 
 
 def completeness(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> list[Finding]:

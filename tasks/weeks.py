@@ -15,7 +15,11 @@ def parse_week(label: str) -> tuple[int, int]:
     if not m:
         raise ValueError(f"minggu '{label}' tidak dikenal; gunakan format 2024-W47")
     year, week = int(m[1]), int(m[2])
-    date.fromisocalendar(year, week, 1)  # raises for week 54 and the like
+    try:
+        date.fromisocalendar(year, week, 1)
+    except ValueError as exc:
+        raise ValueError(f"minggu '{label}' tidak ada: tahun {year} tidak punya minggu ke-{week}"
+                         ) from exc
     return year, week
 
 

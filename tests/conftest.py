@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 
+# Telemetry off before Prefect or GX is imported by any test module.
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+
 import pytest
 
 from tasks.config import Settings, load_settings

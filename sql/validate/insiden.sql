@@ -9,17 +9,16 @@ SELECT
     (coalesce(b.korban_meninggal, 0) + coalesce(b.korban_luka, 0) = 0
         OR b.tingkat = 'tinggi') AS _korban_tingkat_konsisten,
     datediff('day', b._week_start, b.waktu_kejadian) AS _hari_dari_awal_minggu,
-    coalesce(now_rank.rank >= prev.max_rank, true) AS _status_tidak_mundur
+    coalesce(now_rank.rank >= (
+        -- the furthest this incident had got in any earlier week's current report
+        SELECT max(e.rank)
+        FROM core.insiden_current p
+        JOIN ref.enumeration e ON e.enum_name = 'status_insiden' AND e.value = p.status
+        WHERE p.kode_kabkota = b.kode_kabkota AND p.id_insiden = b.id_insiden AND p.week < b._week
+    ), true) AS _status_tidak_mundur
 FROM batch b
 LEFT JOIN ref.kecamatan kc ON kc.kecamatan_code = b.kode_kecamatan
 LEFT JOIN ref.desa d ON d.desa_code = b.kode_desa
 LEFT JOIN ref.enumeration now_rank
     ON now_rank.enum_name = 'status_insiden' AND now_rank.value = b.status
-LEFT JOIN (
-    SELECT i.kode_kabkota, i.id_insiden, i.week, max(e.rank) AS max_rank
-    FROM core.insiden_current i
-    JOIN ref.enumeration e ON e.enum_name = 'status_insiden' AND e.value = i.status
-    GROUP BY ALL
-) prev ON prev.kode_kabkota = b.kode_kabkota AND prev.id_insiden = b.id_insiden
-      AND prev.week < b._week
 ORDER BY b._file_id, b._row;

@@ -1,0 +1,96 @@
+"""Faults injected for real: SIGKILL in the middle of a load, and two ingests at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tasks.ingest import ingest_inbox
+from tasks.lock import LockBusy, exclusive
+from tasks.reference_load import load_reference
+from tasks.sample import generate
+from tasks.warehouse import connect, migrate
+
+TABLES = ["raw.file", "audit.submission", "audit.row_issue", "core.ringkasan", "core.logistik",
+          "core.keamanan", "core.insiden", "core.netralitas"]
+WEEKS = ["2024-W46", "2024-W47"]
+INGEST = (
+    "from tasks.config import load_settings\n"
+    "from tasks.ingest import ingest_inbox\n"
+    "from tasks.reference_load import load_reference\n"
+    "from tasks.warehouse import connect, migrate\n"
+    "s = load_settings()\n"
+    "with connect(s.warehouse) as con:\n"
+    "    migrate(con); load_reference(con); ingest_inbox(con, s)\n"
+)
+
+
+def _counts(path: Path) -> dict[str, int]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def _ingest_here(settings) -> None:
+    with connect(settings.warehouse) as con:
+        migrate(con)
+        load_reference(con)
+        ingest_inbox(con, settings)
+
+
+def test_sigkill_mid_load_leaves_warehouse_as_before_that_file(settings_env, tmp_path):
+    generate(Path(settings_env.inbox), WEEKS)
+    marker = tmp_path / "paused"
+    env = {**os.environ, "PILKADA_FAULTPOINT": "load-before-commit",
+           "PILKADA_FAULTPOINT_MARKER": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-c", INGEST], env=env)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None, "ingest ended before reaching the fault point"
+        assert time.monotonic() < deadline, "ingest never reached the fault point"
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    # The first file was mid-transaction: nothing of it may be visible.
+    assert _counts(settings_env.warehouse) == dict.fromkeys(TABLES, 0)
+
+    _ingest_here(settings_env)  # the rerun picks the file up again
+    after_rerun = _counts(settings_env.warehouse)
+
+    clean = tmp_path / "clean"
+    clean_settings = settings_env.__class__(**{
+        **settings_env.__dict__, "warehouse": clean / "w.duckdb", "archive": clean / "archive"})
+    _ingest_here(clean_settings)
+    assert after_rerun == _counts(clean_settings.warehouse)
+    with duckdb.connect(str(settings_env.warehouse), read_only=True) as con:
+        dupes = con.execute(
+            "SELECT count(*) FROM (SELECT source_path FROM raw.file GROUP BY 1 HAVING count(*) > 1)"
+        ).fetchone()[0]
+    assert dupes == 0
+
+
+def test_second_ingest_is_refused_while_one_runs(settings_env, tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from tasks.lock import exclusive\n"
+         f"with exclusive(Path({str(settings_env.lock_path)!r}), 'Proses ingest'):\n"
+         "    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockBusy, match="sedang berjalan") as exc, \
+                exclusive(settings_env.lock_path, "Proses ingest"):
+            pass
+        assert str(holder.pid) in str(exc.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    with exclusive(settings_env.lock_path, "Proses ingest"):
+        pass  # released once the holder is gone
