@@ -4,14 +4,14 @@ SHELL := /bin/bash
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
-UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# uv on PATH if there is one; otherwise the module pip installs (works wherever pip puts it).
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 .PHONY: setup demo test lint browser clean
 
-$(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-setup: $(UV)
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+	  || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
 ## make demo: sample data → ingest → validate → load → bulletin into data/outbox
