@@ -19,6 +19,9 @@ from tasks.validate import FILE, Finding, policy, validate_kind
 from tasks.warehouse import sql
 from tasks.weeks import deadline, week_start
 
+# Rows validated in one GX run (whole files only; a larger file is validated on its own).
+VALIDATION_CHUNK_ROWS = 250_000
+
 
 def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], dict[tuple, int]]:
     """(path, size, mtime) already seen, (path, sha) already loaded, and the first file_id of
@@ -86,6 +89,21 @@ def _summarise(findings: list[Finding], limit: int = 3) -> str:
     return ", ".join(f"{rule} ({n})" for rule, n in counts.most_common(limit))
 
 
+def _chunks(frames: list[pl.DataFrame], budget: int) -> list[list[pl.DataFrame]]:
+    """Whole files grouped into batches of about `budget` rows: one GX run per batch keeps the
+    per-file overhead small, and the bound keeps GX's list of failing rows bounded in memory."""
+    out: list[list[pl.DataFrame]] = []
+    size = 0
+    for f in frames:
+        if out and size + f.height <= budget:
+            out[-1].append(f)
+            size += f.height
+        else:
+            out.append([f])
+            size = f.height
+    return out
+
+
 def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
           settings: Settings) -> list[Verdict]:
     """A verdict for every archived file: duplicates first, then parse, then validate per kind."""
@@ -120,14 +138,13 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
             pl.lit(week_start(a.identity.week)).alias("_week_start"),
         )))
     findings_by_file: dict[int, list[Finding]] = {k: list(v[2]) for k, v in pending.items()}
+    unreadable = {(k, c.row, c.column) for k, (_, _, cells) in pending.items() for c in cells}
     for kind, frames in batches.items():
-        batch = pl.concat([f for _, f in frames], how="vertical_relaxed")
-        for f in validate_kind(con, kind, batch):
-            already = {(x.row, x.column) for x in findings_by_file[f.file_id]
-                       if x.rule == "format_nilai"}
-            if f.rule == "wajib_diisi" and (f.row, f.column) in already:
-                continue  # the cell was unreadable; the format finding already says so
-            findings_by_file[f.file_id].append(f)
+        for chunk in _chunks([f for _, f in frames], VALIDATION_CHUNK_ROWS):
+            for f in validate_kind(con, kind, pl.concat(chunk, how="vertical_relaxed")):
+                if f.rule == "wajib_diisi" and (f.file_id, f.row, f.column) in unreadable:
+                    continue  # the cell was unreadable; the format finding already says so
+                findings_by_file[f.file_id].append(f)
     for idx, (a, typed, _) in pending.items():
         verdicts.append(_verdict(a, typed, findings_by_file[idx], settings))
     return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.source_path))

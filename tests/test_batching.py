@@ -1,0 +1,37 @@
+"""Validation in bounded batches gives exactly the findings of one big batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+import tasks.ingest as ingest
+from tasks.pull import archive, list_inbox
+from tasks.sample import generate
+
+
+def _frame(n: int) -> pl.DataFrame:
+    return pl.DataFrame({"a": list(range(n))})
+
+
+def test_chunks_keep_whole_files_within_the_budget():
+    sizes = [3, 4, 10, 0, 1, 2]
+    chunks = ingest._chunks([_frame(n) for n in sizes], 6)
+    assert [[f.height for f in c] for c in chunks] == [[3], [4], [10], [0, 1, 2]]
+    assert ingest._chunks([], 6) == []
+
+
+def test_small_batches_find_the_same_as_one_batch(warehouse, settings_env, monkeypatch):
+    generate(Path(settings_env.inbox), ["2024-W45", "2024-W46"])
+    archived = [archive(f, settings_env.archive) for f in list_inbox(settings_env.inbox)]
+
+    def findings() -> dict[str, list[tuple]]:
+        return {v.archived.source.source_path: sorted(
+                    (f.row or 0, f.column or "", f.rule, f.message) for f in v.findings)
+                for v in ingest.judge(warehouse, archived, settings_env)}
+
+    whole = findings()
+    monkeypatch.setattr(ingest, "VALIDATION_CHUNK_ROWS", 500)
+    assert findings() == whole
+    assert any(whole.values())  # the sample's bad rows are among them
