@@ -11,21 +11,27 @@ from prefect.cache_policies import NO_CACHE
 from tasks.bulletin_data import bulletin_context
 from tasks.config import load_settings
 from tasks.deliver import send_smtp, write_outbox
+from tasks.lock import exclusive
 from tasks.render import RenderedBulletin, build_message, render_bulletin
 from tasks.warehouse import connect, migrate
 from tasks.weeks import last_completed_week, parse_week
 
+BULLETIN_LOCK_WAIT = 900  # seconds: an hourly ingest finishes well within this
+
 
 @task(name="build-marts", cache_policy=NO_CACHE)
-def build_marts(warehouse: Path) -> None:
-    """Marts are views: (re)creating them from sql/ makes the bulletin use the current SQL."""
-    with connect(warehouse) as con:
+def build_marts(warehouse: Path, lock: Path) -> None:
+    """Marts are views: (re)creating them from sql/ makes the bulletin use the current SQL.
+    Waits for a running ingest (same lock) instead of failing on DuckDB's file lock."""
+    with exclusive(lock, "Pembuatan buletin", wait_seconds=BULLETIN_LOCK_WAIT), \
+            connect(warehouse) as con:
         migrate(con)
 
 
 @task(name="gather-figures", cache_policy=NO_CACHE)
-def gather(warehouse: Path, week: str, lang: str) -> dict:
-    with connect(warehouse, read_only=True) as con:
+def gather(warehouse: Path, lock: Path, week: str, lang: str) -> dict:
+    with exclusive(lock, "Pembuatan buletin", wait_seconds=BULLETIN_LOCK_WAIT), \
+            connect(warehouse, read_only=True) as con:
         return bulletin_context(con, week, lang)
 
 
@@ -55,8 +61,8 @@ def weekly_bulletin(week: str | None = None, lang: str = "id", send: bool = Fals
     week = week or last_completed_week()
     parse_week(week)
     settings = load_settings()
-    build_marts(settings.warehouse)
-    ctx = gather(settings.warehouse, week, lang)
+    build_marts(settings.warehouse, settings.lock_path)
+    ctx = gather(settings.warehouse, settings.lock_path, week, lang)
     bulletin = render(ctx)
     paths = deliver(bulletin, week, lang, send)
     create_markdown_artifact(

@@ -94,3 +94,21 @@ def test_second_ingest_is_refused_while_one_runs(settings_env, tmp_path):
         holder.wait()
     with exclusive(settings_env.lock_path, "Proses ingest"):
         pass  # released once the holder is gone
+
+
+def test_a_waiting_run_gets_the_lock_when_the_holder_finishes(settings_env):
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import time; from pathlib import Path; from tasks.lock import exclusive\n"
+         f"with exclusive(Path({str(settings_env.lock_path)!r}), 'Proses ingest'):\n"
+         "    print('held', flush=True); time.sleep(2)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with exclusive(settings_env.lock_path, "Pembuatan buletin", wait_seconds=30):
+            waited = time.monotonic() - started
+        assert holder.wait(timeout=30) == 0
+        assert waited > 0.5  # it really waited for the holder rather than barging in
+    finally:
+        holder.kill()
