@@ -5,6 +5,7 @@ Each function is plain (testable without Prefect); `flows/ingest.py` wraps them 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -19,21 +20,21 @@ from tasks.validate import FILE, Finding, policy, validate_kind
 from tasks.warehouse import sql
 from tasks.weeks import deadline, week_start
 
+log = logging.getLogger(__name__)
+
 # Rows validated in one GX run (whole files only; a larger file is validated on its own).
 VALIDATION_CHUNK_ROWS = 250_000
 
 
-def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], dict[tuple, int]]:
-    """(path, size, mtime) already seen, (path, sha) already loaded, and the first file_id of
-    each (sha, kab/kota, kind, week): the same bytes for another week are a new report (an empty
+def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], set[tuple]]:
+    """(path, size, mtime) already seen, (path, sha) already loaded, and the (sha, kab/kota,
+    kind, week) of accepted files: the same bytes for another week are a new report (an empty
     incident list is byte-identical every week), for the same week a duplicate."""
     rows = con.execute(sql("load/known_files.sql")).fetchall()
     seen = {(p, s, m) for p, s, m, *_ in rows}
     loaded = {(p, h) for p, _, _, h, *_ in rows}
-    first: dict[tuple, int] = {}
-    for _, _, _, h, fid, *ident in rows:
-        first.setdefault((h, *ident), fid)
-    return seen, loaded, first
+    accepted = {(h, kab, kind, week) for _, _, _, h, _, kab, kind, week, ok in rows if ok}
+    return seen, loaded, accepted
 
 
 def _dup_key(a: ArchivedFile) -> tuple:
@@ -72,6 +73,10 @@ def _parse(a: ArchivedFile, settings: Settings) -> pl.DataFrame | Verdict:
         table = read_table(a.archive_path.read_bytes(), ident.file_format, ident.kind)
     except ParseError as exc:
         return _reject(a, str(exc))
+    except Exception as exc:  # a parser bug must cost one file its verdict, not the whole run
+        log.exception("unexpected parser failure on %s", a.source.source_path)
+        return _reject(a, f"File tidak dapat dibaca ({type(exc).__name__}); tim data sudah "
+                          "diberi tahu. Simpan ulang sebagai CSV UTF-8 lalu kirim kembali.")
     if table.height > settings.max_rows:
         return _reject(a, f"File berisi {table.height:,} baris; batas {settings.max_rows:,}.",
                        "batas_baris")
@@ -107,27 +112,27 @@ def _chunks(frames: list[pl.DataFrame], budget: int) -> list[list[pl.DataFrame]]
 def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
           settings: Settings) -> list[Verdict]:
     """A verdict for every archived file: duplicates first, then parse, then validate per kind."""
-    _, _, first_by_sha = known_state(con)
+    _, _, accepted = known_state(con)
     verdicts: list[Verdict] = []
     batches: dict[str, list[tuple[int, pl.DataFrame]]] = {}
     pending: dict[int, tuple[ArchivedFile, pl.DataFrame, list[Finding]]] = {}
-    seen_now: set[tuple] = set()
+    first_in_run: dict[tuple, int] = {}  # (sha, identity) -> pending index of the first copy
+    copies: list[tuple[ArchivedFile, int]] = []
     for a in sorted(archived, key=lambda x: (_received_at(x), x.source.source_path)):
         key = _dup_key(a)
-        if key in first_by_sha or key in seen_now:
-            verdicts.append(Verdict(
-                a, _received_at(a), "duplicate",
-                "Isi file sama persis dengan kiriman sebelumnya untuk kab/kota, jenis, dan minggu "
-                "yang sama; tidak dihitung dua kali.",
-                duplicate_of=first_by_sha.get(key)))
+        if key in accepted:
+            verdicts.append(_duplicate(a))
             continue
-        seen_now.add(key)
+        if key in first_in_run:
+            copies.append((a, first_in_run[key]))
+            continue
         parsed = _parse(a, settings)
         if isinstance(parsed, Verdict):
             verdicts.append(parsed)
             continue
-        typed, cell_issues = type_columns(parsed, a.identity.kind)
         idx = len(pending) + 1
+        first_in_run[key] = idx
+        typed, cell_issues = type_columns(parsed, a.identity.kind)
         cell_findings = [Finding(idx, c.row, c.column, "format_nilai", "flag", c.message)
                          for c in cell_issues]
         pending[idx] = (a, typed, cell_findings)
@@ -145,9 +150,21 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
                 if f.rule == "wajib_diisi" and (f.file_id, f.row, f.column) in unreadable:
                     continue  # the cell was unreadable; the format finding already says so
                 findings_by_file[f.file_id].append(f)
-    for idx, (a, typed, _) in pending.items():
-        verdicts.append(_verdict(a, typed, findings_by_file[idx], settings))
+    judged = {idx: _verdict(a, typed, findings_by_file[idx], settings)
+              for idx, (a, typed, _) in pending.items()}
+    verdicts += judged.values()
+    for a, idx in copies:  # a copy in the same run shares its first copy's fate
+        first = judged[idx]
+        verdicts.append(_duplicate(a) if first.verdict != "rejected" else _reject(
+            a, f"{first.reason} (isi sama dengan {first.archived.source.source_path})",
+            "sama_dengan_file_ditolak"))
     return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.source_path))
+
+
+def _duplicate(a: ArchivedFile) -> Verdict:
+    return Verdict(a, _received_at(a), "duplicate",
+                   "Isi file sama persis dengan kiriman sebelumnya untuk kab/kota, jenis, dan "
+                   "minggu yang sama; tidak dihitung dua kali.")
 
 
 def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],

@@ -30,7 +30,6 @@ class Verdict:
     is_late: bool = False
     rows: pl.DataFrame | None = None  # typed rows with `_row` and `flagged`
     findings: list[Finding] = field(default_factory=list)
-    duplicate_of: int | None = None
 
     @property
     def rows_total(self) -> int:
@@ -77,7 +76,10 @@ def load_submission(con: duckdb.DuckDBPyConnection, v: Verdict, run_id: str) -> 
             "file_format": ident.file_format,
             **key,
         }).fetchone()
-        version = superseded_by = None
+        version = superseded_by = duplicate_of = None
+        if v.verdict == "duplicate":
+            (duplicate_of,) = con.execute(sql("load/first_copy.sql"),
+                                          {"sha256": a.sha256, **key}).fetchone()
         if v.verdict != "duplicate" and ident.kind and ident.week:
             (version,) = con.execute(sql("load/next_version.sql"), key).fetchone()
         if v.verdict in ("accepted", "accepted_with_flags"):
@@ -90,7 +92,7 @@ def load_submission(con: duckdb.DuckDBPyConnection, v: Verdict, run_id: str) -> 
         con.execute(sql("load/insert_submission.sql"), {
             "file_id": file_id, "verdict": v.verdict, "reason": v.reason, "version": version,
             "is_late": v.is_late, "rows_total": v.rows_total, "rows_flagged": v.rows_flagged,
-            "duplicate_of": v.duplicate_of, "superseded_by": superseded_by, "run_id": run_id,
+            "duplicate_of": duplicate_of, "superseded_by": superseded_by, "run_id": run_id,
         })
         if v.rows is not None and v.verdict != "rejected" and v.rows.height:
             assert ident.kind in KINDS

@@ -44,7 +44,13 @@ def normalise_header(name: object) -> str:
 
 
 def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first; Windows-1252 is what Excel writes otherwise."""
+    """UTF-8 (with or without BOM) first; Windows-1252 is what Excel writes otherwise; UTF-16
+    with its BOM is Excel's "Unicode Text"."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ParseError("File UTF-16 rusak; simpan ulang sebagai 'CSV UTF-8'.") from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -59,9 +65,18 @@ def _decode(data: bytes) -> str:
 
 def _read_csv(data: bytes) -> list[list[str]]:
     text = _decode(data)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and re.fullmatch(r"sep=.", lines[0].strip()):  # Excel's delimiter hint line
+        delimiter = lines[0].strip()[4]
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    else:
+        first = lines[0] if lines else ""
+        delimiter = max((",", ";", "\t"), key=first.count)
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ParseError(f"CSV tidak dapat dibaca: {exc}. Periksa tanda kutip dan panjang isian "
+                         f"(paling banyak {csv.field_size_limit():,} karakter per sel).") from exc
 
 
 def _check_zip(data: bytes) -> None:
@@ -111,6 +126,8 @@ def _read_json(data: bytes) -> list[dict]:
         doc = json.loads(_decode(data))
     except json.JSONDecodeError as exc:
         raise ParseError(f"JSON tidak sah di baris {exc.lineno} kolom {exc.colno}.") from exc
+    except RecursionError as exc:
+        raise ParseError("JSON terlalu dalam bersarang; kirim array objek yang datar.") from exc
     if isinstance(doc, dict) and isinstance(doc.get("data"), list):
         doc = doc["data"]
     if not isinstance(doc, list) or not all(isinstance(o, dict) for o in doc):

@@ -84,7 +84,9 @@ def snapshot(con) -> dict:
             continue
         typed = query(con, f"SELECT * FROM core.{row['kind']} WHERE file_id = ?", [row["file_id"]])
         cells[rel] = {(r["row_number"], c): v for r in typed for c, v in r.items()}
-    return {"ledger": ledger, "issues": issues, "cells": cells}
+    duplicate_of = dict(con.execute("SELECT file_id, duplicate_of FROM audit.submission "
+                                    "WHERE verdict = 'duplicate'").fetchall())
+    return {"ledger": ledger, "issues": issues, "cells": cells, "duplicate_of": duplicate_of}
 
 
 def ingest(paths: list[str], base: Path, env: dict[str, str] | None = None,
@@ -213,6 +215,8 @@ def test_duplicate_points_at_the_first_copy(corpus_run):
     assert dup["sha256"] == first["sha256"]
     assert dup["archive_path"] == first["archive_path"]  # one archived copy per content
     assert dup["version"] is None and first["version"] == 1
+    # audit.submission.duplicate_of names the copy that counts, also when both arrive in one run
+    assert corpus_run["duplicate_of"][dup["file_id"]] == first["file_id"]
 
 
 def test_revision_is_version_two_and_current(corpus_run):
@@ -273,3 +277,20 @@ def test_file_moved_out_of_the_wrong_folder_in_a_later_run_is_judged(tmp_path):
     state = ingest([wrong], tmp_path, later=[right])
     check_case(wrong, state)
     check_case(right, state)
+
+
+def test_every_corpus_file_gets_feedback(corpus_run):
+    """A note for every ledger row (whatever its name, status or format) and a findings table
+    exactly for the files with findings, all under the outbox's feedback folder."""
+    from tasks.feedback import write_feedback
+
+    settings = corpus_run["settings"]
+    ledger = corpus_run["ledger"]
+    with connect(settings.warehouse) as con:
+        written = write_feedback(con, [r["file_id"] for r in ledger.values()], settings.outbox)
+    root = (settings.outbox / "feedback").resolve()
+    assert all(p.resolve().is_relative_to(root) for p in written)
+    notes = {int(p.name.split(".")[-3]) for p in written if p.name.endswith(".umpan-balik.txt")}
+    tables = {int(p.name.split(".")[-3]) for p in written if p.name.endswith(".temuan.csv")}
+    assert notes == {r["file_id"] for r in ledger.values()}
+    assert tables == set(corpus_run["issues"])
