@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.config import Settings, load_settings
 from tasks.feedback import write_feedback
-from tasks.ingest import judge, pull_new, run_id_now
+from tasks.ingest import by_week, judge, pull_new, run_id_now
 from tasks.load import Verdict, load_submission
 from tasks.lock import exclusive
 from tasks.reference_load import load_reference
@@ -61,10 +61,11 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     with exclusive(settings.lock_path, "Proses ingest"):
         with connect(settings.warehouse) as con:
             prepare_warehouse(con)
-            archived = pull_inbox(con, settings)
-            verdicts = validate_submissions(con, archived, settings)
-            file_ids = load_submissions(con, verdicts, run_id)
-            feedback(con, file_ids, settings.outbox)
+            verdicts: list[Verdict] = []
+            for group in by_week(pull_inbox(con, settings)):
+                judged = validate_submissions(con, group, settings)
+                feedback(con, load_submissions(con, judged, run_id), settings.outbox)
+                verdicts += judged
             con.execute("CHECKPOINT")
         snapshot(settings.warehouse)
     counts: dict[str, int] = {"files": len(verdicts)}

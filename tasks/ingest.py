@@ -205,11 +205,25 @@ def run_id_now() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
+def by_week(archived: list[ArchivedFile]) -> list[list[ArchivedFile]]:
+    """Files grouped by reporting week, oldest first (unidentifiable files first of all).
+
+    Each group is judged and loaded before the next, so a week's cross-week rules (quantities
+    that must not fall, statuses that must not move back) see the week before it even when a
+    backlog of several weeks arrives in one run.
+    """
+    groups: dict[str, list[ArchivedFile]] = {}
+    for a in archived:
+        groups.setdefault(a.identity.week or "", []).append(a)
+    return [groups[w] for w in sorted(groups)]
+
+
 def ingest_inbox(con: duckdb.DuckDBPyConnection, settings: Settings,
                  run_id: str | None = None) -> list[tuple[int, Verdict]]:
     """The whole ingestion on an open connection: pull → judge → load, one transaction a file."""
     from tasks.load import load_submission
 
     run_id = run_id or run_id_now()
-    archived = pull_new(con, settings)
-    return [(load_submission(con, v, run_id), v) for v in judge(con, archived, settings)]
+    return [(load_submission(con, v, run_id), v)
+            for group in by_week(pull_new(con, settings))
+            for v in judge(con, group, settings)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 from pathlib import Path
 
 import polars as pl
@@ -35,3 +38,25 @@ def test_small_batches_find_the_same_as_one_batch(warehouse, settings_env, monke
     monkeypatch.setattr(ingest, "VALIDATION_CHUNK_ROWS", 500)
     assert findings() == whole
     assert any(whole.values())  # the sample's bad rows are among them
+
+
+def test_a_backlog_of_weeks_is_judged_week_by_week(warehouse, settings_env):
+    """A fall in a cumulative quantity is caught even when both weeks arrive in one run."""
+    generate(Path(settings_env.inbox), ["2024-W46", "2024-W47"])
+    path = Path(settings_env.inbox) / "6474" / "6474_logistik_2024-W47.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    rows[0]["diterima_kabkota"] = "0"  # W46 had goods at the warehouse for every row
+    rows[0]["diterima_ppk"] = rows[0]["diterima_pps"] = rows[0]["diterima_tps"] = "0"
+    rows[0]["catatan"] = ""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    stat = path.stat()
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    os.utime(path, (stat.st_atime, stat.st_mtime))
+    ingest.ingest_inbox(warehouse, settings_env)
+    rules = warehouse.execute(
+        "SELECT i.rule, i.row_number FROM audit.row_issue i JOIN raw.file f USING (file_id) "
+        "WHERE f.file_name = '6474_logistik_2024-W47.csv'").fetchall()
+    assert ("kumulatif_tidak_turun", 2) in rules

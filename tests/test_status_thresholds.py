@@ -398,8 +398,8 @@ def test_linmas_boundaries_near_voting_day(desk: Desk, linmas: int, level: int) 
     assert (head["status_level"], head["level_keamanan"]) == (level, level)
     assert head["linmas_per_tps"] == linmas / 200
     if linmas == 300:
-        assert found["reason_id"] == "Linmas baru 1,5 per TPS (ketentuan 2) pada H-3"
-        assert found["reason_en"] == "only 1.5 Linmas per TPS (rule: 2) at H-3"
+        assert found["reason_id"] == "Linmas baru 1,50 per TPS (ketentuan 2) pada H-3"
+        assert found["reason_en"] == "only 1.50 Linmas per TPS (rule: 2) at H-3"
         assert head["alasan"] == found["reason_id"]
         assert head["status"] == "Waspada"
 
@@ -641,11 +641,11 @@ def test_overall_status_is_the_worst_level_with_every_reason(desk: Desk) -> None
     # Kritis first, then Waspada; within a level by area, then metric
     assert head["alasan"] == (
         "1 korban meninggal dalam insiden minggu ini; "
-        "Linmas baru 1,5 per TPS (ketentuan 2) pada H-3; "
+        "Linmas baru 1,50 per TPS (ketentuan 2) pada H-3; "
         "3 kasus netralitas ASN baru minggu ini")
     assert head["alasan_en"] == (
         "1 deaths in incidents this week; "
-        "only 1.5 Linmas per TPS (rule: 2) at H-3; "
+        "only 1.50 Linmas per TPS (rule: 2) at H-3; "
         "3 new civil-servant neutrality cases this week")
 
 

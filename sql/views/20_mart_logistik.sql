@@ -86,11 +86,14 @@ WITH item AS (
     FROM item i JOIN mart.stage_expected e USING (week)
     GROUP BY ALL
 ), trend AS (
-    SELECT week, kabkota_code, pct_tps, pct_pps,
-           pct_tps - lag(pct_tps) OVER w AS laju_tps_per_minggu,
-           pct_pps - lag(pct_pps) OVER w AS laju_pps_per_minggu
-    FROM item
-    WINDOW w AS (PARTITION BY kabkota_code ORDER BY week)
+    -- Gain per week since the previous reported week (a missing week spreads the gain over two).
+    SELECT i.week, i.kabkota_code, i.pct_tps, i.pct_pps,
+           (i.pct_tps - lag(i.pct_tps) OVER w)
+               / ((w.week_start - lag(w.week_start) OVER w) / 7) AS laju_tps_per_minggu,
+           (i.pct_pps - lag(i.pct_pps) OVER w)
+               / ((w.week_start - lag(w.week_start) OVER w) / 7) AS laju_pps_per_minggu
+    FROM item i JOIN ref.week w USING (week)
+    WINDOW w AS (PARTITION BY i.kabkota_code ORDER BY i.week)
 )
 SELECT
     i.week, i.kabkota_code, wk.h,

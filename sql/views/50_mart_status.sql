@@ -28,8 +28,10 @@ WITH base AS (
            CASE WHEN kw.h > 0 THEN 'H-' || kw.h WHEN kw.h = 0 THEN 'hari H'
                 ELSE 'H+' || (-kw.h) END AS h_label,
            l.selisih_target, l.tahap_kritis, l.capaian_tahap_kritis, l.target_tahap_kritis,
-           k.linmas_per_tps, i.insiden_terbuka_tinggi, i.korban_meninggal_baru,
-           n.kasus_baru, q.jenis_hilang, r.status_umum
+           k.linmas_per_tps,
+           coalesce(i.insiden_terbuka_tinggi, 0) AS insiden_terbuka_tinggi,
+           coalesce(i.korban_meninggal_baru, 0) AS korban_meninggal_baru,
+           coalesce(n.kasus_baru, 0) AS kasus_baru, q.jenis_hilang, r.status_umum
     FROM ref.kabkota_week kw
     LEFT JOIN mart.logistik_weekly l USING (week, kabkota_code)
     LEFT JOIN mart.keamanan_weekly k USING (week, kabkota_code)
@@ -53,13 +55,17 @@ WITH base AS (
                  WHEN 'aman_terkendali' THEN 0.0 END)
     ) m(area, metric, value)
 ), judged AS (
+    -- Values are compared after rounding to 9 decimals, so a share of exactly 90 % (which
+    -- floating point makes 0.8999…) meets a 10 % gap threshold as a person would expect; ratios
+    -- shown in reasons are truncated, never rounded up to the very norm they fail.
     SELECT m.*, t.waspada_at, t.kritis_at, t.direction,
+           floor(round(m.value * 100, 6)) / 100 AS shown_down,
            CASE
                WHEN m.value IS NULL THEN 0
-               WHEN t.direction = 'above' AND m.value >= t.kritis_at THEN 2
-               WHEN t.direction = 'above' AND m.value >= t.waspada_at THEN 1
-               WHEN t.direction = 'below' AND m.value < t.kritis_at THEN 2
-               WHEN t.direction = 'below' AND m.value < t.waspada_at THEN 1
+               WHEN t.direction = 'above' AND round(m.value, 9) >= t.kritis_at THEN 2
+               WHEN t.direction = 'above' AND round(m.value, 9) >= t.waspada_at THEN 1
+               WHEN t.direction = 'below' AND round(m.value, 9) < t.kritis_at THEN 2
+               WHEN t.direction = 'below' AND round(m.value, 9) < t.waspada_at THEN 1
                ELSE 0
            END AS level
     FROM measured m
@@ -73,7 +79,7 @@ SELECT
             st.label_id, round(j.capaian_tahap_kritis * 100)::INTEGER,
             round(j.target_tahap_kritis * 100)::INTEGER, j.h_label)
         WHEN 'linmas_per_tps' THEN format('Linmas baru {} per TPS (ketentuan 2) pada {}',
-            replace(printf('%.1f', j.value), '.', ','), j.h_label)
+            replace(printf('%.2f', j.shown_down), '.', ','), j.h_label)
         WHEN 'insiden_terbuka_tinggi' THEN format('{} insiden tingkat tinggi masih terbuka',
             j.value::INTEGER)
         WHEN 'korban_meninggal_baru' THEN format('{} korban meninggal dalam insiden minggu ini',
@@ -92,7 +98,7 @@ SELECT
                 ELSE 'the polling stations' END, round(j.capaian_tahap_kritis * 100)::INTEGER,
             round(j.target_tahap_kritis * 100)::INTEGER, replace(j.h_label, 'hari H', 'D-day'))
         WHEN 'linmas_per_tps' THEN format('only {} Linmas per TPS (rule: 2) at {}',
-            printf('%.1f', j.value), replace(j.h_label, 'hari H', 'D-day'))
+            printf('%.2f', j.shown_down), replace(j.h_label, 'hari H', 'D-day'))
         WHEN 'insiden_terbuka_tinggi' THEN format('{} high-severity incidents still open',
             j.value::INTEGER)
         WHEN 'korban_meninggal_baru' THEN format('{} deaths in incidents this week', j.value::INTEGER)
