@@ -33,6 +33,17 @@ class SmtpSettings:
     password: str | None = field(repr=False)
     tls: str  # starttls | ssl | none
     sender: str
+    ca_file: str | None = None  # a private CA to trust (default: the system's)
+    password_block: str | None = None  # name of a Prefect Secret block holding the password
+
+    def resolve_password(self) -> str | None:
+        """The password from the environment, else from the Prefect Secret block (read only
+        when needed, so no secret is loaded, logged or stored unless a login happens)."""
+        if self.password or not self.password_block:
+            return self.password
+        from prefect.blocks.system import Secret
+
+        return Secret.load(self.password_block).get()
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,7 @@ class Settings:
     max_file_bytes: int
     max_rows: int
     smtp: SmtpSettings | None
-    bulletin_to: list[str]
+    recipients: Path
 
     @property
     def lock_path(self) -> Path:
@@ -77,7 +88,11 @@ def load_settings() -> Settings:
             password=env.get("PILKADA_SMTP_PASSWORD") or None,
             tls=tls,
             sender=env.get("PILKADA_SMTP_FROM", "desk-pilkada@localhost"),
+            ca_file=env.get("PILKADA_SMTP_CA_FILE") or None,
+            password_block=env.get("PILKADA_SMTP_PASSWORD_BLOCK") or None,
         )
+        if smtp.tls not in ("starttls", "ssl", "none"):
+            raise ValueError(f"PILKADA_SMTP_TLS='{smtp.tls}' harus starttls, ssl, atau none")
     hh, mm = env.get("PILKADA_DEADLINE_TIME", "12:00").split(":")
     return Settings(
         warehouse=warehouse,
@@ -90,9 +105,5 @@ def load_settings() -> Settings:
         max_file_bytes=int(env.get("PILKADA_MAX_FILE_BYTES", str(20 * 1024 * 1024))),
         max_rows=int(env.get("PILKADA_MAX_ROWS", "200000")),
         smtp=smtp,
-        bulletin_to=[
-            a.strip()
-            for a in env.get("PILKADA_BULLETIN_TO", "desk-pilkada@localhost").split(",")
-            if a.strip()
-        ],
+        recipients=Path(env.get("PILKADA_RECIPIENTS", str(ROOT / "config" / "recipients.toml"))),
     )

@@ -1,0 +1,185 @@
+"""Delivery against a real SMTP server on 127.0.0.1: exactly once, retries, failures reported."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tasks.config import SmtpSettings
+from tasks.delivery import (
+    Letter,
+    OutboxTransport,
+    SmtpTransport,
+    address,
+    data_hash,
+    deliver,
+    message_id,
+)
+from tasks.recipients import Recipient
+from tasks.render import RenderedBulletin, build_message
+from tests.smtp_server import PASSWORD, USER, smtp_server
+
+WEEK = "2024-W47"
+NO_WAIT = (0, 0, 0)
+
+
+def _people(n: int) -> list[Recipient]:
+    return [Recipient(f"Penerima {i}", f"orang{i}@desk.example.org", "province")
+            for i in range(n)]
+
+
+def _letters(people: list[Recipient], figures: str = "v1") -> list[Letter]:
+    ctx = {"week": WEEK, "figures": figures}
+    digest = data_hash(ctx)
+    rendered = RenderedBulletin(html="<p>Buletin</p>", text="Buletin", images={},
+                                subject=f"Buletin {WEEK}", name=f"buletin-{WEEK}-id")
+    out = []
+    for r in people:
+        msg = build_message(rendered, "desk@localhost", [r.email])
+        mid = message_id(WEEK, "bulletin", None, "id", r.email, digest)
+        out.append(Letter(WEEK, "bulletin", r, "id", address(msg, "desk@localhost", r, mid),
+                          digest))
+    return out
+
+
+def _smtp(port: int, tls: str = "none", ca: str | None = None, user: str | None = None,
+          password: str | None = None) -> SmtpSettings:
+    return SmtpSettings(host="127.0.0.1", port=port, user=user, password=password, tls=tls,
+                        sender="desk@localhost", ca_file=ca)
+
+
+def _log(con) -> list[tuple]:
+    return con.execute("SELECT recipient_email, status, attempts, error FROM audit.delivery "
+                       "ORDER BY delivery_id").fetchall()
+
+
+def test_starttls_and_auth_deliver_each_message_once(warehouse, tmp_path):
+    people = _people(3)
+    with smtp_server(tmp_path, tls=True) as (handler, port, ca):
+        smtp = _smtp(port, "starttls", str(ca), USER, PASSWORD)
+        first = deliver(warehouse, _letters(people), SmtpTransport(smtp), "run1",
+                        retry_delays=NO_WAIT)
+        again = deliver(warehouse, _letters(people), SmtpTransport(smtp), "run2",
+                        retry_delays=NO_WAIT)
+    assert [o.status for o in first] == ["sent"] * 3
+    assert [o.status for o in again] == ["skipped_sent"] * 3
+    assert sorted(r.rcpt[0] for r in handler.received) == sorted(p.email for p in people)
+    assert all(r.message["Subject"] == f"Buletin {WEEK}" for r in handler.received)
+    assert [s for _, s, _, _ in _log(warehouse)] == ["sent"] * 3
+
+
+def test_wrong_password_is_a_permanent_failure_without_retries(warehouse, tmp_path):
+    with smtp_server(tmp_path, tls=True) as (handler, port, ca):
+        smtp = _smtp(port, "starttls", str(ca), USER, "salah")
+        [outcome] = deliver(warehouse, _letters(_people(1)), SmtpTransport(smtp), "run1",
+                            retry_delays=NO_WAIT)
+    assert outcome.status == "failed_permanent" and outcome.attempts == 1
+    assert "login SMTP ditolak" in outcome.error
+    assert handler.received == []
+
+
+def test_untrusted_certificate_is_refused(warehouse, tmp_path):
+    """Without the CA file the client will not talk to a server it cannot verify."""
+    with smtp_server(tmp_path, tls=True) as (handler, port, _):
+        smtp = _smtp(port, "starttls", None, USER, PASSWORD)
+        [outcome] = deliver(warehouse, _letters(_people(1)), SmtpTransport(smtp), "run1",
+                            retry_delays=NO_WAIT)
+    assert outcome.status == "failed_temporary" and handler.received == []
+
+
+def test_partial_failure_then_rerun_delivers_the_rest_without_duplicates(warehouse, tmp_path):
+    people = _people(6)
+    slow, gone = people[1].email, people[2].email
+    with smtp_server(tmp_path) as (handler, port, _):
+        handler.refuse = {slow: "451 4.3.0 mailbox busy", gone: "550 5.1.1 no such user"}
+        handler.drop_next = 1  # the very first message loses its connection mid-send
+        transport = SmtpTransport(_smtp(port))
+        first = deliver(warehouse, _letters(people), transport, "run1", retry_delays=NO_WAIT)
+        by_email = {o.letter.recipient.email: o for o in first}
+        assert by_email[people[0].email].status == "sent"  # retried after the drop
+        assert by_email[people[0].email].attempts == 2
+        assert by_email[slow].status == "failed_temporary" and by_email[slow].attempts == 4
+        assert by_email[gone].status == "failed_permanent" and by_email[gone].attempts == 1
+        assert "550" in by_email[gone].error
+
+        handler.refuse = {}  # the mailbox frees up; the address is fixed
+        second = deliver(warehouse, _letters(people), transport, "run2", retry_delays=NO_WAIT)
+    assert {o.letter.recipient.email: o.status for o in second} == {
+        p.email: ("sent" if p.email in (slow, gone) else "skipped_sent") for p in people}
+    delivered = [r.rcpt[0] for r in handler.received]
+    assert sorted(delivered) == sorted(p.email for p in people)  # each exactly once
+    story = _log(warehouse)
+    assert [(e, s) for e, s, _, _ in story if e == gone] == [
+        (gone, "failed_permanent"), (gone, "sent")]
+
+
+def test_resend_sends_again_and_new_figures_do_not(warehouse, tmp_path):
+    people = _people(2)
+    with smtp_server(tmp_path) as (handler, port, _):
+        transport = SmtpTransport(_smtp(port))
+        deliver(warehouse, _letters(people), transport, "run1", retry_delays=NO_WAIT)
+        deliver(warehouse, _letters(people, "v2"), transport, "run2", retry_delays=NO_WAIT)
+        assert len(handler.received) == 2  # once a week, even if figures changed
+        deliver(warehouse, _letters(people, "v2"), transport, "run3", resend=True,
+                retry_delays=NO_WAIT)
+    assert len(handler.received) == 4
+    ids = [r.message["Message-ID"] for r in handler.received]
+    assert ids[0] != ids[2]  # new figures, new Message-ID
+
+
+def test_a_message_left_sending_is_not_resent(warehouse, tmp_path):
+    """A process that died mid-send leaves `sending`: the outcome is unknown, so no resend."""
+    [letter] = _letters(_people(1))
+    warehouse.execute(
+        "INSERT INTO audit.delivery (delivery_id, week, message_kind, lang, recipient_name, "
+        "recipient_email, recipient_role, transport, message_id, data_hash, status) VALUES "
+        "(nextval('audit.delivery_id_seq'), ?, 'bulletin', 'id', 'x', ?, 'province', 'smtp', "
+        "?, ?, 'sending')", [WEEK, letter.recipient.email, letter.message_id, letter.data_hash])
+    with smtp_server(tmp_path) as (handler, port, _):
+        [outcome] = deliver(warehouse, [letter], SmtpTransport(_smtp(port)), "run2")
+    assert outcome.status == "skipped_uncertain" and handler.received == []
+
+
+def test_server_down_is_temporary_and_retried(warehouse, tmp_path):
+    from tests.smtp_server import free_port
+
+    sleeps: list[float] = []
+    [outcome] = deliver(warehouse, _letters(_people(1)), SmtpTransport(_smtp(free_port())),
+                        "run1", retry_delays=(1, 2, 4), sleep=sleeps.append)
+    assert outcome.status == "failed_temporary" and outcome.attempts == 4
+    assert sleeps == [1, 2, 4]  # backoff between attempts
+    assert "tidak dapat dihubungi" in outcome.error
+
+
+def test_outbox_transport_writes_each_message_once(warehouse, tmp_path):
+    people = _people(2)
+    transport = OutboxTransport(tmp_path / "outbox")
+    deliver(warehouse, _letters(people), transport, "run1")
+    deliver(warehouse, _letters(people), transport, "run2")
+    files = sorted((tmp_path / "outbox" / "mail" / WEEK).glob("*.eml"))
+    assert len(files) == 2
+    assert all(b"Buletin" in f.read_bytes() for f in files)
+
+
+def test_password_never_reaches_the_log(warehouse, tmp_path):
+    with smtp_server(tmp_path, tls=True) as (_, port, ca):
+        smtp = _smtp(port, "starttls", str(ca), USER, "salah-sekali-123")
+        deliver(warehouse, _letters(_people(1)), SmtpTransport(smtp), "run1",
+                retry_delays=NO_WAIT)
+    dump = str(warehouse.execute("SELECT * FROM audit.delivery").fetchall())
+    assert "salah-sekali-123" not in dump
+    assert "salah-sekali-123" not in repr(smtp) and "salah-sekali-123" not in repr(
+        replace(smtp))
+
+
+@pytest.mark.parametrize("tls", ["ssl"])
+def test_implicit_tls_setting_is_validated(monkeypatch, tls):
+    from tasks.config import load_settings
+
+    monkeypatch.setenv("PILKADA_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PILKADA_SMTP_TLS", tls)
+    assert load_settings().smtp.port == 465
+    monkeypatch.setenv("PILKADA_SMTP_TLS", "kadang")
+    with pytest.raises(ValueError, match="harus starttls, ssl, atau none"):
+        load_settings()
