@@ -3,8 +3,9 @@
 Mail clients block SVG and data URIs, so charts travel as PNG parts referenced by Content-ID.
 They are drawn 560 px wide with fonts sized for a phone, which shows them at ~340 CSS px; the
 numbers behind every chart are also in its alt text and in the tables next to it, so nothing is
-lost when images are blocked. The `Figure` API is used directly so rendering keeps no global
-pyplot state between runs.
+lost when images are blocked. The PDF asks for `scale=2`: the same picture at twice the pixels,
+because 560 px printed 115 mm wide is only ~120 dpi and looks soft on paper. The `Figure` API
+is used directly so rendering keeps no global pyplot state between runs.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class Chart:
 
     cid: str
     png: bytes
-    width: int
+    width: int  # CSS px to show it at; the PNG has `scale` times as many pixels
     height: int
     alt: str
 
@@ -69,7 +70,7 @@ def _figure(n_rows: int) -> tuple[Figure, Any, int]:
     return fig, ax, height
 
 
-def _finish(fig: Figure, ax: Any, names: Sequence[str], ncols: int) -> bytes:
+def _finish(fig: Figure, ax: Any, names: Sequence[str], ncols: int, scale: int) -> bytes:
     ax.set_yticks(range(len(names)), labels=list(names), parse_math=False)
     ax.set_ylim(len(names) - 0.5, -0.5)  # first kab/kota on top, as in the tables
     ax.tick_params(axis="y", length=0)
@@ -82,7 +83,7 @@ def _finish(fig: Figure, ax: Any, names: Sequence[str], ncols: int) -> bytes:
         columnspacing=1.0,
     )
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=DPI * scale, facecolor="white", metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -97,6 +98,7 @@ def logistics_by_kabkota(
     cid: str,
     alt_title: str,
     no_data: str,
+    scale: int = 1,
 ) -> Chart:
     """Nested horizontal bars: share of supplies at each stage, one row per kab/kota."""
     with _DRAW_LOCK, matplotlib.rc_context(RC):
@@ -113,7 +115,8 @@ def logistics_by_kabkota(
         for i, r in enumerate(rows):
             if all(r[f"pct_{s}"] is None for s in stage_labels):
                 _no_data(ax, i, no_data)
-        png = _finish(fig, ax, [r["short_name"] for r in rows], ncols=len(stage_labels))
+        png = _finish(fig, ax, [r["short_name"] for r in rows], ncols=len(stage_labels),
+                      scale=scale)
     parts = [
         f"{r['short_name']} " + " / ".join(pct(r[f"pct_{s}"]) for s in stage_labels) for r in rows
     ]
@@ -136,6 +139,7 @@ def tps_classes_by_kabkota(
     cid: str,
     alt_title: str,
     no_data: str,
+    scale: int = 1,
 ) -> Chart:
     """100 % stacked bars of TPS by police risk class, one row per kab/kota."""
     counts = [tps_class_counts(r) for r in rows]
@@ -156,7 +160,7 @@ def tps_classes_by_kabkota(
         for i, c in enumerate(counts):
             if not c:
                 _no_data(ax, i, no_data)
-        png = _finish(fig, ax, [r["short_name"] for r in rows], ncols=3)
+        png = _finish(fig, ax, [r["short_name"] for r in rows], ncols=3, scale=scale)
     parts = [
         f"{r['short_name']} " + (" / ".join(num(c[k]) for k in class_labels) if c else no_data)
         for r, c in zip(rows, counts, strict=True)

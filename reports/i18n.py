@@ -155,6 +155,109 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Buletin otomatis Desk Pilkada Provinsi {province}. Jangan membalas email ini.",
         "Automated bulletin of the {province} Pilkada desk. Please do not reply.",
     ),
+    # Print (PDF): the footer reads "Halaman 2 dari 9"; the words go into a CSS string, so they
+    # must not contain quotes or backslashes.
+    "page": ("Halaman", "Page"),
+    "page_of": ("dari", "of"),
+    # Annex for one kab/kota desk
+    "annex_title": ("Lampiran Desk Pilkada", "Pilkada Desk Annex"),
+    "annex_footer": (
+        "Lampiran otomatis Desk Pilkada Provinsi {province} untuk {kabkota}. "
+        "Jangan membalas email ini.",
+        "Automated annex of the {province} Pilkada desk for {kabkota}. Please do not reply.",
+    ),
+    "status_title": ("Status minggu ini", "Status this week"),
+    "last_week": ("Minggu lalu", "Last week"),
+    "key_figures": ("Angka kunci", "Key figures"),
+    "own_report": ("Laporan kab/kota minggu ini", "This week's regency report"),
+    "stages_title": ("Kemajuan per tahap", "Progress by stage"),
+    "reached": ("Capaian", "Reached"),
+    "expected_by": ("Target {h}", "Expected by {h}"),
+    "below_target": ("▼ di bawah target", "▼ below target"),
+    "items_own_title": ("Kemajuan per barang", "Progress by item"),
+    "tps_full_line": (
+        "TPS dengan logistik lengkap: {n} dari {total} ({pct}).",
+        "Polling stations fully supplied: {n} of {total} ({pct}).",
+    ),
+    "projected_tps": ("Perkiraan lengkap di TPS", "Projected complete at TPS"),
+    "projected_pps": ("Perkiraan lengkap di PPS", "Projected complete at PPS"),
+    "damaged_own": (
+        "Barang rusak dilaporkan: {n} (surat suara {ballots}).",
+        "Damaged items reported: {n} ({ballots} ballot papers).",
+    ),
+    "uncounted": (
+        "{n} pasangan desa × barang tidak punya baris yang dihitung (tidak dilaporkan atau "
+        "ditandai) dan dihitung nol.",
+        "{n} village × item pairs have no counted row (not reported, or flagged) and count as "
+        "zero.",
+    ),
+    "short_own_summary": (
+        "{n} dari {total} desa/kelurahan masih kurang logistik di PPS; {remote} di antaranya "
+        "terpencil (angkutan sungai atau udara). Semua tercantum di bawah, per kecamatan.",
+        "{n} of {total} villages are still short of supplies at the PPS; {remote} of them are "
+        "remote (river or air). All are listed below, by district.",
+    ),
+    "village": ("Desa/kelurahan", "Village"),
+    "short_items": ("Kurang di PPS", "Short at PPS"),
+    "transport_col": ("Angkutan", "Transport"),
+    "all_items": ("semua barang", "all items"),
+    "all_but": ("semua kecuali {items}", "all except {items}"),
+    "kecamatan": ("Kecamatan", "District"),
+    "kecamatan_villages": ("Kec. {name} · {n} desa/kelurahan", "{name} district · {n} villages"),
+    "log_missing": (
+        "Laporan logistik minggu ini belum diterima, sehingga angka logistik tidak tersedia.",
+        "This week's logistics report has not been received, so there are no logistics figures.",
+    ),
+    "sec_missing": (
+        "Laporan keamanan minggu ini belum diterima, sehingga angka TPS dan personel tidak "
+        "tersedia.",
+        "This week's security report has not been received, so there are no polling-station "
+        "or personnel figures.",
+    ),
+    "ikp": ("Kategori IKP 2024 (Bawaslu): {cat}.", "Bawaslu 2024 vulnerability index: {cat}."),
+    "posko": ("Posko pengamanan", "Security posts"),
+    "by_kecamatan": ("Per kecamatan", "By district"),
+    "handled_by": ("Ditangani: {who}", "Handled by: {who}"),
+    "asn_in_process": ("Dalam proses Bawaslu", "In Bawaslu process"),
+    "asn_closed": ("Ditutup", "Closed"),
+    "asn_privacy": (
+        "Hanya jumlah kasus yang dicantumkan; rincian kasus ASN tidak pernah dikirim dalam "
+        "lampiran ini.",
+        "Only case counts are shown; civil-servant case details are never sent in this annex.",
+    ),
+    "feedback_title": ("Kualitas data dan umpan balik", "Data quality and feedback"),
+    "kinds_received": (
+        "Jenis laporan diterima: {n} dari {total}",
+        "Report kinds received: {n} of {total}",
+    ),
+    "files_title": ("Berkas minggu ini", "Files this week"),
+    "files_none": ("Tidak ada berkas diterima untuk minggu ini.", "No files received this week."),
+    "rows_flagged_of": (
+        "{flagged} dari {total} baris ditandai",
+        "{flagged} of {total} rows flagged",
+    ),
+    "findings_title": ("Temuan per baris", "Row findings"),
+    "row": ("Baris", "Row"),
+    "findings_more": (
+        "… dan {n} temuan lain; semuanya ada di umpan balik per berkas.",
+        "… and {n} more findings; the per-file feedback lists them all.",
+    ),
+    "findings_none": (
+        "Tidak ada temuan pada berkas minggu ini.",
+        "No findings on this week's files.",
+    ),
+    "case_detail_hidden": (
+        "rincian disembunyikan (data kasus ASN)",
+        "detail withheld (civil-servant case data)",
+    ),
+    "annex_method": (
+        "Angka dalam lampiran ini sama dengan buletin provinsi minggu ini dan dihitung dengan "
+        "cara yang sama (lihat docs/metrics.md); baris yang ditandai tidak dihitung. Waktu dalam "
+        "WITA. Keterangan berkas dan temuan ditulis oleh sistem dalam bahasa Indonesia.",
+        "The figures in this annex are this week's provincial bulletin figures, computed the "
+        "same way (see docs/metrics.md); flagged rows are left out. Times are WITA. File "
+        "verdicts and findings are written by the system in Indonesian.",
+    ),
 }
 
 STATUS_WORDS: dict[str, tuple[str, str]] = {
@@ -193,6 +296,15 @@ KINDS: dict[str, tuple[str, str]] = {
     "netralitas": ("netralitas", "neutrality"),
 }
 
+# Verdicts of a received file as the ledger (audit.submission_status) states them.
+FILE_STATUS: dict[str, tuple[str, str]] = {
+    "accepted": ("✔ Diterima", "✔ Accepted"),
+    "accepted_with_flags": ("▲ Diterima dengan catatan", "▲ Accepted with notes"),
+    "rejected": ("✖ Ditolak", "✖ Rejected"),
+    "duplicate": ("= Duplikat", "= Duplicate"),
+    "superseded": ("↻ Digantikan versi baru", "↻ Superseded"),
+}
+
 # English renderings of contract enumerations; Indonesian comes from tasks.contract.ENUMS.
 ENUMS_EN: dict[str, dict[str, str]] = {
     "status_umum": {
@@ -226,6 +338,12 @@ ENUMS_EN: dict[str, dict[str, str]] = {
 
 # Short province names used in subjects, where a phone shows only the first ~40 characters.
 PROVINCE_SHORT: dict[str, str] = {"Kalimantan Timur": "Kaltim"}
+
+
+def kabkota_title(name: str) -> str:
+    """"Kabupaten Paser" -> "Kab. Paser" (cities keep "Kota"), as desks write it in subjects."""
+    prefix = "Kabupaten "
+    return "Kab. " + name[len(prefix):] if name.startswith(prefix) else name
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:

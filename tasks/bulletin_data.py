@@ -1,13 +1,16 @@
-"""Gather the bulletin's figures from the marts into the context `reports/CONTEXT.md` describes.
+"""Gather the bulletin's and the annexes' figures from the marts into the contexts
+`reports/CONTEXT.md` describes.
 
-Every number in the bulletin comes from a mart through a query in `sql/queries/bulletin_*.sql`;
-this module only shapes rows into dicts, so a figure has one definition.
+Every number comes from a mart through a query in `sql/queries/bulletin_*.sql` (the provincial
+bulletin) or `sql/queries/annex_*.sql` (one kab/kota's annex); this module only shapes rows into
+dicts, so a figure has one definition.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -24,10 +27,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _rows(con: duckdb.DuckDBPyConnection, name: str, week: str) -> list[dict[str, Any]]:
+def _rows(con: duckdb.DuckDBPyConnection, name: str,
+          params: dict[str, str]) -> list[dict[str, Any]]:
+    """Rows of `sql/queries/<name>.sql` as dicts of plain Python values."""
     from tasks.warehouse import sql
 
-    cur = con.execute(sql(f"queries/bulletin_{name}.sql"), {"week": week})
+    cur = con.execute(sql(f"queries/{name}.sql"), params)
     cols = [d[0] for d in cur.description]
     return [{c: _plain(v) for c, v in zip(cols, row, strict=True)} for row in cur.fetchall()]
 
@@ -44,17 +49,8 @@ def _actions(kabkota: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def bulletin_context(con: duckdb.DuckDBPyConnection, week: str, lang: str = "id",
-                     province_name: str = "Kalimantan Timur") -> dict[str, Any]:
-    kabkota = _rows(con, "kabkota", week)
-    if not kabkota:
-        raise LookupError(f"Belum ada data untuk minggu {week}; jalankan ingest lebih dulu.")
-    counts = {s: sum(1 for k in kabkota if k["status"] == s) for s in ("Siap", "Waspada", "Kritis")}
-    totals = _rows(con, "logistik_totals", week)[0]
-    keamanan = _rows(con, "keamanan", week)[0]
-    keamanan["insiden"] = _rows(con, "insiden", week)
-    netralitas = _rows(con, "netralitas", week)[0]
-    netralitas["tahap"] = _rows(con, "netralitas_tahap", week)
+def _header(week: str, lang: str, province_name: str) -> dict[str, Any]:
+    """The keys every bulletin document starts with: language, week, H-n, issue time."""
     return {
         "lang": lang,
         "week": week,
@@ -63,17 +59,124 @@ def bulletin_context(con: duckdb.DuckDBPyConnection, week: str, lang: str = "id"
         "h": h_minus(week),
         "issued_at": datetime.now(WITA),
         "province_name": province_name,
+    }
+
+
+def bulletin_context(con: duckdb.DuckDBPyConnection, week: str, lang: str = "id",
+                     province_name: str = "Kalimantan Timur") -> dict[str, Any]:
+    def rows(name: str) -> list[dict[str, Any]]:
+        return _rows(con, f"bulletin_{name}", {"week": week})
+
+    kabkota = rows("kabkota")
+    if not kabkota:
+        raise LookupError(f"Belum ada data untuk minggu {week}; jalankan ingest lebih dulu.")
+    counts = {s: sum(1 for k in kabkota if k["status"] == s) for s in ("Siap", "Waspada", "Kritis")}
+    totals = rows("logistik_totals")[0]
+    keamanan = rows("keamanan")[0]
+    keamanan["insiden"] = rows("insiden")
+    netralitas = rows("netralitas")[0]
+    netralitas["tahap"] = rows("netralitas_tahap")
+    return {
+        **_header(week, lang, province_name),
         "counts": counts,
         "actions": _actions(kabkota, lang),
         "kabkota": kabkota,
         "logistik": {
-            "items": _rows(con, "logistik_items", week),
-            "stage_targets": _rows(con, "stage_targets", week),
-            "desa_kurang": _rows(con, "desa_kurang", week),
+            "items": rows("logistik_items"),
+            "stage_targets": rows("stage_targets"),
+            "desa_kurang": rows("desa_kurang"),
             **totals,
         },
         "keamanan": keamanan,
         "netralitas": netralitas,
-        "kualitas": _rows(con, "kualitas", week)[0],
-        "provenance": _rows(con, "provenance", week),
+        "kualitas": rows("kualitas")[0],
+        "provenance": rows("provenance"),
+    }
+
+
+# The kind whose row findings may echo ASN case detail (names, NIPs, case ids, dates).
+CASE_KIND = "netralitas"
+HIDDEN = "…"
+
+
+class _Blanked(dict):
+    """Template values for a finding message with every echoed cell value hidden."""
+
+    def __missing__(self, key: str) -> str:
+        return HIDDEN
+
+
+@lru_cache(maxsize=1)
+def _case_finding_templates() -> dict[tuple[str, str | None], str]:
+    """(rule, column) -> message of the neutrality suite with its cell values blanked.
+
+    The suite's messages quote the offending value back to the desk (`ref_subjek 'Budi …' tampak
+    seperti nama`, `id_kasus 'K-12' muncul lebih dari sekali`). The annex may be forwarded beyond
+    the province, where ASN case detail must not go, so those values are replaced by "…"; the row
+    number and column still let the desk find the cell in its own spreadsheet.
+    """
+    from tasks.validate import suite_document
+
+    out: dict[tuple[str, str | None], str] = {}
+    for e in suite_document(CASE_KIND)["expectations"]:
+        meta = e["meta"]
+        column = meta.get("column") or e["kwargs"].get("column") or e["kwargs"].get("column_B")
+        out[(meta["rule"], column)] = meta["message"].format_map(_Blanked())
+    return out
+
+
+def _without_case_detail(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding safe to print: neutrality findings rebuilt from their blanked template.
+
+    A whole-file finding (no row) describes the file's shape, not a case, and is kept. A row
+    finding whose rule is not in the suite has no known-safe wording, so its message is dropped
+    (None) and the annex says the detail is withheld.
+    """
+    if finding["kind"] != CASE_KIND or finding["row_number"] is None:
+        return finding
+    template = _case_finding_templates().get((finding["rule"], finding["column"]))
+    message = None
+    if template is not None:
+        col = f", kolom {finding['column']}" if finding["column"] else ""
+        message = f"Baris {finding['row_number']}{col}: {template}"
+    return {**finding, "message": message}
+
+
+def annex_context(con: duckdb.DuckDBPyConnection, week: str, kabkota_code: str,
+                  lang: str = "id", province_name: str = "Kalimantan Timur") -> dict[str, Any]:
+    """Everything one kab/kota desk's annex shows, from the same marts as the bulletin.
+
+    Unlike the bulletin, nothing is cut to a top-n except the row findings (50, with the total):
+    the desk works through its own list. ASN neutrality is counts only (`annex_netralitas*.sql`)
+    and finding messages on neutrality files lose their echoed values (see
+    `_without_case_detail`), because annexes may reach recipients outside the province.
+    """
+    params = {"week": week, "kabkota": kabkota_code}
+    rows = _rows(con, "annex_kabkota", params)
+    if not rows:
+        raise LookupError(f"Belum ada data kab/kota {kabkota_code} untuk minggu {week}; "
+                          "periksa kode kab/kota atau jalankan ingest lebih dulu.")
+    keamanan = _rows(con, "annex_keamanan", params)[0]
+    keamanan["kecamatan"] = _rows(con, "annex_keamanan_kecamatan", params)
+    keamanan["insiden"] = _rows(con, "annex_insiden", params)
+    netralitas = _rows(con, "annex_netralitas", params)[0]
+    netralitas["tahap"] = _rows(con, "annex_netralitas_tahap", params)
+    kualitas = _rows(con, "annex_kualitas", params)[0]
+    temuan = _rows(con, "annex_temuan", params)
+    kualitas["berkas"] = _rows(con, "annex_berkas", params)
+    kualitas["temuan_total"] = temuan[0]["total"] if temuan else 0
+    kualitas["temuan"] = [_without_case_detail({k: v for k, v in f.items() if k != "total"})
+                          for f in temuan]
+    return {
+        **_header(week, lang, province_name),
+        "kabkota": rows[0],
+        "alasan": _rows(con, "annex_alasan", params),
+        "logistik": {
+            "items": _rows(con, "annex_logistik_items", params),
+            "stage_targets": _rows(con, "bulletin_stage_targets", {"week": week}),
+            "desa_kurang": _rows(con, "annex_desa_kurang", params),
+        },
+        "keamanan": keamanan,
+        "netralitas": netralitas,
+        "kualitas": kualitas,
     }

@@ -1,26 +1,35 @@
-"""Render the weekly readiness bulletin (DESIGN §6) from the context in reports/CONTEXT.md.
+"""Render the weekly readiness bulletin and each kab/kota desk's annex (DESIGN §6) from the
+contexts in reports/CONTEXT.md.
 
 Output is what a province official reads on a phone: an email-safe HTML part (600 px tables,
 CSS inlined because many mail apps drop <style>, with only the @media rules for phones and dark
 mode kept in a <style> block), PNG charts sent as related parts by Content-ID (mail clients block
 data URIs and SVG), and a plain-text part built from the same data for clients and screen readers
-that prefer it. Regency free text (narasi, incident summaries, names) is untrusted: the HTML
-template is autoescaped and nothing from the context is ever marked safe.
+that prefer it. A PDF for printing (A4, WeasyPrint) is rendered from the same context and the
+same section templates, so paper and screen cannot disagree. Regency free text (narasi, incident
+summaries, names) is untrusted: the HTML templates are autoescaped and nothing from the context
+is ever marked safe.
 """
 
 from __future__ import annotations
 
+import base64
 import email.policy
 import email.utils
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from functools import lru_cache
+from typing import Any
 
 import css_inline
+import weasyprint
 from babel.dates import format_date, format_datetime, format_interval
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reports import charts, i18n
 from reports.theme import STATUS_COLORS
@@ -28,19 +37,26 @@ from tasks.config import REPORTS_DIR, VOTING_DAY, WITA
 
 LOCALES = {"id": "id_ID", "en": "en_GB"}
 NO_DATA = "—"
-HTML_TEMPLATE = "bulletin.html.j2"
+HTML_TEMPLATE = "bulletin.html.j2"  # email layout, for the bulletin and the annexes
+PRINT_TEMPLATE = "bulletin_print.html.j2"  # A4 layout for the PDF, same bodies
+BULLETIN_BODY = "_bulletin_body.html.j2"
+ANNEX_BODY = "_annex_body.html.j2"
 TEXT_TEMPLATE = "bulletin.txt.j2"
+ANNEX_TEXT_TEMPLATE = "annex.txt.j2"
 LINMAS_NORM = 2  # Linmas per TPS required by law (two per polling station)
+PRINT_CHART_SCALE = 2  # chart pixels per CSS px in the PDF: sharp on paper
 
 
 @dataclass(frozen=True)
 class RenderedBulletin:
-    """One bulletin, ready to be put in a message or written to disk."""
+    """One bulletin or annex, ready to be put in a message or written to disk."""
 
     html: str  # email-safe HTML, CSS inlined
     text: str  # plain-text alternative from the same data
     images: dict[str, bytes]  # Content-ID (without <>) -> PNG bytes, referenced as cid:<id>
     subject: str
+    name: str  # file stem, e.g. "buletin-2024-W47-id"; the PDF is attached as <name>.pdf
+    pdf: bytes | None = None  # A4 print version, when asked for
 
 
 def as_wita(dt: datetime) -> datetime:
@@ -128,7 +144,7 @@ class Formatter:
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    """One Jinja environment: HTML templates autoescaped, text templates not."""
+    """One Jinja environment: HTML templates autoescaped, text and CSS templates not."""
     return Environment(
         loader=FileSystemLoader(REPORTS_DIR),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -145,13 +161,81 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
+class OfflineFetcher(URLFetcher):
+    """WeasyPrint's only way to load a resource while printing: data: URIs, decoded here.
+
+    The print HTML embeds its charts as data: URIs and needs nothing else. Every other URL
+    (http:, https:, file:, ftp:, …) raises, so markup that somehow reached the page could never
+    make the renderer touch the network or the disk. WeasyPrint turns the error into a warning
+    and leaves the resource out; it does not stop the PDF.
+    """
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        if not url.startswith("data:"):
+            raise ValueError(f"PDF hanya memuat data: URI; ditolak: {url[:80]}")
+        meta, _, payload = url[len("data:"):].partition(",")
+        if meta.endswith(";base64"):
+            media_type, body = meta[: -len(";base64")], base64.b64decode(payload)
+        else:
+            media_type, body = meta, urllib.parse.unquote_to_bytes(payload)
+        return URLFetcherResponse(url, body, {"Content-Type": media_type or "text/plain"})
+
+
+def _cid_src(c: charts.Chart) -> str:
+    """Email: the image travels as a related MIME part (clients block data: URIs)."""
+    return f"cid:{c.cid}"
+
+
+def _data_src(c: charts.Chart) -> str:
+    """PDF: the image is embedded in the page, so WeasyPrint needs no other resource."""
+    return "data:image/png;base64," + base64.b64encode(c.png).decode("ascii")
+
+
+def _email_html(view: dict[str, Any]) -> str:
+    """The email layout with charts by Content-ID, CSS inlined for clients that drop <style>."""
+    html = _environment().get_template(HTML_TEMPLATE).render({**view, "chart_src": _cid_src})
+    return _inliner().inline(html)
+
+
+def _pdf(view: dict[str, Any]) -> bytes:
+    """The print layout through WeasyPrint: A4, page numbers, header with the week.
+
+    `presentational_hints` makes WeasyPrint honour the align/width attributes the section
+    templates carry for mail clients, so both outputs lay tables out the same way.
+    """
+    html = _environment().get_template(PRINT_TEMPLATE).render({**view, "chart_src": _data_src})
+    document = weasyprint.HTML(string=html, url_fetcher=OfflineFetcher())
+    return document.write_pdf(presentational_hints=True)
+
+
+def _base_view(ctx: dict[str, Any], fmt: Formatter) -> dict[str, Any]:
+    """What every template may use besides the context: formatters, words, labels, palette."""
+    return {
+        **ctx,
+        "lang": fmt.lang,
+        "f": fmt,
+        "t": i18n.strings(fmt.lang),
+        "stages": i18n.labels(i18n.STAGES, fmt.lang),
+        "stages_short": i18n.labels(i18n.STAGES_SHORT, fmt.lang),
+        "tps_classes": i18n.labels(i18n.TPS_CLASSES, fmt.lang),
+        "kinds": i18n.labels(i18n.KINDS, fmt.lang),
+        "palette": STATUS_COLORS,
+        "voting_day": VOTING_DAY,
+        "linmas_norm": LINMAS_NORM,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The provincial bulletin
+
+
 def _subject(ctx: dict, fmt: Formatter, t: dict[str, str]) -> str:
     """Short province name first: phones show only the first ~40 characters of a subject."""
     province = i18n.PROVINCE_SHORT.get(ctx["province_name"], ctx["province_name"])
     return f"{t['title']} {province} — {t['week']} {ctx['week']} ({fmt.h(ctx['h'])})"
 
 
-def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, charts.Chart]:
+def _charts(ctx: dict, fmt: Formatter, t: dict[str, str], scale: int) -> dict[str, charts.Chart]:
     """The bulletin's charts, keyed by the name the template uses.
 
     Content-IDs carry the week so that two bulletins in one mail thread do not share images.
@@ -166,6 +250,7 @@ def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, charts.Ch
             cid=f"logistik-{week}@siaga-pilkada",
             alt_title=t["chart_log_alt"],
             no_data=t["no_data_word"],
+            scale=scale,
         ),
         "tps": charts.tps_classes_by_kabkota(
             rows,
@@ -174,37 +259,126 @@ def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, charts.Ch
             cid=f"tps-{week}@siaga-pilkada",
             alt_title=t["chart_tps_alt"],
             no_data=t["no_data_word"],
+            scale=scale,
         ),
     }
 
 
-def render_bulletin(ctx: dict) -> RenderedBulletin:
-    """Render the HTML and text parts, the chart images and the subject for one week."""
+def _bulletin_view(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The bulletin's template variables, charts not yet drawn (email and print differ)."""
     fmt = Formatter(i18n.check_lang(ctx.get("lang", "id")))
-    t = i18n.strings(fmt.lang)
-    rendered_charts = _charts(ctx, fmt, t)
-    subject = _subject(ctx, fmt, t)
-    view = {
-        **ctx,
-        "lang": fmt.lang,
-        "f": fmt,
-        "t": t,
-        "subject": subject,
-        "charts": rendered_charts,
-        "stages": i18n.labels(i18n.STAGES, fmt.lang),
-        "stages_short": i18n.labels(i18n.STAGES_SHORT, fmt.lang),
-        "tps_classes": i18n.labels(i18n.TPS_CLASSES, fmt.lang),
-        "kinds": i18n.labels(i18n.KINDS, fmt.lang),
-        "short_names": {k["kabkota_name"]: k["short_name"] for k in ctx["kabkota"]},
-        "palette": STATUS_COLORS,
-        "voting_day": VOTING_DAY,
-        "linmas_norm": LINMAS_NORM,
-    }
-    env = _environment()
-    html = _inliner().inline(env.get_template(HTML_TEMPLATE).render(view))
-    text = env.get_template(TEXT_TEMPLATE).render(view)
-    images = {c.cid: c.png for c in rendered_charts.values()}
-    return RenderedBulletin(html=html, text=text, images=images, subject=subject)
+    view = _base_view(ctx, fmt)
+    t = view["t"]
+    counts = ctx["counts"]
+    view.update(
+        subject=_subject(ctx, fmt, t),
+        name=f"buletin-{ctx['week']}-{fmt.lang}",
+        body=BULLETIN_BODY,
+        kicker=f"{ctx['province_name']} · Desk Pilkada",
+        heading=t["title"],
+        preheader=t["preheader"].format(h=fmt.h(ctx["h"]), siap=counts["Siap"],
+                                        waspada=counts["Waspada"], kritis=counts["Kritis"]),
+        footer=t["footer"].format(province=ctx["province_name"]),
+        short_names={k["kabkota_name"]: k["short_name"] for k in ctx["kabkota"]},
+    )
+    return view
+
+
+def _with_charts(view: dict[str, Any], scale: int) -> dict[str, Any]:
+    """The view plus its charts, drawn at `scale` (1 for email, 2 for print)."""
+    return {**view, "charts": _charts(view, view["f"], view["t"], scale)}
+
+
+def render_pdf(ctx: dict) -> bytes:
+    """The bulletin as an A4 PDF for printing, from the same context as the email."""
+    return _pdf(_with_charts(_bulletin_view(ctx), PRINT_CHART_SCALE))
+
+
+def render_bulletin(ctx: dict, with_pdf: bool = False) -> RenderedBulletin:
+    """Render the HTML and text parts, the chart images and the subject for one week; with
+    `with_pdf`, the print version too (about a second more)."""
+    view = _with_charts(_bulletin_view(ctx), scale=1)
+    text = _environment().get_template(TEXT_TEMPLATE).render(view)
+    return RenderedBulletin(
+        html=_email_html(view),
+        text=text,
+        images={c.cid: c.png for c in view["charts"].values()},
+        subject=view["subject"],
+        name=view["name"],
+        pdf=render_pdf(ctx) if with_pdf else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One kab/kota desk's annex
+
+
+def _short_items(items: list[dict[str, Any]], fmt: Formatter,
+                 t: dict[str, str]) -> Callable[[list[str]], str]:
+    """How a village's short items are worded: all, all but a few, or the few that are short.
+
+    Early in the season every village lacks nearly every item; naming eight items per village
+    for 237 villages would be unreadable (and push the email past Gmail's clipping size), so
+    "semua kecuali segel" says the same in a few words.
+    """
+    every = [it["barang"] for it in items]
+
+    def names(codes: list[str]) -> str:
+        return ", ".join(fmt.enum("barang", b) for b in codes)
+
+    def words(short: list[str]) -> str:
+        if set(short) >= set(every):
+            return t["all_items"]
+        if len(short) > len(every) / 2:
+            return t["all_but"].format(items=names([b for b in every if b not in short]))
+        return names(short)
+
+    return words
+
+
+def _annex_view(actx: dict[str, Any]) -> dict[str, Any]:
+    """The annex's template variables: the preheader leads with the worst reason, the words
+    the desk will act on, and `targets` maps each stage to its expected share at this H-n."""
+    fmt = Formatter(i18n.check_lang(actx.get("lang", "id")))
+    view = _base_view(actx, fmt)
+    t = view["t"]
+    k = actx["kabkota"]
+    title = i18n.kabkota_title(k["kabkota_name"])
+    preheader = f"{fmt.h(actx['h'])}: {fmt.status(k['status'])}"
+    if actx["alasan"]:
+        preheader += " — " + actx["alasan"][0]["reason_en" if fmt.lang == "en" else "reason_id"]
+    view.update(
+        subject=f"{t['annex_title']} {title} — {t['week']} {actx['week']}",
+        name=f"lampiran-{k['kabkota_code']}-{actx['week']}-{fmt.lang}",
+        body=ANNEX_BODY,
+        kicker=f"{actx['province_name']} · {t['annex_title']}",
+        heading=k["kabkota_name"],
+        preheader=preheader,
+        footer=t["annex_footer"].format(province=actx["province_name"], kabkota=title),
+        file_status=i18n.labels(i18n.FILE_STATUS, fmt.lang),
+        short_items=_short_items(actx["logistik"]["items"], fmt, t),
+        targets={s["stage"]: s["expected"] for s in actx["logistik"]["stage_targets"]},
+    )
+    return view
+
+
+def render_annex_pdf(actx: dict) -> bytes:
+    """One kab/kota's annex as an A4 PDF for printing."""
+    return _pdf(_annex_view(actx))
+
+
+def render_annex(actx: dict, with_pdf: bool = False) -> RenderedBulletin:
+    """The annex for one kab/kota desk: email HTML, text part and subject (no charts: the desk
+    works from the tables), plus the print version with `with_pdf`."""
+    view = _annex_view(actx)
+    return RenderedBulletin(
+        html=_email_html(view),
+        text=_environment().get_template(ANNEX_TEXT_TEMPLATE).render(view),
+        images={},
+        subject=view["subject"],
+        name=view["name"],
+        pdf=_pdf(view) if with_pdf else None,
+    )
 
 
 def build_message(
@@ -213,10 +387,12 @@ def build_message(
     recipients: list[str],
     message_id_domain: str = "siaga-pilkada.local",
 ) -> EmailMessage:
-    """A MIME message: text/plain alternative to multipart/related(text/html + inline PNGs).
+    """A MIME message: text/plain alternative to multipart/related(text/html + inline PNGs),
+    wrapped in multipart/mixed with the PDF as an attachment when there is one.
 
     `add_related` on the HTML part turns it into the multipart/related that clients expect for
     cid: images; each image also gets a filename so clients that list parts show a sane name.
+    `add_attachment` turns the multipart/alternative into the first part of a multipart/mixed.
     """
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["Subject"] = b.subject
@@ -237,4 +413,6 @@ def build_message(
             disposition="inline",
             filename=f"{cid.split('@')[0]}.png",
         )
+    if b.pdf is not None:
+        msg.add_attachment(b.pdf, maintype="application", subtype="pdf", filename=f"{b.name}.pdf")
     return msg

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tasks.bulletin_data import bulletin_context
-from tasks.deliver import write_outbox
 from tasks.ingest import ingest_inbox
+from tasks.outbox import write_outbox
 from tasks.render import build_message, render_bulletin
 from tasks.sample import generate
 
@@ -41,7 +41,7 @@ def bulletin_file(tmp_path_factory) -> Path:
     mp.undo()
     b = render_bulletin(ctx)
     msg = build_message(b, "desk@localhost", ["pejabat@localhost"])
-    return write_outbox(root / "outbox", "buletin", msg, b.html, b.text, b.images)["html"]
+    return write_outbox(root / "outbox", b, msg)["html"]
 
 
 @pytest.fixture(scope="module")

@@ -2,251 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import email
+import email.policy
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import html5lib
 import pytest
 
 from reports.i18n import STATUS_SYMBOLS, STATUS_WORDS
 from reports.theme import STATUS_COLORS, contrast_ratio
-from tasks.config import WITA
-from tasks.contract import ENUMS, KINDS
 from tasks.render import RenderedBulletin, build_message, render_bulletin
-
-XSS_NARASI = "Aman.\n<script>alert(1)</script> lalu <img src=x onerror=alert(2)> & selesai"
-NARASI = {
-    "Kukar": XSS_NARASI,
-    "Mahulu": "Debit Sungai Mahakam turun; longboat logistik ke Long Apari tertahan 2 hari.\n"
-    "Koordinasi dengan Polres untuk pengawalan.",
-}
-XSS_RINGKASAN = 'Spanduk dirusak <b onmouseover="alert(3)">malam</b> & pelaku kabur'
-
-# code, name, short, status, previous status, TPS
-KABKOTA = [
-    ("6411", "Kabupaten Mahakam Ulu", "Mahulu", "Kritis", "Waspada", 77),
-    ("6402", "Kabupaten Kutai Kartanegara", "Kukar", "Waspada", "Waspada", 1447),
-    ("6407", "Kabupaten Kutai Barat", "Kubar", "Waspada", "Siap", 321),
-    ("6408", "Kabupaten Kutai Timur", "Kutim", "Waspada", None, 701),
-    ("6471", "Kota Balikpapan", "Balikpapan", "Siap", "Siap", 996),
-    ("6403", "Kabupaten Berau", "Berau", "Siap", "Siap", 469),
-    ("6474", "Kota Bontang", "Bontang", "Siap", "Siap", 277),
-    ("6401", "Kabupaten Paser", "Paser", "Siap", "Waspada", 485),
-    ("6409", "Kabupaten Penajam Paser Utara", "PPU", "Siap", "Siap", 293),
-    ("6472", "Kota Samarinda", "Samarinda", "Siap", "Siap", 1202),
-]
-LEVEL = {"Siap": 0, "Waspada": 1, "Kritis": 2}
-WEEK_END = date(2024, 11, 24)
-
-
-def _kabkota_row(
-    i: int, code: str, name: str, short: str, status: str, prev: str | None, tps: int
-) -> dict:
-    missing_logistics = short == "Kutim"  # one kab/kota did not send logistik this week
-    pps = 0.41 if status == "Kritis" else 0.843 - 0.02 * i
-    lengkap = round(tps * (0.2 if status == "Kritis" else 0.6 + 0.03 * i))
-    rawan, sangat = round(tps * 0.18), round(tps * (0.09 if status != "Siap" else 0.02))
-    log = {
-        "pct_kabkota": 1.0,
-        "pct_ppk": min(1.0, pps + 0.12),
-        "pct_pps": pps,
-        "pct_tps": 0.05,
-        "pct_tps_lengkap": lengkap / tps,
-        "tps_lengkap": lengkap,
-        "jumlah_tps": tps,
-        "desa_kurang": 12 - i,
-        "rusak": i * 3,
-        "proyeksi_lengkap_tps": None if status == "Kritis" else WEEK_END + timedelta(days=i),
-    }
-    if missing_logistics:
-        log = dict.fromkeys(log)
-        log["jumlah_tps"] = tps
-    return {
-        "kabkota_code": code,
-        "kabkota_name": name,
-        "short_name": short,
-        "status": status,
-        "status_level": LEVEL[status],
-        "status_prev": prev,
-        "alasan": None if status == "Siap" else f"logistik di PPS {round(pps * 100)}% < target",
-        "alasan_en": None if status == "Siap" else f"supplies at PPS {round(pps * 100)}% < target",
-        "status_umum": "kritis" if status == "Kritis" else "aman_terkendali",
-        "narasi": NARASI.get(short, f"Situasi {short} kondusif.\nRapat koordinasi rutin."),
-        **log,
-        "tps_rawan": rawan,
-        "tps_sangat_rawan": sangat,
-        "linmas_per_tps": 1.4 if status == "Kritis" else 2.0,
-        "polri_per_tps": 0.61,
-        "tni_per_tps": 0.18,
-        "insiden_baru": 1 if status != "Siap" else 0,
-        "insiden_terbuka": 2 if i < 3 else 0,
-        "kasus_asn_baru": i % 3,
-        "kasus_asn_kumulatif": i,
-        "kasus_asn_sanksi": i // 4,
-        "jenis_diterima": 4 if missing_logistics else 5,
-        "jenis_terlambat": 1 if i == 2 else 0,
-        "jenis_hilang": ["logistik"] if missing_logistics else [],
-        "file_ditolak": 0,
-        "baris_ditandai": 3 if i == 1 else 0,
-    }
-
-
-def _items() -> list[dict]:
-    return [
-        {
-            "barang": code,
-            "label": label,
-            "kebutuhan": 2_450_000 if code.startswith("ss_") else 6268,
-            "pct_kabkota": 1.0,
-            "pct_ppk": 0.93,
-            "pct_pps": 0.78 - n * 0.01,
-            "pct_tps": 0.04,
-            "rusak": 120 if code.startswith("ss_") else n,
-        }
-        for n, (code, label) in enumerate(ENUMS["barang"].items())
-    ]
-
-
-def _incidents() -> list[dict]:
-    when = datetime(2024, 11, 22, 21, 40, tzinfo=WITA)
-    return [
-        {
-            "kabkota_name": "Kabupaten Mahakam Ulu",
-            "id_insiden": "MHU-0007",
-            "waktu_kejadian": when,
-            "kategori_label": "Perusakan alat peraga kampanye",
-            "tingkat": "sedang",
-            "status_label": "Ditangani",
-            "korban_meninggal": 0,
-            "korban_luka": 0,
-            "ringkasan": XSS_RINGKASAN,
-            "baru": True,
-        },
-        {
-            "kabkota_name": "Kabupaten Kutai Kartanegara",
-            "id_insiden": "KKR-0031",
-            "waktu_kejadian": when - timedelta(days=9),
-            "kategori_label": "Bentrokan massa",
-            "tingkat": "tinggi",
-            "status_label": "Proses hukum",
-            "korban_meninggal": 0,
-            "korban_luka": 2,
-            "ringkasan": "Bentrokan pendukung di Tenggarong.",
-            "baru": False,
-        },
-    ]
-
-
-def _provenance() -> list[dict]:
-    rows = []
-    for code, _, short, *_ in KABKOTA:
-        for kind in KINDS:
-            if short == "Kutim" and kind == "logistik":
-                continue
-            rows.append(
-                {
-                    "kabkota_code": code,
-                    "kind": kind,
-                    "file_name": f"{code}_{kind}_2024-W47.csv",
-                    "version": 1,
-                    "received_at": datetime(2024, 11, 23, 9, 15, tzinfo=WITA),
-                    "sha256": f"{code}{kind}".encode().hex().ljust(64, "0")[:64],
-                    "is_late": short == "Kubar" and kind == "netralitas",
-                }
-            )
-    return rows
-
-
-def make_ctx(lang: str = "id") -> dict:
-    """A realistic week: 10 kab/kota, mixed statuses, one missing report, hostile free text."""
-    rows = [_kabkota_row(i, *k) for i, k in enumerate(KABKOTA)]
-    desa = [
-        {
-            "kabkota_name": "Kabupaten Mahakam Ulu",
-            "kecamatan_name": "Long Apari",
-            "desa_name": f"Long Penaneh {n}",
-            "barang": ["ss_gubernur", "tinta"],
-            "moda_angkut": "sungai",
-        }
-        for n in range(5)
-    ]
-    desa += [
-        {
-            "kabkota_name": "Kabupaten Kutai Kartanegara",
-            "kecamatan_name": "Muara Muntai",
-            "desa_name": f"Batuq {n}",
-            "barang": ["segel"],
-            "moda_angkut": "darat",
-        }
-        for n in range(10)
-    ]
-    return {
-        "lang": lang,
-        "week": "2024-W47",
-        "week_start": date(2024, 11, 18),
-        "week_end": WEEK_END,
-        "h": 3,
-        "issued_at": datetime(2024, 11, 25, 7, 0, tzinfo=WITA),
-        "province_name": "Kalimantan Timur",
-        "counts": {s: sum(r["status"] == s for r in rows) for s in LEVEL},
-        "actions": [
-            {
-                "kabkota_name": "Kabupaten Mahakam Ulu",
-                "status": "Kritis",
-                "reason": "Logistik di PPS baru 41% (target 75%); 5 desa sungai belum terjangkau",
-            },
-            {
-                "kabkota_name": "Kabupaten Kutai Kartanegara",
-                "status": "Waspada",
-                "reason": "2 insiden terbuka, 1 dengan korban luka",
-            },
-            {
-                "kabkota_name": "Kabupaten Kutai Barat",
-                "status": "Waspada",
-                "reason": "Linmas 1,4 per TPS di 3 kecamatan",
-            },
-        ],
-        "kabkota": rows,
-        "logistik": {
-            "items": _items(),
-            "stage_targets": [
-                {"stage": "ppk", "label": "PPK (kecamatan)", "expected": 1.0},
-                {"stage": "pps", "label": "PPS (desa)", "expected": 0.75},
-            ],
-            "desa_kurang": desa,
-            "desa_kurang_total": 37,
-            "desa_kurang_terpencil": 9,
-            "rusak_total": 318,
-        },
-        "keamanan": {
-            "jumlah_tps": 6268,
-            "tps_kurang_rawan": 4861,
-            "tps_rawan": 1128,
-            "tps_sangat_rawan": 279,
-            "personel_polri": 3823,
-            "personel_tni": 1128,
-            "personel_linmas": 12409,
-            "linmas_per_tps": 1.98,
-            "polri_per_tps": 0.61,
-            "tni_per_tps": 0.18,
-            "insiden_baru": 4,
-            "insiden_terbuka": 6,
-            "insiden": _incidents(),
-        },
-        "netralitas": {
-            "kasus_baru": 9,
-            "kasus_kumulatif": 45,
-            "kasus_direkomendasikan": 17,
-            "kasus_sanksi": 6,
-            "median_hari_ke_rekomendasi": 12.5,
-            "tahap": [
-                {"tahap": code, "label": label, "kasus": n + 1}
-                for n, (code, label) in enumerate(ENUMS["tahap_kasus"].items())
-            ],
-        },
-        "kualitas": {"tepat_waktu": 48, "terlambat": 1, "hilang": 1, "ditolak": 0},
-        "provenance": _provenance(),
-    }
+from tests.render_context import make_ctx
 
 
 @pytest.fixture(scope="module")
@@ -366,6 +134,29 @@ def test_build_message_mime_structure(bulletin: RenderedBulletin) -> None:
         assert p.get_filename().endswith(".png")
         assert p.get_content() == bulletin.images[p["Content-ID"].strip("<>")]
     assert msg.as_bytes()  # serialises under the SMTP policy
+    assert bulletin.pdf is None and bulletin.name == "buletin-2024-W47-id"
+
+
+def test_build_message_attaches_the_pdf_in_multipart_mixed(bulletin: RenderedBulletin) -> None:
+    """With a PDF the message becomes mixed(alternative(plain, related(html, png…)), pdf)."""
+    with_pdf = dataclasses.replace(bulletin, pdf=b"%PDF-1.7 stand-in")
+    msg = build_message(with_pdf, "desk@siaga-pilkada.local", ["a@kaltim.go.id"])
+    assert msg.get_content_type() == "multipart/mixed"
+    alternative, attachment = msg.get_payload()
+    assert alternative.get_content_type() == "multipart/alternative"
+    plain, related = alternative.get_payload()
+    assert plain.get_content_type() == "text/plain"
+    assert related.get_content_type() == "multipart/related"
+    assert [p.get_content_type() for p in related.get_payload()] == ["text/html"] + [
+        "image/png"
+    ] * len(bulletin.images)
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content_disposition() == "attachment"
+    assert attachment.get_filename() == "buletin-2024-W47-id.pdf"
+    assert attachment.get_content() == b"%PDF-1.7 stand-in"
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    assert [p.get_content_type() for p in parsed.walk()][:3] == [
+        "multipart/mixed", "multipart/alternative", "text/plain"]
 
 
 def test_english_rendering() -> None:

@@ -1,0 +1,349 @@
+"""Each kab/kota desk's annex, rendered from a real warehouse loaded with the sample's W45–W47.
+
+Mahakam Ulu (6411) is Kritis in W47, sent no security report and its logistics late; Paser
+(6401) sent a logistics file with bad rows in W45; Kutai Kartanegara (6402) in W46 has all 237
+villages short, the largest annex.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import io
+import os
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import html5lib
+import pytest
+from pypdf import PdfReader
+
+from reports.i18n import FILE_STATUS
+from tasks.bulletin_data import annex_context
+from tasks.ingest import ingest_inbox
+from tasks.render import Formatter, RenderedBulletin, build_message, render_annex
+from tasks.sample import generate
+
+WEEKS = ["2024-W45", "2024-W46", "2024-W47"]
+WEEK = "2024-W47"
+MAX_HTML = 90 * 1024
+FMT = Formatter("id")
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    """The sample inbox for W45–W47, ingested into a fresh warehouse (as the bulletin's is)."""
+    root = tmp_path_factory.mktemp("annex")
+    mp = pytest.MonkeyPatch()
+    for name in list(os.environ):
+        if name.startswith("PILKADA_"):
+            mp.delenv(name)
+    mp.setenv("PILKADA_CONFIG", str(root / "no-such-pilkada.toml"))
+    mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
+    mp.setenv("PILKADA_INBOX", str(root / "inbox"))
+    from tasks.config import load_settings
+    from tasks.reference_load import load_reference
+    from tasks.warehouse import connect, migrate
+
+    generate(root / "inbox", WEEKS)
+    settings = load_settings()
+    with connect(settings.warehouse) as con:
+        migrate(con)
+        load_reference(con)
+        ingest_inbox(con, settings)
+    mp.undo()
+    return settings.warehouse
+
+
+@pytest.fixture(scope="module")
+def con(warehouse: Path):
+    with duckdb.connect(str(warehouse), read_only=True) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def annex(con):
+    """annex(code, week, lang) -> (context, rendered), each rendered once per module."""
+    cache: dict[tuple[str, str, str], tuple[dict, RenderedBulletin]] = {}
+
+    def get(code: str, week: str = WEEK, lang: str = "id") -> tuple[dict, RenderedBulletin]:
+        if (code, week, lang) not in cache:
+            actx = annex_context(con, week, code, lang)
+            cache[(code, week, lang)] = (actx, render_annex(actx))
+        return cache[(code, week, lang)]
+
+    return get
+
+
+def _one(con, query: str, *params: object) -> tuple:
+    return con.execute(query, list(params)).fetchone()
+
+
+def _column(con, query: str, *params: object) -> list:
+    return [r[0] for r in con.execute(query, list(params)).fetchall()]
+
+
+def _parts(b: RenderedBulletin) -> tuple[str, str]:
+    return html.unescape(b.html), b.text
+
+
+@pytest.mark.parametrize("code", ["6411", "6401"])
+def test_names_status_and_reasons(con, annex, code: str) -> None:
+    _, b = annex(code)
+    name, status = _one(con, "SELECT kabkota_name, status FROM mart.kabkota_weekly "
+                             "WHERE week = ? AND kabkota_code = ?", WEEK, code)
+    reasons = _column(con, "SELECT reason_id FROM mart.status_finding WHERE week = ? AND "
+                           "kabkota_code = ? AND level > 0", WEEK, code)
+    for part in _parts(b):
+        assert name in part
+        assert FMT.status(status) in part
+        for reason in reasons:
+            assert reason in part
+    short = name.replace("Kabupaten ", "Kab. ")
+    assert b.subject == f"Lampiran Desk Pilkada {short} — Minggu {WEEK}"
+    assert b.name == f"lampiran-{code}-{WEEK}-id"
+
+
+def test_mahakam_ulu_is_kritis_without_security_report_and_late_logistics(annex) -> None:
+    actx, b = annex("6411")
+    assert actx["kabkota"]["status"] == "Kritis"
+    for part in _parts(b):
+        assert "✖ Kritis" in part
+        assert "laporan keamanan belum diterima" in part
+        assert "Laporan keamanan minggu ini belum diterima" in part
+        assert "Tidak masuk: keamanan" in part.replace("<strong>", "").replace("</strong>", "")
+        assert "6411_logistik_2024-W47.csv" in part
+        assert "Terlambat: diterima 25-11-2024 09:00 WITA" in part
+    late = next(f for f in actx["kualitas"]["berkas"] if f["kind"] == "logistik")
+    assert late["is_late"]
+
+
+@pytest.mark.parametrize("code", ["6411", "6401"])
+def test_figures_equal_the_marts(con, annex, code: str) -> None:
+    _, b = annex(code)
+    pps, full, short, linmas, open_inc = _one(
+        con, "SELECT pct_pps, pct_tps_lengkap, desa_kurang, linmas_per_tps, insiden_terbuka "
+             "FROM mart.kabkota_weekly WHERE week = ? AND kabkota_code = ?", WEEK, code)
+    expected = [FMT.pct(pps), FMT.pct(full), FMT.num(short), FMT.dec(linmas, 2), FMT.num(open_inc)]
+    items = con.execute("SELECT kebutuhan, pct_ppk FROM mart.logistik_item_weekly "
+                        "WHERE week = ? AND kabkota_code = ?", [WEEK, code]).fetchall()
+    html_part, text = _parts(b)
+    for figure in expected:
+        assert figure in html_part and figure in text
+    for need, ppk in items:
+        assert f"(kebutuhan {FMT.num(need)}): Gudang" in text
+        assert f"PPK {FMT.pct0(ppk)}" in text
+    security = _one(con, "SELECT personel_linmas, personel_polri, posko FROM mart.keamanan_weekly "
+                         "WHERE week = ? AND kabkota_code = ?", WEEK, code)
+    if security is not None:  # Mahakam Ulu sent none this week
+        for n in security:
+            assert f"{FMT.num(n)}<" in b.html
+
+
+@pytest.mark.parametrize(("code", "week"), [("6411", WEEK), ("6401", WEEK), ("6402", "2024-W46")])
+def test_every_short_village_is_listed(con, annex, code: str, week: str) -> None:
+    actx, b = annex(code, week)
+    expected = Counter(_column(
+        con, "SELECT d.desa_name FROM mart.logistik_desa_weekly l JOIN ref.desa d USING (desa_code)"
+             " WHERE l.week = ? AND l.kabkota_code = ? AND l.barang_kurang_di_pps > 0",
+        week, code))
+    assert expected
+    assert len(actx["logistik"]["desa_kurang"]) == sum(expected.values())
+    listed = Counter(_village_cells(b.html))
+    assert listed == Counter(html.escape(n, quote=False) for n in expected.elements())
+
+
+def _village_cells(page: str) -> list[str]:
+    """First cell of every data row of the village table (the one headed "Desa/kelurahan")."""
+    ns = {"h": "http://www.w3.org/1999/xhtml"}
+    doc = html5lib.parse(page, namespaceHTMLElements=True)
+    for table in doc.iterfind(".//h:table", ns):
+        heads = ["".join(th.itertext()) for th in table.iterfind(".//h:thead//h:th", ns)]
+        if heads[:1] == ["Desa/kelurahan"]:
+            cells = [row.find("h:td", ns) for row in table.iterfind(".//h:tbody/h:tr", ns)]
+            return [html.escape("".join(c.itertext()), quote=False) for c in cells if c is not None]
+    raise AssertionError("village table not found")
+
+
+@pytest.mark.parametrize("code", ["6411", "6401"])
+def test_nothing_of_other_kabkota_appears(con, annex, code: str) -> None:
+    _, b = annex(code)
+    own = set(_column(con, "SELECT desa_name FROM ref.desa WHERE kabkota_code = ? UNION "
+                           "SELECT kecamatan_name FROM ref.kecamatan WHERE kabkota_code = ?",
+                      code, code))
+    other_villages = set(_column(
+        con, "SELECT d.desa_name FROM mart.logistik_desa_weekly l JOIN ref.desa d USING (desa_code)"
+             " WHERE l.week = ? AND l.kabkota_code <> ? AND l.barang_kurang_di_pps > 0",
+        WEEK, code)) - own
+    other_files = _column(con, "SELECT file_name FROM raw.file WHERE kabkota_code <> ?", code)
+    other_names = _column(con, "SELECT kabkota_name FROM ref.kabkota WHERE kabkota_code <> ?",
+                          code)
+    assert other_villages and other_files
+    for name in other_villages:
+        assert f"<td>{html.escape(name, quote=False)}</td>" not in b.html
+        assert f"- {name}:" not in b.text
+    for part in _parts(b):
+        for file_name in other_files:
+            assert file_name not in part
+        for name in other_names:
+            assert name not in part
+
+
+@pytest.mark.parametrize(("code", "week"), [("6411", WEEK), ("6401", WEEK), ("6472", "2024-W45")])
+def test_no_asn_case_detail(con, annex, code: str, week: str) -> None:
+    """Counts by stage only: no subject code, case id, agency or post of any case."""
+    _, b = annex(code, week)
+    detail = con.execute("SELECT ref_subjek, id_kasus, instansi, jabatan FROM core.netralitas "
+                         "WHERE kode_kabkota = ?", [code]).fetchall()
+    assert detail or code == "6411"  # Mahakam Ulu reported no cases
+    for part in (b.html, b.text):
+        for ref_subjek, id_kasus, *_ in detail:
+            assert ref_subjek not in part
+            assert id_kasus not in part
+    for stage, n in _stage_counts(con, code, week):
+        assert f"{FMT.enum('tahap_kasus', stage)}: {FMT.num(n)}" in b.text
+
+
+def _stage_counts(con, code: str, week: str) -> list[tuple[str, int]]:
+    return con.execute("SELECT tahap, kasus FROM mart.netralitas_tahap WHERE week = ? AND "
+                       "kabkota_code = ?", [week, code]).fetchall()
+
+
+def test_neutrality_findings_lose_echoed_values(annex) -> None:
+    """A finding on a neutrality file quotes no cell value: names and case ids are blanked."""
+    actx, _ = annex("6472", "2024-W45")
+    (nip,) = [f for f in actx["kualitas"]["temuan"] if f["rule"] == "bukan_nip"]
+    assert nip["message"].startswith("Baris 5, kolom ref_subjek: ref_subjek tampak seperti NIP")
+    leaky = [
+        {**nip, "rule": "bukan_nama", "row_number": 4,
+         "message": "Baris 4, kolom ref_subjek: ref_subjek 'Budi Santoso' tampak seperti nama"},
+        {**nip, "rule": "id_unik", "column": "id_kasus", "row_number": 6,
+         "message": "Baris 6, kolom id_kasus: id_kasus 'NTR-6472-0003' muncul lebih dari sekali"},
+        {**nip, "rule": "aturan_baru", "row_number": 7, "message": "Baris 7: nilai 'Ani' aneh"},
+    ]
+    from tasks.bulletin_data import _without_case_detail
+
+    cleaned = [_without_case_detail(f) for f in leaky]
+    assert cleaned[0]["message"] == ("Baris 4, kolom ref_subjek: ref_subjek '…' tampak seperti "
+                                     "nama; gunakan kode samaran berisi huruf dan angka tanpa "
+                                     "spasi, mis. SBJ-6402-7F3A")
+    assert cleaned[1]["message"] == "Baris 6, kolom id_kasus: id_kasus '…' muncul lebih dari sekali"
+    assert cleaned[2]["message"] is None
+    b = render_annex({**actx, "kualitas": {**actx["kualitas"], "temuan": cleaned}})
+    for part in (b.html, b.text):
+        for secret in ("Budi Santoso", "NTR-6472-0003", "Ani"):
+            assert secret not in part
+        assert "Baris 7: rincian disembunyikan (data kasus ASN)" in part
+
+
+def test_feedback_lists_files_and_row_findings(con, annex) -> None:
+    """Paser W45: every file with status, version and reason, and the bad rows it sent."""
+    _, b = annex("6401", "2024-W45")
+    files = con.execute("SELECT file_name, status, version, reason FROM audit.submission_status "
+                        "WHERE kabkota_code = '6401' AND week = '2024-W45'").fetchall()
+    findings = _column(con, "SELECT i.message FROM audit.row_issue i JOIN raw.file f "
+                            "USING (file_id) WHERE f.kabkota_code = '6401' AND f.week = '2024-W45'")
+    assert len(files) == 5 and len(findings) == 3
+    html_part, text = _parts(b)
+    for part in (html_part, text):
+        for file_name, status, version, reason in files:
+            assert file_name in part
+            assert FILE_STATUS[status][0] in part
+            assert f"Versi {version}" in part
+            if reason:
+                assert reason in " ".join(part.split())
+        for message in findings:
+            assert message in part
+    assert "▲ Diterima dengan catatan" in text and "Baris 410, kolom diterima_tps" in text
+
+
+def test_findings_are_cut_at_50_with_the_rest_counted(warehouse: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as c:
+        file_id, sha = _one(c, "SELECT file_id, sha256 FROM raw.file WHERE file_name = "
+                               "'6401_logistik_2024-W47.csv'")
+        c.executemany("INSERT INTO audit.row_issue VALUES (?, ?, ?, 'rusak', 'tidak_negatif', "
+                      "'flag', ?)",
+                      [[file_id, sha, n, f"Baris {n}, kolom rusak: nilai -1 tidak boleh negatif"]
+                       for n in range(2, 82)])
+        actx = annex_context(c, WEEK, "6401")
+    assert len(actx["kualitas"]["temuan"]) == 50 and actx["kualitas"]["temuan_total"] == 80
+    b = render_annex(actx)
+    assert "… dan 30 temuan lain" in b.text and "… dan 30 temuan lain" in b.html
+
+
+@pytest.mark.parametrize(("code", "week"), [("6411", WEEK), ("6401", WEEK), ("6402", "2024-W46")])
+def test_email_safe_html_under_90_kb(annex, code: str, week: str) -> None:
+    _, b = annex(code, week)
+    parser = html5lib.HTMLParser(strict=True)
+    parser.parse(b.html)
+    assert parser.errors == []
+    lower = b.html.lower()
+    for banned in ("<script", "<svg", "data:", "<img"):
+        assert banned not in lower
+    assert "@media (max-width:620px)" in b.html and 'style="' in b.html
+    assert re.search(r'<table class="wrap"[^>]* width="600"', b.html)
+    assert b.images == {}
+    assert len(b.html.encode()) < MAX_HTML
+
+
+def test_english_annex(annex) -> None:
+    actx, b = annex("6411", WEEK, "en")
+    assert b.subject == "Pilkada Desk Annex Kab. Mahakam Ulu — Week 2024-W47"
+    assert '<html lang="en">' in b.html
+    for part in _parts(b):
+        assert "✖ Critical" in part
+        for a in actx["alasan"]:
+            assert a["reason_en"] in part
+        assert "Only case counts are shown" in " ".join(part.split())
+
+
+def test_annex_pdf_and_message(annex) -> None:
+    actx, _ = annex("6411")
+    b = render_annex(actx, with_pdf=True)
+    reader = PdfReader(io.BytesIO(b.pdf))
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert f"Halaman 1 dari {len(reader.pages)}" in text
+    assert "Kabupaten Mahakam Ulu" in text and "Danum Paroy" in text
+    msg = build_message(b, "desk@siaga-pilkada.local", ["desk-mahulu@kaltim.go.id"])
+    assert msg.get_content_type() == "multipart/mixed"
+    alternative, attachment = msg.get_payload()
+    assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "text/html"]
+    assert attachment.get_filename() == "lampiran-6411-2024-W47-id.pdf"
+
+
+def test_a_desk_that_sent_nothing_gets_a_readable_annex(annex) -> None:
+    """No reports at all: every section says what is missing instead of crashing or 'None'."""
+    actx, _ = annex("6411")
+    blank = copy.deepcopy(actx)
+    k = blank["kabkota"]
+    for key in ("pct_kabkota", "pct_ppk", "pct_pps", "pct_tps", "pct_tps_lengkap", "tps_lengkap",
+                "desa_kurang", "rusak", "linmas_per_tps", "narasi", "status_umum", "status_prev"):
+        k[key] = None
+    blank["alasan"] = []
+    blank["logistik"].update(items=[], desa_kurang=[])
+    blank["keamanan"] = {**dict.fromkeys(blank["keamanan"]), "insiden_baru": 0,
+                         "insiden_terbuka": 0, "kecamatan": [], "insiden": []}
+    blank["kualitas"].update(berkas=[], temuan=[], temuan_total=0, jenis_diterima=0,
+                             jenis_hilang=["ringkasan", "logistik", "keamanan", "insiden",
+                                           "netralitas"])
+    b = render_annex(blank, with_pdf=True)
+    assert b.pdf.startswith(b"%PDF")
+    for part in _parts(b):
+        flat = " ".join(part.split())
+        assert "None" not in part
+        for line in ("Laporan logistik minggu ini belum diterima",
+                     "Laporan keamanan minggu ini belum diterima",
+                     "Tidak ada berkas diterima untuk minggu ini.",
+                     "Tidak ada temuan pada berkas minggu ini.",
+                     "Tidak ada insiden baru atau terbuka.", "Semua indikator dalam batas."):
+            assert line in flat
+
+
+def test_unknown_kabkota_is_refused(con) -> None:
+    with pytest.raises(LookupError, match="6499"):
+        annex_context(con, WEEK, "6499")
