@@ -22,6 +22,12 @@ from tasks.weeks import deadline, week_start
 
 log = logging.getLogger(__name__)
 
+# Rules that detect personal data (a civil servant's name or NIP) and the column that holds it:
+# the warehouse must never keep such a value (the raw archive keeps what was sent, as evidence).
+PERSONAL_DATA: dict[str, dict[str, frozenset[str]]] = {
+    "netralitas": {"ref_subjek": frozenset({"bukan_nip", "bukan_nama"})},
+}
+
 # Rows validated in one GX run (whole files only; a larger file is validated on its own).
 VALIDATION_CHUNK_ROWS = 250_000
 
@@ -174,6 +180,11 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
     late = received > due
     flagged_rows = {f.row for f in findings if f.row is not None}
     rows = typed.with_columns(pl.col(ROW).is_in(sorted(flagged_rows)).alias("flagged"))
+    for column, rules in PERSONAL_DATA.get(a.identity.kind, {}).items():
+        leaked = sorted({f.row for f in findings if f.rule in rules and f.row is not None})
+        if leaked:  # a name or NIP is refused: the row is kept, the value is not stored
+            rows = rows.with_columns(pl.when(pl.col(ROW).is_in(leaked)).then(None)
+                                     .otherwise(pl.col(column)).alias(column))
     rejects = [f for f in findings if f.severity == "reject"]
     v = Verdict(a, received, "accepted", is_late=late, rows=rows, findings=findings)
     share = len(flagged_rows) / typed.height if typed.height else 0.0

@@ -123,12 +123,16 @@ def archive(item: InboxFile, archive_dir: Path) -> ArchivedFile:
     archive_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     tmp = archive_dir / f".incoming-{os.getpid()}-{abs(hash(item.url))}"
-    with fsspec.open(item.url, "rb") as src, tmp.open("wb") as dst:
-        while chunk := src.read(CHUNK):
-            digest.update(chunk)
-            dst.write(chunk)
-        dst.flush()
-        os.fsync(dst.fileno())
+    try:
+        with fsspec.open(item.url, "rb") as src, tmp.open("wb") as dst:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no half-written file left behind (e.g. disk full)
+        raise
     sha = digest.hexdigest()
     suffix = PurePosixPath(item.source_path).suffix.lower()
     target = archive_dir / sha[:2] / f"{sha}{suffix}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from dataclasses import replace
 import subprocess
 import sys
 import time
@@ -112,3 +113,44 @@ def test_a_waiting_run_gets_the_lock_when_the_holder_finishes(settings_env):
         assert waited > 0.5  # it really waited for the holder rather than barging in
     finally:
         holder.kill()
+
+
+def test_unwritable_archive_stops_the_run_before_anything_is_loaded(settings_env, tmp_path):
+    """Raw bytes must be archived before a file counts: if they cannot be, nothing is loaded,
+    and a rerun once the archive is writable reaches the same state as a clean run."""
+    generate(Path(settings_env.inbox), ["2024-W47"])
+    blocked = tmp_path / "archive-is-a-file"
+    blocked.write_text("not a folder")
+    with pytest.raises(OSError):
+        _ingest_here(replace(settings_env, archive=blocked / "sub"))
+    assert _counts(settings_env.warehouse) == dict.fromkeys(TABLES, 0)
+
+    _ingest_here(settings_env)
+    clean = tmp_path / "clean"
+    _ingest_here(replace(settings_env, warehouse=clean / "w.duckdb", archive=clean / "archive"))
+    assert _counts(settings_env.warehouse) == _counts(clean / "w.duckdb")
+
+
+def test_disk_full_while_archiving_loses_nothing(settings_env, tmp_path):
+    """A file-size limit makes writes fail like a full disk (EFBIG) in a real ingest process."""
+    generate(Path(settings_env.inbox), ["2024-W47"])
+    limited = (
+        "import resource, signal\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "from tasks.config import load_settings\n"
+        "from tasks.ingest import ingest_inbox\n"
+        "from tasks.reference_load import load_reference\n"
+        "from tasks.warehouse import connect, migrate\n"
+        "s = load_settings()\n"
+        "with connect(s.warehouse) as con:\n"
+        "    migrate(con); load_reference(con); con.execute('CHECKPOINT')\n"
+        "    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))\n"
+        "    ingest_inbox(con, s)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", limited], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "File too large" in proc.stderr or "Errno 27" in proc.stderr
+    _ingest_here(settings_env)  # space again: the rerun completes
+    clean = tmp_path / "clean"
+    _ingest_here(replace(settings_env, warehouse=clean / "w.duckdb", archive=clean / "archive"))
+    assert _counts(settings_env.warehouse) == _counts(clean / "w.duckdb")
