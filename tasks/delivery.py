@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import duckdb
 
 from tasks.config import SmtpSettings
+from tasks.faults import fault_point
 from tasks.recipients import Recipient
 from tasks.warehouse import sql
 
@@ -245,6 +246,7 @@ def _deliver_one(con: duckdb.DuckDBPyConnection, letter: Letter, transport: Tran
         try:
             outcome.response, outcome.outbox_path = transport.send(letter)
             outcome.status, outcome.error = "sent", ""
+            fault_point("delivery-after-send")
             break
         except PermanentFailure as exc:
             outcome.status, outcome.error = "failed_permanent", str(exc)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -18,6 +23,7 @@ from tasks.delivery import (
 )
 from tasks.recipients import Recipient
 from tasks.render import RenderedBulletin, build_message
+from tasks.warehouse import connect
 from tests.smtp_server import PASSWORD, USER, smtp_server
 
 WEEK = "2024-W47"
@@ -183,3 +189,41 @@ def test_implicit_tls_setting_is_validated(monkeypatch, tls):
     monkeypatch.setenv("PILKADA_SMTP_TLS", "kadang")
     with pytest.raises(ValueError, match="harus starttls, ssl, atau none"):
         load_settings()
+
+
+KILLED_SENDER = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "from tasks.delivery import OutboxTransport, deliver\n"
+    "from tasks.warehouse import connect\n"
+    "from tests.test_delivery import _letters, _people\n"
+    "with connect(Path(sys.argv[1])) as con:\n"
+    "    deliver(con, _letters(_people(3)), OutboxTransport(Path(sys.argv[2])), 'run1')\n"
+)
+
+
+def test_sigkill_between_send_and_log_is_never_sent_twice(warehouse, settings_env, tmp_path):
+    """Killed after the first message left but before its log row said so: the rerun does not
+    resend it (its fate is unknown, and reported) and delivers the others exactly once."""
+    warehouse.execute("CHECKPOINT")
+    warehouse.close()
+    marker = tmp_path / "paused"
+    env = {**os.environ, "PILKADA_FAULTPOINT": "delivery-after-send",
+           "PILKADA_FAULTPOINT_MARKER": str(marker)}
+    outbox = tmp_path / "outbox"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_SENDER, str(settings_env.warehouse),
+                             str(outbox)], env=env)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    with connect(settings_env.warehouse) as con:
+        outcomes = deliver(con, _letters(_people(3)), OutboxTransport(outbox), "run2")
+        log = con.execute("SELECT recipient_email, status FROM audit.delivery "
+                          "ORDER BY delivery_id").fetchall()
+    assert [o.status for o in outcomes] == ["skipped_uncertain", "sent", "sent"]
+    assert len(list((outbox / "mail" / WEEK).glob("*.eml"))) == 3  # each message once
+    assert log[0][1] == "sending"
