@@ -7,6 +7,8 @@ message that says what to do, not a traceback.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +19,7 @@ from rich.table import Table
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")  # Prefect's client-side analytics
 
 app = typer.Typer(help="Siaga Pilkada: kesiapan Pilkada mingguan (Desk Pilkada Kaltim).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -41,6 +44,32 @@ class Format(StrEnum):
 def _fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[bold red]Gagal:[/] {message}")
     return typer.Exit(code)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Mistakes a user can fix end in one line that says what to do, not a traceback."""
+    from tasks.lock import LockBusy
+    from tasks.recipients import RegistryError
+
+    try:
+        yield
+    except (LockBusy, FileNotFoundError, LookupError, RegistryError) as exc:
+        raise _fail(str(exc)) from exc
+    except RuntimeError as exc:
+        if "Failed to reach API" not in str(exc):
+            raise
+        raise _fail(f"Prefect API {os.environ.get('PREFECT_API_URL')} tidak dapat dihubungi. "
+                    "Jalankan server Prefect itu, atau hapus PREFECT_API_URL agar flow berjalan "
+                    "dengan server lokal sementara.") from exc
+
+
+def _warehouse_exists() -> None:
+    from tasks.config import load_settings
+
+    warehouse = load_settings().warehouse
+    if not warehouse.exists():
+        raise _fail(f"Gudang data {warehouse} belum ada; jalankan `pilkada ingest` dulu.")
 
 
 def _weeks(spec: str) -> list[str]:
@@ -76,12 +105,9 @@ def ingest(
 ) -> None:
     """Tarik, validasi, dan muat semua kiriman baru dari inbox."""
     from flows.ingest import ingest_submissions
-    from tasks.lock import LockBusy
 
-    try:
+    with _user_errors():
         counts = ingest_submissions(inbox=inbox)
-    except (LockBusy, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
     out.print(f"Ingest selesai: {counts}")
 
 
@@ -89,42 +115,97 @@ def ingest(
 def bulletin(
     week: Annotated[str | None, typer.Option(help="Minggu laporan, mis. 2024-W47.")] = None,
     lang: Annotated[Lang, typer.Option(help="Bahasa buletin.")] = Lang.id,
-    send: Annotated[bool, typer.Option("--send", help="Kirim lewat SMTP.")] = False,
+    send: Annotated[bool, typer.Option(
+        "--send", help="Kirim ke daftar penerima (SMTP bila diatur, selain itu outbox).")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Buat semuanya, tampilkan siapa menerima apa, tanpa mengirim.")] = False,
+    resend: Annotated[bool, typer.Option(
+        "--resend", help="Kirim lagi walau penerima sudah menerima minggu ini.")] = False,
 ) -> None:
-    """Buat buletin mingguan ke outbox (dan kirim bila --send)."""
+    """Buat buletin mingguan ke outbox; kirim ke penerima dengan --send (tepat sekali)."""
     from flows.bulletin import weekly_bulletin
 
     if week:
         _weeks(week)
-    try:
-        result = weekly_bulletin(week=week, lang=lang.value, send=send)
-    except LookupError as exc:
-        raise _fail(str(exc)) from exc
+    _warehouse_exists()
+    with _user_errors():
+        result = weekly_bulletin(week=week, lang=lang.value, send=send, dry_run=dry_run,
+                                 resend=resend)
     out.print(f"Buletin: {result['html']}\nEmail (.eml): {result['eml']}")
+    if "plan" in result:
+        _print_rows(f"{'Rencana' if dry_run else 'Pengiriman'} minggu {result['week']}",
+                    result.get("deliveries") or result["plan"])
+    failed = [d for d in result.get("deliveries", []) if d["status"].startswith("failed")]
+    if failed:
+        raise _fail(f"{len(failed)} pesan gagal terkirim; laporan ada di outbox/reports/ dan "
+                    "tim data sudah diberi tahu.")
+
+
+def _print_rows(title: str, rows: list[dict]) -> None:
+    table = Table(title=title)
+    for col in rows[0] if rows else []:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    out.print(table)
 
 
 @app.command()
 def backfill(
-    from_week: Annotated[str, typer.Option("--from", help="Minggu awal.")],
-    to_week: Annotated[str, typer.Option("--to", help="Minggu akhir.")],
-    lang: Annotated[Lang, typer.Option()] = Lang.id,
+    from_week: Annotated[str, typer.Option("--from", help="Minggu awal, mis. 2024-W40.")],
+    to_week: Annotated[str, typer.Option("--to", help="Minggu akhir, mis. 2024-W48.")],
+    lang: Annotated[Lang, typer.Option(help="Bahasa buletin.")] = Lang.id,
 ) -> None:
-    """Buat ulang buletin untuk setiap minggu dalam rentang."""
+    """Buat ulang buletin untuk setiap minggu dalam rentang (satu run per minggu).
+
+    Minggu yang gagal tidak menghentikan minggu berikutnya; ringkasan di akhir, kode keluar 1
+    bila ada minggu yang gagal. Buletin tidak dikirim ke penerima (pakai `bulletin --send`).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from flows.bulletin import weekly_bulletin
 
     weeks = _weeks(f"{from_week}:{to_week}")
-    for w in weeks:
-        try:
-            result = weekly_bulletin(week=w, lang=lang.value)
-        except LookupError as exc:
-            err.print(f"[yellow]{w}: dilewati[/] — {exc}")
-            continue
-        out.print(f"{w}: {result['html']}")
+    _warehouse_exists()
+    done: list[tuple[str, dict | None, str]] = []  # (week, result or None, why it failed)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=out) as progress:
+        bar = progress.add_task("Backfill buletin", total=len(weeks))
+        for w in weeks:
+            progress.update(bar, description=f"Buletin {w}")
+            try:
+                done.append((w, weekly_bulletin(week=w, lang=lang.value), ""))
+            except LookupError as exc:
+                done.append((w, None, str(exc)))
+            except Exception as exc:
+                done.append((w, None, f"{type(exc).__name__}: {exc}"))
+            progress.advance(bar)
+        progress.update(bar, description="Backfill buletin")
+    table = Table(title=f"Backfill {weeks[0]} – {weeks[-1]} ({lang.value})")
+    for c in ("Minggu", "Hasil", "Siap", "Waspada", "Kritis", "Buletin / alasan"):
+        table.add_column(c)
+    for w, result, why in done:
+        if result is None:
+            table.add_row(w, "[red]gagal[/]", "-", "-", "-", why)
+        else:
+            n = result.get("counts", {})
+            table.add_row(w, "[green]ok[/]", *(str(n.get(s, 0)) for s in
+                                                 ("Siap", "Waspada", "Kritis")), result["html"])
+    out.print(table)
+    failed = [w for w, result, _ in done if result is None]
+    out.print(f"{len(weeks)} minggu: {len(weeks) - len(failed)} berhasil, {len(failed)} gagal.")
+    if failed:
+        raise _fail(f"buletin gagal untuk {', '.join(failed)}; perbaiki penyebabnya (lihat tabel) "
+                    f"lalu ulangi minggu itu saja, mis. `pilkada backfill --from {failed[0]} "
+                    f"--to {failed[0]}`.")
 
 
 @app.command()
 def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.")] = None) -> None:
     """Siapa sudah mengirim, terlambat, belum mengirim, dan yang ditolak."""
+    import duckdb
+
     from tasks.config import load_settings
     from tasks.query import QueryRefused, open_read_only
     from tasks.warehouse import sql
@@ -132,12 +213,17 @@ def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.
 
     week = week or last_completed_week()
     _weeks(week)
+    warehouse = load_settings().warehouse
     try:
-        con = open_read_only(load_settings().warehouse)
+        con = open_read_only(warehouse)
     except QueryRefused as exc:
         raise _fail(str(exc)) from exc
     with con:
-        rows = con.execute(sql("queries/status_week.sql"), {"week": week}).fetchall()
+        try:
+            rows = con.execute(sql("queries/status_week.sql"), {"week": week}).fetchall()
+        except duckdb.Error as exc:
+            raise _fail(f"Gudang data {warehouse} belum lengkap ({exc}); jalankan "
+                        "`pilkada ingest` dulu.") from exc
     table = Table(title=f"Status kiriman minggu {week}")
     for c in ("Kab/kota", "Jenis", "Keadaan", "Versi", "Verdict", "Baris ditandai", "Ditolak"):
         table.add_column(c)
@@ -146,6 +232,61 @@ def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.
         table.add_row(f"{code} {name}", kind, f"[{style[keadaan]}]{keadaan}[/]",
                       str(version or "-"), verdict or "-", str(flagged or 0), str(rejected))
     out.print(table)
+    n = {k: sum(1 for r in rows if r[3] == k) for k in style}
+    out.print(f"Minggu {week}: {n['tepat_waktu']} tepat waktu, {n['terlambat']} terlambat, "
+              f"{n['belum_ada']} belum ada (dari {len(rows)} kiriman wajib); "
+              f"{sum(r[7] for r in rows)} file ditolak.")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(
+        min=1, max=65535, help="Port server Prefect lokal (bila PREFECT_API_URL tidak diatur).")
+    ] = 4200,
+    send: Annotated[bool, typer.Option(
+        "--send", help="Buletin terjadwal juga dikirim ke penerima (SMTP bila diatur, selain "
+                       "itu .eml di outbox).")] = False,
+) -> None:
+    """Jadwal berjalan di mesin ini: ingest tiap jam 06:00–22:00 WITA, buletin Senin 07:00 WITA.
+
+    Memakai server Prefect di PREFECT_API_URL bila diatur; bila tidak, menyalakan server lokal di
+    127.0.0.1 (data di <folder gudang data>/prefect) dan mematikannya lagi saat berhenti.
+    Berhenti dengan Ctrl-C (atau SIGTERM); jadwal dijeda sampai `serve` berikutnya.
+    """
+    from flows import deployments as dep
+    from tasks.config import load_settings
+
+    home = (load_settings().warehouse.parent / "prefect").resolve()
+    local = False
+    try:
+        with dep.prefect_api(home, port) as api:
+            local = api.local is not None
+            source = f"server lokal, data dan log di {home}" if local else "PREFECT_API_URL"
+            out.print(f"Prefect UI: [bold]{api.ui_url}[/]  (API {api.api_url}; {source})")
+            table = Table(title=f"Deployment terjadwal (zona waktu {dep.TIMEZONE}, WITA)")
+            for c in ("Deployment", "Cron", "Kapan"):
+                table.add_column(c)
+            table.add_row(dep.INGEST_NAME, dep.INGEST_CRON, "tiap jam 06:00–22:00 WITA")
+            table.add_row(dep.BULLETIN_NAME, dep.BULLETIN_CRON,
+                          "Senin 07:00 WITA, minggu yang baru berakhir"
+                          + (", dikirim ke penerima" if send else ", ke outbox"))
+            out.print(table)
+            out.print(f"Jalankan sekarang dari shell lain: `PREFECT_API_URL={api.api_url} uv run "
+                      f"prefect deployment run '{dep.BULLETIN_NAME}' -p week=2024-W47`.")
+            out.print("Berhenti: Ctrl-C (jadwal dijeda sampai `pilkada serve` berikutnya).")
+            dep.serve(send=send)
+    except dep.ServerError as exc:
+        raise _fail(str(exc)) from exc
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:
+        cause: BaseException = exc
+        while isinstance(cause, BaseExceptionGroup) and len(cause.exceptions) == 1:
+            cause = cause.exceptions[0]
+        raise _fail(f"serve berhenti karena galat: {type(cause).__name__}: {cause}. Periksa "
+                    "server Prefect (dan PREFECT_API_URL), lalu jalankan `pilkada serve` lagi."
+                    ) from exc
+    out.print("Serve berhenti; jadwal dijeda" + (" dan server lokal dimatikan." if local else "."))
 
 
 @app.command()
@@ -191,9 +332,14 @@ def demo(
     if not any(inbox.glob("*/*")):
         files = generate(inbox, _weeks(DEMO_WEEKS))
         out.print(f"{len(files)} file contoh ditulis ke {inbox}")
-    counts = ingest_submissions(inbox=str(inbox))
-    out.print(f"Ingest: {counts}")
-    result = weekly_bulletin(week=week, lang="id")
+    with _user_errors():
+        counts = ingest_submissions(inbox=str(inbox))
+        out.print(f"Ingest: {counts}")
+        result = weekly_bulletin(week=week, lang="id", send=True)
     out.print(f"\n[bold green]Buletin minggu {week} siap:[/] {result['html']}")
     out.print(f"Email (.eml): {result['eml']}")
     out.print(f"Status: {result['counts']}")
+    sent: dict[str, int] = {}
+    for d in result.get("deliveries", []):
+        sent[d["status"]] = sent.get(d["status"], 0) + 1
+    out.print(f"Pengiriman ke penerima ({settings.outbox / 'mail' / week}): {sent}")

@@ -154,3 +154,17 @@ def test_disk_full_while_archiving_loses_nothing(settings_env, tmp_path):
     clean = tmp_path / "clean"
     _ingest_here(replace(settings_env, warehouse=clean / "w.duckdb", archive=clean / "archive"))
     assert _counts(settings_env.warehouse) == _counts(clean / "w.duckdb")
+
+
+def test_unreachable_prefect_api_is_a_clear_error(settings_env, monkeypatch):
+    """A wrong PREFECT_API_URL ends in one line that says what to do, exit code 1."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tests.smtp_server import free_port
+
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    result = CliRunner().invoke(app, ["ingest"])
+    assert result.exit_code == 1
+    assert "tidak dapat dihubungi" in result.stderr
+    assert "Traceback" not in result.output
