@@ -23,11 +23,17 @@ test: setup browser
 	$(UV) run ruff check .
 	$(UV) run pytest -q
 
-## Debian's Chromium for the bulletin's look tests (no browser download at run time)
+## Debian's Chromium (bulletin look tests) and LibreOffice Calc (template tests), from apt:
+## no browser or office download at run time
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "chromium not installed: browser tests will fail"; }
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui"; \
+	if [ -n "$$missing" ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $$missing >/dev/null) \
+	  || echo "could not install:$$missing (browser/template tests will fail)"; \
+	fi
 
 lint: setup
 	$(UV) run ruff check .

@@ -318,6 +318,44 @@ def query(
 
 
 @app.command()
+def template(
+    week: Annotated[str, typer.Option(help="Minggu laporan, mis. 2024-W47.")],
+    kabkota: Annotated[str | None, typer.Option(help="Kode kab/kota, mis. 6402.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Semua kab/kota.")] = False,
+) -> None:
+    """Buat templat XLSX terisi untuk desk kab/kota di outbox/templates/<minggu>/."""
+    import duckdb
+
+    from tasks.config import load_settings
+    from tasks.query import QueryRefused, open_read_only
+    from tasks.template import build_all, build_template
+    from tasks.weeks import deadline
+
+    _weeks(week)
+    if bool(kabkota) == all_:
+        raise _fail("pilih salah satu: --kabkota KODE atau --all", 2)
+    s = load_settings()
+    out_dir = s.outbox / "templates" / week
+    due = deadline(week, s.deadline_weekday, s.deadline_time)
+    try:
+        con = open_read_only(s.warehouse)
+    except QueryRefused:
+        con = None  # no warehouse yet: reference data only, nothing to carry forward
+    try:
+        paths = (build_all(week, out_dir, con, due=due) if all_
+                 else [build_template(kabkota, week, out_dir, con, due=due)])
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from exc
+    except duckdb.Error as exc:
+        raise _fail(f"Gudang data belum lengkap ({exc}); jalankan `pilkada ingest` dulu.") from exc
+    finally:
+        if con is not None:
+            con.close()
+    for p in paths:
+        out.print(str(p))
+
+
+@app.command()
 def demo(
     week: Annotated[str, typer.Option(help="Minggu buletin demo.")] = DEMO_BULLETIN_WEEK,
 ) -> None:

@@ -201,7 +201,7 @@ def test_no_asn_case_detail(con, annex, code: str, week: str) -> None:
     assert detail or code == "6411"  # Mahakam Ulu reported no cases
     for part in (b.html, b.text):
         for ref_subjek, id_kasus, *_ in detail:
-            assert ref_subjek not in part
+            assert ref_subjek is None or ref_subjek not in part  # None: a refused NIP/name
             assert id_kasus not in part
     for stage, n in _stage_counts(con, code, week):
         assert f"{FMT.enum('tahap_kasus', stage)}: {FMT.num(n)}" in b.text
@@ -227,9 +227,10 @@ def test_neutrality_findings_lose_echoed_values(annex) -> None:
     from tasks.bulletin_data import _without_case_detail
 
     cleaned = [_without_case_detail(f) for f in leaky]
-    assert cleaned[0]["message"] == ("Baris 4, kolom ref_subjek: ref_subjek '…' tampak seperti "
-                                     "nama; gunakan kode samaran berisi huruf dan angka tanpa "
-                                     "spasi, mis. SBJ-6402-7F3A")
+    assert cleaned[0]["message"] == ("Baris 4, kolom ref_subjek: ref_subjek tampak seperti nama "
+                                     "(nilainya tidak disimpan); gunakan kode samaran berisi "
+                                     "huruf dan angka tanpa spasi, mis. SBJ-6402-7F3A")
+    assert "Budi" not in cleaned[0]["message"]
     assert cleaned[1]["message"] == "Baris 6, kolom id_kasus: id_kasus '…' muncul lebih dari sekali"
     assert cleaned[2]["message"] is None
     b = render_annex({**actx, "kualitas": {**actx["kualitas"], "temuan": cleaned}})

@@ -156,15 +156,14 @@ def test_disk_full_while_archiving_loses_nothing(settings_env, tmp_path):
     assert _counts(settings_env.warehouse) == _counts(clean / "w.duckdb")
 
 
-def test_unreachable_prefect_api_is_a_clear_error(settings_env, monkeypatch):
-    """A wrong PREFECT_API_URL ends in one line that says what to do, exit code 1."""
-    from typer.testing import CliRunner
-
-    from flows.cli import app
+def test_unreachable_prefect_api_is_a_clear_error(settings_env):
+    """A wrong PREFECT_API_URL ends in one line that says what to do, exit code 1 (a fresh
+    process: Prefect reads its settings once per process)."""
     from tests.smtp_server import free_port
 
-    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
-    result = CliRunner().invoke(app, ["ingest"])
-    assert result.exit_code == 1
-    assert "tidak dapat dihubungi" in result.stderr
-    assert "Traceback" not in result.output
+    env = {**os.environ, "PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api"}
+    proc = subprocess.run([sys.executable, "-c", "from flows.cli import app; app()", "ingest"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "tidak dapat dihubungi" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout

@@ -346,7 +346,7 @@ NETRALITAS_CASES = [
     Case("nip_di_dalam_kode", "netralitas", {2: {"ref_subjek": "SBJ-199001012015031001"}},
          {f(2, "ref_subjek", "bukan_nip")}),
     Case("nama", "netralitas", {2: {"ref_subjek": "Budi Santoso"}},
-         {f(2, "ref_subjek", "bukan_nama")}, message="'Budi Santoso' tampak seperti nama"),
+         {f(2, "ref_subjek", "bukan_nama")}, message="nama (nilainya tidak disimpan)"),
     Case("nama_tanpa_spasi", "netralitas", {2: {"ref_subjek": "BudiSantoso"}},
          {f(2, "ref_subjek", "bukan_nama")}),
     Case("sanksi_terlalu_dini", "netralitas", {2: {"sanksi": "disiplin_ringan"}},
