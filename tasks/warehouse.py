@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from tasks.config import SQL_DIR
+from tasks.faults import fault_point
 
 
 def sql(name: str) -> str:
@@ -49,6 +50,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         applied.append(name)
     for path in sorted((SQL_DIR / "views").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
+        fault_point(f"views-after-{path.stem}")
     return applied
 
 

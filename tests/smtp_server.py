@@ -6,6 +6,7 @@ given reply (4xx temporary, 5xx permanent), or drop the connection in the middle
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -39,6 +40,7 @@ class Handler:
     received: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)  # address -> reply, e.g. "550 5.1.1 …"
     drop_next: int = 0  # drop the connection instead of accepting the next N messages
+    delay: float = 0  # seconds to wait before answering DATA: a slow server
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -47,6 +49,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.drop_next > 0:
             self.drop_next -= 1
             server.transport.close()

@@ -227,3 +227,18 @@ def test_sigkill_between_send_and_log_is_never_sent_twice(warehouse, settings_en
     assert [o.status for o in outcomes] == ["skipped_uncertain", "sent", "sent"]
     assert len(list((outbox / "mail" / WEEK).glob("*.eml"))) == 3  # each message once
     assert log[0][1] == "sending"
+
+
+def test_slow_server_times_out_and_the_rerun_does_not_duplicate(warehouse, tmp_path):
+    """A server slower than the timeout: the attempt fails as temporary. Whether the server kept
+    the message is unknowable from here; the log says failed_temporary and the rerun sends it."""
+    [letter] = _letters(_people(1))
+    with smtp_server(tmp_path) as (handler, port, _):
+        handler.delay = 2
+        [slow] = deliver(warehouse, [letter], SmtpTransport(_smtp(port), timeout=0.5), "run1",
+                         retry_delays=(0,))
+        assert slow.status == "failed_temporary" and slow.attempts == 2
+        handler.delay = 0
+        [ok] = deliver(warehouse, [letter], SmtpTransport(_smtp(port)), "run2")
+        [again] = deliver(warehouse, [letter], SmtpTransport(_smtp(port)), "run3")
+    assert ok.status == "sent" and again.status == "skipped_sent"
