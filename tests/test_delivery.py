@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from dataclasses import replace
 
 import pytest
@@ -24,6 +19,7 @@ from tasks.delivery import (
 from tasks.recipients import Recipient
 from tasks.render import RenderedBulletin, build_message
 from tasks.warehouse import connect
+from tests.faultpoints import kill_at
 from tests.smtp_server import PASSWORD, USER, smtp_server
 
 WEEK = "2024-W47"
@@ -207,18 +203,9 @@ def test_sigkill_between_send_and_log_is_never_sent_twice(warehouse, settings_en
     resend it (its fate is unknown, and reported) and delivers the others exactly once."""
     warehouse.execute("CHECKPOINT")
     warehouse.close()
-    marker = tmp_path / "paused"
-    env = {**os.environ, "PILKADA_FAULTPOINT": "delivery-after-send",
-           "PILKADA_FAULTPOINT_MARKER": str(marker)}
     outbox = tmp_path / "outbox"
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_SENDER, str(settings_env.warehouse),
-                             str(outbox)], env=env)
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.1)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_at("delivery-after-send", KILLED_SENDER, [str(settings_env.warehouse), str(outbox)],
+            tmp_path)
 
     with connect(settings_env.warehouse) as con:
         outcomes = deliver(con, _letters(_people(3)), OutboxTransport(outbox), "run2")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from tasks.lock import LockBusy, exclusive
 from tasks.reference_load import load_reference
 from tasks.sample import generate
 from tasks.warehouse import connect, migrate
+from tests.faultpoints import kill_at
 
 TABLES = ["raw.file", "audit.submission", "audit.row_issue", "core.ringkasan", "core.logistik",
           "core.keamanan", "core.insiden", "core.netralitas"]
@@ -47,17 +47,7 @@ def _ingest_here(settings) -> None:
 
 def test_sigkill_mid_load_leaves_warehouse_as_before_that_file(settings_env, tmp_path):
     generate(Path(settings_env.inbox), WEEKS)
-    marker = tmp_path / "paused"
-    env = {**os.environ, "PILKADA_FAULTPOINT": "load-before-commit",
-           "PILKADA_FAULTPOINT_MARKER": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", INGEST], env=env)
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert proc.poll() is None, "ingest ended before reaching the fault point"
-        assert time.monotonic() < deadline, "ingest never reached the fault point"
-        time.sleep(0.2)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_at("load-before-commit", INGEST, [], tmp_path)
 
     # The first file was mid-transaction: nothing of it may be visible.
     assert _counts(settings_env.warehouse) == dict.fromkeys(TABLES, 0)
@@ -175,20 +165,11 @@ def test_sigkill_while_building_marts_then_rerun_gives_the_clean_figures(setting
     query = "SELECT * FROM mart.kabkota_weekly ORDER BY week, kabkota_code"
     with connect(settings_env.warehouse) as con:
         expected = _rounded(con.execute(query).fetchall())
-    marker = tmp_path / "paused"
-    env = {**os.environ, "PILKADA_FAULTPOINT": "views-after-20_mart_logistik",
-           "PILKADA_FAULTPOINT_MARKER": str(marker)}
     build = ("from tasks.config import load_settings\n"
              "from tasks.warehouse import connect, migrate\n"
              "with connect(load_settings().warehouse) as con:\n"
              "    migrate(con)\n")
-    proc = subprocess.Popen([sys.executable, "-c", build], env=env)
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.1)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_at("views-after-20_mart_logistik", build, [], tmp_path)
     with connect(settings_env.warehouse) as con:
         migrate(con)  # the bulletin flow's build-marts step, run again
         assert _rounded(con.execute(query).fetchall()) == expected
