@@ -280,6 +280,3 @@ ALIASES: dict[str, str] = {
 def column_names(kind: str) -> list[str]:
     return [c.name for c in COLUMNS[kind]]
 
-
-def required_columns(kind: str) -> list[str]:
-    return [c.name for c in COLUMNS[kind] if c.required]

@@ -362,11 +362,6 @@ def _annex_view(actx: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def render_annex_pdf(actx: dict) -> bytes:
-    """One kab/kota's annex as an A4 PDF for printing."""
-    return _pdf(_annex_view(actx))
-
-
 def render_annex(actx: dict, with_pdf: bool = False) -> RenderedBulletin:
     """The annex for one kab/kota desk: email HTML, text part and subject (no charts: the desk
     works from the tables), plus the print version with `with_pdf`."""

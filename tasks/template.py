@@ -332,7 +332,6 @@ class _Formats:
         self.p_title = fmt(bold=True, font_size=14, text_wrap=True)
         self.p_head = fmt(bold=True, font_size=11, font_color="#1F4E78", text_wrap=True)
         self.p_text = fmt(text_wrap=True)
-        self.p_mono = fmt(font_name="Consolas", text_wrap=True)
         self.p_cell = fmt(text_wrap=True, border=1)
         self.p_cell_head = fmt(bold=True, border=1, bg_color="#D9D9D9", text_wrap=True)
 
