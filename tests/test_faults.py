@@ -67,15 +67,21 @@ def test_sigkill_mid_load_leaves_warehouse_as_before_that_file(settings_env, tmp
     assert dupes == 0
 
 
-def test_second_ingest_is_refused_while_one_runs(settings_env, tmp_path):
+def _hold_lock(lock: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding the ingest lock for `seconds`, returned once it holds it."""
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from tasks.lock import exclusive\n"
-         f"with exclusive(Path({str(settings_env.lock_path)!r}), 'Proses ingest'):\n"
-         "    print('held', flush=True); time.sleep(60)"],
+         "import time; from pathlib import Path; from tasks.lock import exclusive\n"
+         f"with exclusive(Path({str(lock)!r}), 'Proses ingest'):\n"
+         f"    print('held', flush=True); time.sleep({seconds})"],
         stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_second_ingest_is_refused_while_one_runs(settings_env, tmp_path):
+    holder = _hold_lock(settings_env.lock_path, 60)
     try:
-        assert holder.stdout.readline().strip() == "held"
         with pytest.raises(LockBusy, match="sedang berjalan") as exc, \
                 exclusive(settings_env.lock_path, "Proses ingest"):
             pass
@@ -88,14 +94,8 @@ def test_second_ingest_is_refused_while_one_runs(settings_env, tmp_path):
 
 
 def test_a_waiting_run_gets_the_lock_when_the_holder_finishes(settings_env):
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import time; from pathlib import Path; from tasks.lock import exclusive\n"
-         f"with exclusive(Path({str(settings_env.lock_path)!r}), 'Proses ingest'):\n"
-         "    print('held', flush=True); time.sleep(2)"],
-        stdout=subprocess.PIPE, text=True)
+    holder = _hold_lock(settings_env.lock_path, 2)
     try:
-        assert holder.stdout.readline().strip() == "held"
         started = time.monotonic()
         with exclusive(settings_env.lock_path, "Pembuatan buletin", wait_seconds=30):
             waited = time.monotonic() - started
