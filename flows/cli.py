@@ -131,6 +131,29 @@ def bulletin(
     with _user_errors():
         result = weekly_bulletin(week=week, lang=lang.value, send=send, dry_run=dry_run,
                                  resend=resend)
+    _report_bulletin(result, dry_run)
+
+
+@app.command()
+def run(
+    week: Annotated[str | None, typer.Option(help="Minggu buletin, mis. 2024-W47.")] = None,
+    lang: Annotated[Lang, typer.Option(help="Bahasa buletin.")] = Lang.id,
+    send: Annotated[bool, typer.Option(
+        "--send", help="Kirim ke daftar penerima (SMTP bila diatur, selain itu outbox).")] = False,
+) -> None:
+    """Ingest lalu buletin dalam satu proses (rutinitas Senin pagi; Prefect dimulai sekali)."""
+    from flows.bulletin import weekly_bulletin
+    from flows.ingest import ingest_submissions
+
+    if week:
+        _weeks(week)
+    with _user_errors():
+        out.print(f"Ingest selesai: {ingest_submissions()}")
+        result = weekly_bulletin(week=week, lang=lang.value, send=send)
+    _report_bulletin(result, dry_run=False)
+
+
+def _report_bulletin(result: dict, dry_run: bool) -> None:
     out.print(f"Buletin: {result['html']}\nEmail (.eml): {result['eml']}")
     if "plan" in result:
         _print_rows(f"{'Rencana' if dry_run else 'Pengiriman'} minggu {result['week']}",

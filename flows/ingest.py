@@ -14,15 +14,14 @@ from tasks.feedback import write_feedback
 from tasks.ingest import by_week, judge, pull_new, run_id_now
 from tasks.load import Verdict, load_submission
 from tasks.lock import exclusive
-from tasks.reference_load import load_reference
+from tasks.reference_load import ensure_reference
 from tasks.warehouse import connect, migrate, publish_snapshot
 
 
 @task(name="prepare-warehouse", cache_policy=NO_CACHE)
-def prepare_warehouse(con) -> list[str]:
+def prepare_warehouse(con, scope: str) -> list[str]:
     applied = migrate(con)
-    if applied or con.execute("SELECT count(*) FROM ref.kabkota").fetchone()[0] == 0:
-        load_reference(con)
+    ensure_reference(con, scope, reload=bool(applied))
     return applied
 
 
@@ -60,7 +59,7 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     run_id = run_id_now()
     with exclusive(settings.lock_path, "Proses ingest"):
         with connect(settings.warehouse) as con:
-            prepare_warehouse(con)
+            prepare_warehouse(con, settings.province)
             verdicts: list[Verdict] = []
             for group in by_week(pull_inbox(con, settings)):
                 judged = validate_submissions(con, group, settings)

@@ -32,6 +32,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status": ("Status", "Status"),
     "reasons": ("Alasan", "Reasons"),
     "no_reason": ("Semua indikator dalam batas.", "All indicators within limits."),
+    "listed_of": (
+        "Tabel per kab/kota di buletin ini memuat {shown} dari {total} kab/kota, yang paling "
+        "perlu perhatian lebih dulu; angka total mencakup semuanya, dan semua kab/kota ada di "
+        "mart.kabkota_weekly (pilkada query).",
+        "Per-regency tables in this bulletin list {shown} of {total} regencies/cities, those "
+        "needing attention first; totals cover all of them, and every one is in "
+        "mart.kabkota_weekly (pilkada query).",
+    ),
     "figures_title": ("Angka kunci per kab/kota", "Key figures by regency/city"),
     "col_pps": ("Logistik di PPS", "Supplies at PPS"),
     "col_tps_full": ("TPS lengkap", "TPS fully supplied"),

@@ -19,6 +19,9 @@ from tasks.config import WITA
 from tasks.weeks import h_minus, week_end, week_start
 
 ACTIONS = 3
+# Kab/kota a bulletin lists by name, worst first. A province has at most 38 (Papua); a national
+# desk (514) reads the ones that need attention and the totals, not a 514-row table on a phone.
+LISTED = 40
 
 
 def _plain(value: Any) -> Any:
@@ -49,8 +52,9 @@ def _actions(kabkota: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     ]
 
 
-def _header(week: str, lang: str, province_name: str) -> dict[str, Any]:
-    """The keys every bulletin document starts with: language, week, H-n, issue time."""
+def _header(con: duckdb.DuckDBPyConnection, week: str, lang: str) -> dict[str, Any]:
+    """The keys every bulletin document starts with: language, week, H-n, issue time, and the
+    area the warehouse serves (PILKADA_PROVINCE: a province, or all of Indonesia)."""
     return {
         "lang": lang,
         "week": week,
@@ -58,12 +62,12 @@ def _header(week: str, lang: str, province_name: str) -> dict[str, Any]:
         "week_end": week_end(week),
         "h": h_minus(week),
         "issued_at": datetime.now(WITA),
-        "province_name": province_name,
+        "province_name": _rows(con, "scope", {})[0]["scope_name"],
     }
 
 
-def bulletin_context(con: duckdb.DuckDBPyConnection, week: str, lang: str = "id",
-                     province_name: str = "Kalimantan Timur") -> dict[str, Any]:
+def bulletin_context(con: duckdb.DuckDBPyConnection, week: str,
+                     lang: str = "id") -> dict[str, Any]:
     def rows(name: str) -> list[dict[str, Any]]:
         return _rows(con, f"bulletin_{name}", {"week": week})
 
@@ -76,11 +80,14 @@ def bulletin_context(con: duckdb.DuckDBPyConnection, week: str, lang: str = "id"
     keamanan["insiden"] = rows("insiden")
     netralitas = rows("netralitas")[0]
     netralitas["tahap"] = rows("netralitas_tahap")
+    listed = kabkota[:LISTED]
+    codes = {k["kabkota_code"] for k in listed}
     return {
-        **_header(week, lang, province_name),
+        **_header(con, week, lang),
         "counts": counts,
         "actions": _actions(kabkota, lang),
-        "kabkota": kabkota,
+        "kabkota": listed,
+        "kabkota_total": len(kabkota),
         "logistik": {
             "items": rows("logistik_items"),
             "stage_targets": rows("stage_targets"),
@@ -90,7 +97,7 @@ def bulletin_context(con: duckdb.DuckDBPyConnection, week: str, lang: str = "id"
         "keamanan": keamanan,
         "netralitas": netralitas,
         "kualitas": rows("kualitas")[0],
-        "provenance": rows("provenance"),
+        "provenance": [p for p in rows("provenance") if p["kabkota_code"] in codes],
     }
 
 
@@ -143,7 +150,7 @@ def _without_case_detail(finding: dict[str, Any]) -> dict[str, Any]:
 
 
 def annex_context(con: duckdb.DuckDBPyConnection, week: str, kabkota_code: str,
-                  lang: str = "id", province_name: str = "Kalimantan Timur") -> dict[str, Any]:
+                  lang: str = "id") -> dict[str, Any]:
     """Everything one kab/kota desk's annex shows, from the same marts as the bulletin.
 
     Unlike the bulletin, nothing is cut to a top-n except the row findings (50, with the total):
@@ -168,7 +175,7 @@ def annex_context(con: duckdb.DuckDBPyConnection, week: str, kabkota_code: str,
     kualitas["temuan"] = [_without_case_detail({k: v for k, v in f.items() if k != "total"})
                           for f in temuan]
     return {
-        **_header(week, lang, province_name),
+        **_header(con, week, lang),
         "kabkota": rows[0],
         "alasan": _rows(con, "annex_alasan", params),
         "logistik": {

@@ -76,6 +76,8 @@ def _file_config() -> dict[str, str]:
 
 def load_settings() -> Settings:
     """Read settings now (not at import), so tests and flows can change the environment."""
+    from tasks.reference import check_scope  # reference reads REFERENCE_DIR from this module
+
     env = {**_file_config(), **{k: v for k, v in os.environ.items() if k.startswith("PILKADA_")}}
     warehouse = Path(env.get("PILKADA_WAREHOUSE", "data/warehouse.duckdb"))
     smtp = None
@@ -99,7 +101,7 @@ def load_settings() -> Settings:
         inbox=env.get("PILKADA_INBOX", "data/inbox"),
         archive=Path(env.get("PILKADA_ARCHIVE", str(warehouse.parent / "archive"))),
         outbox=Path(env.get("PILKADA_OUTBOX", "data/outbox")),
-        province=env.get("PILKADA_PROVINCE", "64"),
+        province=check_scope(env.get("PILKADA_PROVINCE", "64")),
         deadline_weekday=int(env.get("PILKADA_DEADLINE_WEEKDAY", "5")),
         deadline_time=time(int(hh), int(mm)),
         max_file_bytes=int(env.get("PILKADA_MAX_FILE_BYTES", str(20 * 1024 * 1024))),

@@ -2,17 +2,51 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import duckdb
 import polars as pl
 
 from tasks import contract
 from tasks.config import RIVER_KABKOTA
-from tasks.reference import desa_requirements, regions, tps_master
+from tasks.reference import (
+    KALTIM,
+    desa_requirements,
+    provinces,
+    regions,
+    scope_name,
+    tps_master,
+)
 
 
-def load_reference(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+class ScopeMismatch(LookupError):
+    """The warehouse already holds submissions for another area than PILKADA_PROVINCE."""
+
+
+def loaded_scope(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute("SELECT scope FROM ref.scope").fetchone()
+    return row[0] if row else None
+
+
+def ensure_reference(con: duckdb.DuckDBPyConnection, scope: str, reload: bool = False) -> bool:
+    """Load the ref tables when they are missing, stale (`reload`, after a migration) or for
+    another scope; returns whether they were loaded. Changing the scope of a warehouse that
+    already holds submissions is refused: its history would point at regions no longer known."""
+    current = loaded_scope(con)
+    if current == scope and not reload:
+        return False
+    if current not in (None, scope) and con.execute(
+            "SELECT count(*) FROM audit.submission").fetchone()[0]:
+        raise ScopeMismatch(
+            f"Gudang data ini berisi laporan untuk wilayah '{current}', bukan '{scope}' "
+            f"(PILKADA_PROVINCE). Pakai PILKADA_WAREHOUSE lain untuk wilayah '{scope}'.")
+    load_reference(con, scope)
+    return True
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, scope: str = KALTIM) -> dict[str, int]:
     """Replace the contents of the ref tables in one transaction; returns row counts."""
-    reg = regions()
+    reg = regions(scope)
     kab = reg["kabkota"].with_columns(
         river_access=pl.col("kabkota_code").is_in(sorted(RIVER_KABKOTA))
     )
@@ -27,12 +61,16 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 "rank": pl.Int32},
     )
     tables = {
+        "provinsi": provinces().filter(
+            pl.col("provinsi_code").is_in(kab["provinsi_code"].unique().to_list())),
         "kabkota": kab,
         "kecamatan": reg["kecamatan"],
         "desa": reg["desa"],
-        "tps": tps_master(),
-        "kebutuhan": desa_requirements(),
+        "tps": tps_master(scope),
+        "kebutuhan": desa_requirements(scope),
         "enumeration": enums,
+        "scope": pl.DataFrame({"scope": [scope], "scope_name": [scope_name(scope)],
+                               "loaded_at": [datetime.now(UTC)]}),
     }
     con.execute("BEGIN TRANSACTION")
     try:

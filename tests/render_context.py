@@ -185,6 +185,7 @@ def make_ctx(lang: str = "id") -> dict:
         "h": 3,
         "issued_at": datetime(2024, 11, 25, 7, 0, tzinfo=WITA),
         "province_name": "Kalimantan Timur",
+        "kabkota_total": len(rows),
         "counts": {s: sum(r["status"] == s for r in rows) for s in LEVEL},
         "actions": [
             {

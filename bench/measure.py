@@ -1,0 +1,74 @@
+"""Run a command as a fresh process and measure it: wall time and the peak RSS of its whole
+process tree (Prefect's temporary server is a child of the CLI), sampled from /proc."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class Measured:
+    wall: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    return tree
+
+
+def _tree_rss(pid: int) -> int:
+    tree, todo, total = _children(), [pid], 0
+    while todo:
+        p = todo.pop()
+        with contextlib.suppress(OSError):  # the process may have just exited
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
+        todo += tree.get(p, [])
+    return total
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Measured:
+    """Run `args`; fail loudly (with its stderr) if it fails, since a figure of a failed run
+    would be a lie."""
+    peak = 0
+    t = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(args[-3:])} failed ({proc.returncode}):\n{err[-3000:]}")
+    return Measured(wall, peak / 2**20, out)
+
+
+def cli(*args: str) -> list[str]:
+    """The `pilkada` command line, as a fresh interpreter."""
+    return [sys.executable, "-c", "from flows.cli import app; app()", *args]
