@@ -87,13 +87,23 @@ def sample(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder tujuan (menjadi inbox).")],
     weeks: Annotated[str, typer.Option(help="Rentang minggu, mis. 2024-W40:2024-W48")] = DEMO_WEEKS,
     seed: Annotated[int, typer.Option(help="Benih acak; sama = file identik.")] = 2024,
-    province: Annotated[str, typer.Option(help="Kode provinsi.")] = "64",
+    province: Annotated[str, typer.Option(
+        help="Kode provinsi, atau 'all' untuk seluruh Indonesia.")] = "64",
 ) -> None:
-    """Buat contoh kiriman kab/kota yang realistis (deterministik)."""
-    from tasks.sample import generate
+    """Buat contoh kiriman kab/kota yang realistis (deterministik).
+
+    Kaltim (64): sepuluh desk dengan cerita dan cacat yang terdokumentasi. Provinsi lain atau
+    'all': generator kolom-demi-kolom untuk skala nasional (docs/sample-data.md).
+    """
+    from tasks import sample, sample_national
+    from tasks.reference import KALTIM, check_scope
 
     try:
-        files = generate(out_dir, _weeks(weeks), seed=seed, province=province)
+        scope = check_scope(province)
+        if scope == KALTIM:
+            files = sample.generate(out_dir, _weeks(weeks), seed=seed)
+        else:
+            files = sample_national.generate(out_dir, _weeks(weeks), seed=seed, scope=scope)
     except ValueError as exc:
         raise _fail(str(exc), 2) from exc
     out.print(f"{len(files)} file contoh ditulis ke {out_dir}")

@@ -1119,8 +1119,8 @@ def generate(out_dir: Path, weeks: list[str], seed: int = 2024,
     each with the verdict the pipeline should reach. Same seed, same bytes and mtimes."""
     if province != PROVINCE:
         raise ValueError(
-            f"provinsi '{province}' belum didukung: untuk saat ini hanya data referensi "
-            "Kalimantan Timur (64) yang tersedia; gunakan --province 64"
+            f"contoh bercerita ini hanya untuk Kalimantan Timur (64); provinsi '{province}' "
+            f"dibuat oleh tasks.sample_national (pilkada sample --province {province})"
         )
     weeks = sorted(set(weeks), key=week_start)  # also rejects malformed labels
     if not weeks:
