@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from tasks.config import Settings, load_settings
 from tasks.feedback import write_feedback
 from tasks.ingest import by_week, judge, pull_new, run_id_now
-from tasks.load import Verdict, load_submission
+from tasks.load import Verdict, load_batch
 from tasks.lock import exclusive
 from tasks.reference_load import ensure_reference
 from tasks.warehouse import connect, migrate, publish_snapshot
@@ -37,7 +37,7 @@ def validate_submissions(con, archived, settings: Settings) -> list[Verdict]:
 
 @task(name="load-submissions", cache_policy=NO_CACHE)
 def load_submissions(con, verdicts: list[Verdict], run_id: str) -> list[int]:
-    return [load_submission(con, v, run_id) for v in verdicts]
+    return load_batch(con, verdicts, run_id)
 
 
 @task(name="write-feedback", cache_policy=NO_CACHE)

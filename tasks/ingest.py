@@ -231,10 +231,12 @@ def by_week(archived: list[ArchivedFile]) -> list[list[ArchivedFile]]:
 
 def ingest_inbox(con: duckdb.DuckDBPyConnection, settings: Settings,
                  run_id: str | None = None) -> list[tuple[int, Verdict]]:
-    """The whole ingestion on an open connection: pull → judge → load, one transaction a file."""
-    from tasks.load import load_submission
+    """The whole ingestion on an open connection: pull → judge → load, one transaction a week."""
+    from tasks.load import load_batch
 
     run_id = run_id or run_id_now()
-    return [(load_submission(con, v, run_id), v)
-            for group in by_week(pull_new(con, settings))
-            for v in judge(con, group, settings)]
+    loaded: list[tuple[int, Verdict]] = []
+    for group in by_week(pull_new(con, settings)):
+        verdicts = judge(con, group, settings)
+        loaded += zip(load_batch(con, verdicts, run_id), verdicts, strict=True)
+    return loaded

@@ -1,13 +1,18 @@
-"""Load: one DuckDB transaction per submission (stage → supersede → insert → record).
+"""Load: one DuckDB transaction per batch of judged files (plan → record → supersede → insert).
 
-Everything a file changes in the warehouse happens inside that transaction, so a crash at any
-point leaves the warehouse as it was before the file and the next run simply picks it up again.
+A batch is one reporting week's files of one run (`tasks.ingest.by_week`). Everything it changes
+in the warehouse happens inside that transaction, so a crash at any point leaves the warehouse as
+it was before those files and the next run simply picks them up again. The versions, the
+supersessions and the first copy of a duplicate are planned in Python from one query, file after
+file in arrival order, and then written set-based: ten statements a batch instead of eight a file
+(a national week's 2,570 files: 17 s → about 1 s; docs/decisions.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -59,53 +64,128 @@ def _issue_frame(findings: list[Finding]) -> pl.DataFrame:
     )
 
 
-def load_submission(con: duckdb.DuckDBPyConnection, v: Verdict, run_id: str) -> int:
-    """Write one file's verdict, rows and findings atomically; returns its file_id."""
-    a, ident = v.archived, v.archived.identity
-    key = {"kabkota_code": ident.kabkota_code, "kind": ident.kind, "week": ident.week}
+_FILE_SCHEMA = {
+    "file_id": pl.Int64, "source_path": pl.String, "file_name": pl.String, "sha256": pl.String,
+    "size_bytes": pl.Int64, "source_mtime": pl.Datetime("us", "UTC"),
+    "received_at": pl.Datetime("us", "UTC"), "archive_path": pl.String,
+    "kabkota_code": pl.String, "kind": pl.String, "week": pl.String, "file_format": pl.String,
+    "verdict": pl.String, "reason": pl.String, "version": pl.Int32, "is_late": pl.Boolean,
+    "rows_total": pl.Int32, "rows_flagged": pl.Int32, "duplicate_of": pl.Int64,
+    "superseded_by": pl.Int64, "run_id": pl.String,
+}
+COUNTED = ("accepted", "accepted_with_flags")
+
+
+@dataclass
+class _History:
+    """What the warehouse (and the batch so far) knows of one kab/kota × kind × week."""
+
+    versions: int = 0  # non-duplicate files
+    current: tuple[int, datetime] | None = None  # (file_id, received_at) of the current version
+    first_copy: dict[str, int] = field(default_factory=dict)  # sha256 -> first accepted file_id
+
+
+def _histories(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict]) -> dict[tuple, _History]:
+    keys = {(i.kabkota_code, i.kind, i.week) for v in verdicts
+            if (i := v.archived.identity).kind and i.week}
+    con.register("batch_keys", pl.DataFrame(sorted(keys, key=str), orient="row", schema={
+        "kabkota_code": pl.String, "kind": pl.String, "week": pl.String}))
+    rows = con.execute(sql("load/key_history.sql")).fetchall()
+    con.unregister("batch_keys")
+    out = {k: _History() for k in keys}
+    for kab, kind, week, file_id, sha, received, verdict, superseded_by in rows:
+        h = out[(kab, kind, week)]
+        if verdict != "duplicate":
+            h.versions += 1
+        if verdict in COUNTED:
+            h.first_copy.setdefault(sha, file_id)
+            if superseded_by is None:
+                h.current = (file_id, received)
+    return out
+
+
+def _plan(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict], file_ids: list[int],
+          run_id: str) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
+    """One ledger row per file, and the (old, new) supersessions, decided in arrival order
+    exactly as loading the files one by one would."""
+    history = _histories(con, verdicts)
+    files, supersede = [], []
+    for v, file_id in zip(verdicts, file_ids, strict=True):
+        a, ident = v.archived, v.archived.identity
+        h = history.get((ident.kabkota_code, ident.kind, ident.week))
+        version = duplicate_of = superseded_by = None
+        if v.verdict == "duplicate" and h is not None:
+            duplicate_of = h.first_copy.get(a.sha256)
+        if v.verdict != "duplicate" and h is not None:
+            h.versions += 1
+            version = h.versions
+        if v.verdict in COUNTED and h is not None:
+            h.first_copy.setdefault(a.sha256, file_id)
+            if h.current and h.current[1] > v.received_at:
+                superseded_by = h.current[0]  # an older file arriving late does not take over
+            else:
+                if h.current:
+                    supersede.append((h.current[0], file_id))
+                h.current = (file_id, v.received_at)
+        files.append({
+            "file_id": file_id, "source_path": a.source.source_path,
+            "file_name": a.source.source_path.rsplit("/", 1)[-1], "sha256": a.sha256,
+            "size_bytes": a.source.size, "source_mtime": a.source.mtime,
+            "received_at": v.received_at, "archive_path": str(a.archive_path),
+            "kabkota_code": ident.kabkota_code, "kind": ident.kind, "week": ident.week,
+            "file_format": ident.file_format, "verdict": v.verdict, "reason": v.reason,
+            "version": version, "is_late": v.is_late, "rows_total": v.rows_total,
+            "rows_flagged": v.rows_flagged, "duplicate_of": duplicate_of,
+            "superseded_by": superseded_by, "run_id": run_id,
+        })
+    return files, supersede
+
+
+def _insert(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame,
+            statement: str) -> None:
+    con.register(name, frame.to_arrow())
+    con.execute(statement)
+    con.unregister(name)
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict], run_id: str) -> list[int]:
+    """Write the verdicts, rows and findings of a batch atomically; returns the file_ids, in
+    the order of `verdicts`."""
+    if not verdicts:
+        return []
     con.execute("BEGIN TRANSACTION")
     try:
-        (file_id,) = con.execute(sql("load/insert_file.sql"), {
-            "source_path": a.source.source_path,
-            "file_name": a.source.source_path.rsplit("/", 1)[-1],
-            "sha256": a.sha256,
-            "size_bytes": a.source.size,
-            "source_mtime": a.source.mtime,
-            "received_at": v.received_at,
-            "archive_path": str(a.archive_path),
-            "file_format": ident.file_format,
-            **key,
-        }).fetchone()
-        version = superseded_by = duplicate_of = None
-        if v.verdict == "duplicate":
-            (duplicate_of,) = con.execute(sql("load/first_copy.sql"),
-                                          {"sha256": a.sha256, **key}).fetchone()
-        if v.verdict != "duplicate" and ident.kind and ident.week:
-            (version,) = con.execute(sql("load/next_version.sql"), key).fetchone()
-        if v.verdict in ("accepted", "accepted_with_flags"):
-            current = con.execute(sql("load/current_version.sql"), key).fetchone()
-            if current and current[1] > v.received_at:
-                superseded_by = current[0]  # an older file arriving late does not take over
-            elif current:
-                con.execute(sql("load/supersede.sql"),
-                            {"new_file_id": file_id, "old_file_id": current[0]})
-        con.execute(sql("load/insert_submission.sql"), {
-            "file_id": file_id, "verdict": v.verdict, "reason": v.reason, "version": version,
-            "is_late": v.is_late, "rows_total": v.rows_total, "rows_flagged": v.rows_flagged,
-            "duplicate_of": duplicate_of, "superseded_by": superseded_by, "run_id": run_id,
-        })
-        if v.rows is not None and v.verdict != "rejected" and v.rows.height:
-            assert ident.kind in KINDS
-            con.register("staged_rows", v.rows.to_arrow())
-            con.execute(sql("load/insert_rows.sql").format(kind=ident.kind), {"file_id": file_id})
-            con.unregister("staged_rows")
-        if v.findings:
-            con.register("staged_issues", _issue_frame(v.findings).to_arrow())
-            con.execute(sql("load/insert_row_issues.sql"), {"file_id": file_id, "sha256": a.sha256})
-            con.unregister("staged_issues")
+        file_ids = [i for (i,) in con.execute(sql("load/file_ids.sql"),
+                                              {"n": len(verdicts)}).fetchall()]
+        files, supersede = _plan(con, verdicts, file_ids, run_id)
+        staged = pl.DataFrame(files, schema=_FILE_SCHEMA)
+        con.register("staged_files", staged.to_arrow())
+        con.execute(sql("load/insert_file.sql"))
+        con.execute(sql("load/insert_submission.sql"))
+        con.unregister("staged_files")
+        if supersede:
+            _insert(con, "staged_supersede", pl.DataFrame(
+                supersede, schema={"old_file_id": pl.Int64, "new_file_id": pl.Int64},
+                orient="row"), sql("load/supersede.sql"))
+        by_kind: dict[str, list[pl.DataFrame]] = {}
+        issues = []
+        for v, file_id in zip(verdicts, file_ids, strict=True):
+            kind = v.archived.identity.kind
+            if v.rows is not None and v.verdict != "rejected" and v.rows.height:
+                assert kind in KINDS
+                by_kind.setdefault(kind, []).append(
+                    v.rows.with_columns(pl.lit(file_id, pl.Int64).alias("file_id")))
+            if v.findings:
+                issues.append(_issue_frame(v.findings).with_columns(
+                    file_id=pl.lit(file_id, pl.Int64), sha256=pl.lit(v.archived.sha256)))
+        for kind, frames in by_kind.items():
+            _insert(con, "staged_rows", pl.concat(frames, how="vertical_relaxed"),
+                    sql("load/insert_rows.sql").format(kind=kind))
+        if issues:
+            _insert(con, "staged_issues", pl.concat(issues), sql("load/insert_row_issues.sql"))
         fault_point("load-before-commit")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return file_id
+    return file_ids

@@ -8,6 +8,7 @@ contract's types, reporting every cell it cannot read instead of guessing.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -37,9 +38,12 @@ class CellIssue:
     message: str
 
 
+_SEPARATORS = re.compile(r"[\s\-/]+")
+
+
 def normalise_header(name: object) -> str:
     text = str(name or "").replace("\ufeff", "").strip().lower()
-    text = re.sub(r"[\s\-/]+", "_", text)
+    text = _SEPARATORS.sub("_", text)
     return ALIASES.get(text, text)
 
 
@@ -65,12 +69,11 @@ def _decode(data: bytes) -> str:
 
 def _read_csv(data: bytes) -> list[list[str]]:
     text = _decode(data)
-    lines = [line for line in text.splitlines() if line.strip()]
-    if lines and re.fullmatch(r"sep=.", lines[0].strip()):  # Excel's delimiter hint line
-        delimiter = lines[0].strip()[4]
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if re.fullmatch(r"sep=.", first.strip()):  # Excel's delimiter hint line
+        delimiter = first.strip()[4]
         text = text.split("\n", 1)[1] if "\n" in text else ""
     else:
-        first = lines[0] if lines else ""
         delimiter = max((",", ";", "\t"), key=first.count)
     try:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -143,18 +146,25 @@ def _find_header(rows: list[list[str]], kind: str) -> int:
         hits = len(wanted & {normalise_header(v) for v in row})
         if hits > best_hits:
             best, best_hits = i, hits
+            if hits == len(wanted):  # no later row can name more
+                break
     return best
 
 
 def _frame(header: list[str], body: list[list[str]], numbers: list[int]) -> pl.DataFrame:
-    names = [normalise_header(h) for h in header]
-    data: dict[str, list[str | None]] = {}
-    for j, name in enumerate(names):
-        if not name or name in data:
-            continue  # unnamed or repeated columns are not part of the contract
-        data[name] = [(row[j].strip() or None) if j < len(row) else None for row in body]
-    data[ROW] = numbers  # type: ignore[assignment]
-    return pl.DataFrame(data, schema={**{k: pl.String for k in data if k != ROW}, ROW: pl.Int64})
+    """Stripped text, empty cells as nulls. The body is turned into columns in one go (short rows
+    padded with empty cells) rather than indexed cell by cell, which matters at national scale."""
+    first: dict[str, int] = {}  # each name's first column; a column named `_row` gives way to ours
+    for j, name in enumerate(normalise_header(h) for h in header):
+        if name and name != ROW and name not in first:  # unnamed or repeated: not the contract's
+            first[name] = j
+    width = len(header)
+    padded = [row if len(row) >= width else [*row, *[""] * (width - len(row))] for row in body]
+    columns = list(zip(*padded, strict=False)) or [()] * width
+    data: dict[str, list] = {name: [v.strip() or None for v in columns[j]]
+                             for name, j in first.items()}
+    data[ROW] = numbers
+    return pl.DataFrame(data, schema={**dict.fromkeys(first, pl.String), ROW: pl.Int64})
 
 
 def read_table(data: bytes, file_format: str, kind: str) -> pl.DataFrame:
@@ -171,7 +181,7 @@ def read_table(data: bytes, file_format: str, kind: str) -> pl.DataFrame:
     h = _find_header(rows, kind)
     body, numbers = [], []
     for i, row in enumerate(rows[h + 1 :], start=h + 2):
-        if any(cell.strip() for cell in row):
+        if "".join(row).strip():  # some cell is not blank
             body.append(row)
             numbers.append(i)
     return _frame(rows[h], body, numbers)
@@ -237,24 +247,66 @@ _CASTERS = {
                  "bukan waktu (gunakan TTTT-BB-HH JJ:MM, mis. 2024-11-20 14:30)"),
 }
 
+# The forms most cells take, read column-wise by polars. Each pattern is strict (ASCII digits,
+# fixed widths, no spaces) so that a match means the value the parsers above give it; anything else
+# (" 12", "1e3", "1234,0", "2024-1-2", a serial date) is left to the parsers, and so is a match
+# polars still cannot read (2024-02-30, an integer beyond 64 bits), which the parsers report.
+_INT_FAST = r"^-?[0-9]{1,18}$|^-?[0-9]{1,3}(\.[0-9]{3})+$"  # 18 digits always fit in 64 bits
+_YMD = r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}"
+# Times in range only: polars reads second 60 as the next minute where Python refuses the time.
+_HM = "([01][0-9]|2[0-3]):[0-5][0-9]"
+_S = ":[0-5][0-9]"
+_TEMPORAL_FAST: dict[str, tuple[tuple[str, str], ...]] = {
+    "date": ((rf"^{_YMD}$", "%Y-%m-%d"), (r"^[0-9]{2}/[0-9]{2}/[1-9][0-9]{3}$", "%d/%m/%Y")),
+    "datetime": ((rf"^{_YMD} {_HM}$", "%Y-%m-%d %H:%M"),
+                 (rf"^{_YMD} {_HM}{_S}$", "%Y-%m-%d %H:%M:%S"),
+                 (rf"^{_YMD}T{_HM}$", "%Y-%m-%dT%H:%M"),
+                 (rf"^{_YMD}T{_HM}{_S}$", "%Y-%m-%dT%H:%M:%S"),
+                 (rf"^{_YMD}$", "%Y-%m-%d")),
+}
 
-def _cast_column(col: Column, values: list[str | None], rows: list[int],
-                 issues: list[CellIssue]) -> pl.Series:
+
+def _fast_cast(col: Column) -> pl.Expr:
+    """The text column cast where a strict form above allows it, null where a parser must look."""
+    v = pl.col(col.name)
+    if col.type == "str":
+        return v
+    if col.type == "code":
+        return (pl.when(v.str.contains(r"^[0-9]+(\.0+)?$")).then(v.str.replace(r"\.0+$", ""))
+                .when(v.str.contains(r"^[0-9.]+$")).then(v.str.replace_all(".", "", literal=True)))
+    if col.type == "int":
+        return pl.when(v.str.contains(_INT_FAST)).then(
+            v.str.replace_all(".", "", literal=True).cast(pl.Int64, strict=False))
+    dtype = _CASTERS[col.type][1]
+    return pl.coalesce(
+        pl.when(v.str.contains(pattern)).then(v.str.strptime(dtype, fmt, strict=False))
+        for pattern, fmt in _TEMPORAL_FAST[col.type]
+    )
+
+
+@functools.cache
+def _cast_plan(kind: str, given: tuple[bool | None, ...]) -> list[pl.Expr]:
+    """The one `select` that types a frame of `kind` (each column's fast cast, then `_row`), built
+    once per kind and shape rather than per file. `given` says per contract column whether the
+    frame has it as text (True), as another dtype (False: all its values go to the parsers, as
+    they always did; `read_table` never makes such a frame) or not at all (None: nulls)."""
+    exprs = []
+    for col, text in zip(COLUMNS[kind], given, strict=True):
+        dtype = pl.String if col.type in ("str", "code") else _CASTERS[col.type][1]
+        exprs.append((_fast_cast(col) if text else pl.lit(None, dtype)).alias(col.name))
+    return [*exprs, pl.col(ROW)]
+
+
+def _parse_cell(col: Column, text: str, row: int, issues: list[CellIssue]) -> object:
+    """The parsers' reading of a cell the fast cast left; an unreadable one becomes an issue."""
     if col.type in ("str", "code"):
-        fn = _code if col.type == "code" else str
-        return pl.Series(col.name, [None if v is None else fn(v) for v in values], pl.String)
-    caster, dtype, problem = _CASTERS[col.type]
-    out = []
-    for v, r in zip(values, rows, strict=True):
-        if v is None:
-            out.append(None)
-            continue
-        try:
-            out.append(caster(v))
-        except (ValueError, OverflowError):
-            out.append(None)
-            issues.append(CellIssue(r, col.name, v, f"nilai '{v[:40]}' {problem}"))
-    return pl.Series(col.name, out, dtype)
+        return _code(text) if col.type == "code" else str(text)
+    caster, _, problem = _CASTERS[col.type]
+    try:
+        return caster(text)
+    except (ValueError, OverflowError):
+        issues.append(CellIssue(row, col.name, text, f"nilai '{text[:40]}' {problem}"))
+        return None
 
 
 def missing_columns(frame: pl.DataFrame, kind: str) -> list[str]:
@@ -262,14 +314,25 @@ def missing_columns(frame: pl.DataFrame, kind: str) -> list[str]:
 
 
 def type_columns(frame: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, list[CellIssue]]:
-    """Cast to the contract's types; optional columns that are absent become nulls."""
+    """Cast to the contract's types; optional columns that are absent become nulls.
+
+    Column-wise in polars for the common forms, then cell by cell with the parsers for the rest,
+    so the values and the issues (by column in contract order, then by row) are the parsers'."""
+    schema = dict(zip(frame.columns, frame.dtypes, strict=True))
+    given = tuple(None if c.name not in schema else schema[c.name] == pl.String
+                  for c in COLUMNS[kind])
+    cast = frame.select(_cast_plan(kind, given))
     issues: list[CellIssue] = []
-    rows = frame[ROW].to_list()
-    series = [
-        _cast_column(
-            c, frame[c.name].to_list() if c.name in frame.columns else [None] * frame.height,
-            rows, issues,
-        )
-        for c in COLUMNS[kind]
-    ]
-    return pl.DataFrame([*series, frame[ROW]]), issues
+    rows = cast[ROW].to_list()
+    series = []
+    for col in COLUMNS[kind]:
+        typed = cast[col.name]
+        # A fast cast is null where the text is, so more nulls mean cells left to the parsers.
+        if col.name in schema and typed.null_count() > frame[col.name].null_count():
+            values = typed.to_list()
+            for i, text in enumerate(frame[col.name].to_list()):
+                if text is not None and values[i] is None:
+                    values[i] = _parse_cell(col, text, rows[i], issues)
+            typed = pl.Series(col.name, values, typed.dtype)
+        series.append(typed)
+    return pl.DataFrame([*series, cast[ROW]]), issues

@@ -49,7 +49,7 @@ def test_sigkill_mid_load_leaves_warehouse_as_before_that_file(settings_env, tmp
     generate(Path(settings_env.inbox), WEEKS)
     kill_at("load-before-commit", INGEST, [], tmp_path)
 
-    # The first file was mid-transaction: nothing of it may be visible.
+    # The first week's batch was mid-transaction: nothing of it may be visible.
     assert _counts(settings_env.warehouse) == dict.fromkeys(TABLES, 0)
 
     _ingest_here(settings_env)  # the rerun picks the file up again

@@ -22,6 +22,9 @@ from tasks.parse import (
     ParseError,
     missing_columns,
     normalise_header,
+    parse_date,
+    parse_datetime,
+    parse_int,
     read_table,
     type_columns,
 )
@@ -223,6 +226,12 @@ def test_unknown_and_repeated_columns_are_ignored():
     assert_frame_equal(typed.drop(ROW), expected_frame())
 
 
+def test_a_column_named_like_the_row_number_gives_way_to_it():
+    table = read_table(b"_row,kode_kabkota,barang\n99,6474,segel\n98,6474,tinta\n", "csv", KIND)
+    assert table.columns == ["kode_kabkota", "barang", ROW]
+    assert table[ROW].to_list() == [2, 3]
+
+
 def test_title_rows_in_csv_are_skipped():
     text = "LAPORAN LOGISTIK KOTA BONTANG;;;\nMinggu 2024-W47;;;\n" + csv_text(delimiter=";")
     typed, issues = parse(text.encode("utf-8"), "csv")
@@ -407,6 +416,91 @@ def test_header_only_file_gives_an_empty_frame():
 def test_empty_json_array_gives_an_empty_frame():
     table = read_table(b"[]", "json", "insiden")
     assert table.height == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# the column-wise cast (polars, for the common forms) reads every cell as the parsers do
+
+
+ODD_CELLS = [
+    ("logistik", "jumlah_tps", "26", parse_int,
+     ["12", "-3", "007", "-0", "1.234", "1.234.567", "-1.234", "12,0", "12.0", "12.5", "1e3",
+      "+5", " 5", "1 234", "abc", "123456789012345678", "9223372036854775807",
+      "9223372036854775808", "99999999999999999999", "9.223.372.036.854.775.808", "١٢"]),
+    ("logistik", "per_tanggal", "2024-11-20", parse_date,
+     ["2024-11-21", "20/11/2024", "31/11/2024", "2024-11-20 10:00", "45616", "45616.0",
+      "2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01", "0000-01-01", "0999-01-01",
+      "2024-1-2", "20-11-2024", "2024-11-20x", " 2024-11-20"]),
+    ("insiden", "waktu_kejadian", "2024-11-20 14:30", parse_datetime,
+     ["2024-11-20 14:30:05", "2024-11-20T14:30", "2024-11-20T14:30:05", "2024-11-20",
+      "2024-11-20 14:30:60", "2024-11-20 24:00", "2024-11-20 4:30", "20/11/2024 14.30",
+      "20/11/2024", "2024-11-20  14:30", "2024-11-20 14:30 ", "kemarin"]),
+]
+
+
+@pytest.mark.parametrize(("kind", "column", "clean", "parser", "odd"), ODD_CELLS,
+                         ids=[c[1] for c in ODD_CELLS])
+def test_a_column_mixing_clean_and_odd_cells_reads_as_each_cell_alone(kind, column, clean,
+                                                                       parser, odd):
+    cells = [v for text in odd for v in (clean, text)] + [None]
+    frame = pl.DataFrame({column: cells, ROW: range(2, len(cells) + 2)},
+                         schema={column: pl.String, ROW: pl.Int64})
+    expected, unreadable = [], []
+    for row, text in zip(frame[ROW], cells, strict=True):
+        try:
+            expected.append(None if text is None else parser(text))
+        except (ValueError, OverflowError):
+            expected.append(None)
+            unreadable.append((row, text))
+    typed, issues = type_columns(frame, kind)
+    assert typed[column].to_list() == expected
+    assert [(i.row, i.value) for i in issues] == unreadable
+    assert all(i.column == column and i.message.startswith(f"nilai '{i.value}' bukan")
+               for i in issues)
+
+
+def test_fast_cast_edges_keep_their_reading():
+    ints = ["12", "-3", "007", "9223372036854775807", "9223372036854775808",
+            "9.223.372.036.854.775.807", "1e3", "12.5", "1.234", "12,0"]
+    dates = ["2024-11-20", "20/11/2024", "2024-02-30", "45616", "2024-11-20 10:00", None,
+             None, None, None, None]
+    frame = pl.DataFrame({"jumlah_tps": ints, "per_tanggal": dates, ROW: range(2, 12)})
+    typed, issues = type_columns(frame, KIND)
+    assert typed["jumlah_tps"].to_list() == [12, -3, 7, 2**63 - 1, None, 2**63 - 1, None, None,
+                                             1234, 12]
+    assert typed["per_tanggal"].to_list() == [date(2024, 11, 20)] * 2 + [None] + \
+        [date(2024, 11, 20)] * 2 + [None] * 5
+    assert [(i.row, i.column, i.value) for i in issues] == [
+        (6, "jumlah_tps", "9223372036854775808"), (8, "jumlah_tps", "1e3"),
+        (9, "jumlah_tps", "12.5"), (4, "per_tanggal", "2024-02-30")]
+
+
+def test_a_leap_second_is_not_rolled_over_to_the_next_minute():
+    """polars would read 14:30:60 as 14:31; the parsers refuse it as a time and read the date."""
+    frame = pl.DataFrame({"waktu_kejadian": ["2024-11-20 14:30:60", "2024-11-20 14:30:59"],
+                          ROW: [2, 3]})
+    typed, issues = type_columns(frame, "insiden")
+    assert issues == []
+    assert typed["waktu_kejadian"].to_list() == [datetime(2024, 11, 20),
+                                                 datetime(2024, 11, 20, 14, 30, 59)]
+
+
+def test_codes_in_every_form_read_as_the_code():
+    codes = ["6401", "6401.0", "6401.000", "64.01", "64.01.02", "6401.", " 64.01 ", "64 01",
+             "x6401", None]
+    frame = pl.DataFrame({"kode_desa": codes, ROW: range(2, 12)})
+    typed, issues = type_columns(frame, KIND)
+    assert issues == []
+    assert typed["kode_desa"].to_list() == ["6401", "6401", "6401", "6401", "640102", "6401",
+                                            "6401", "64 01", "x6401", None]
+
+
+def test_columns_that_are_not_text_still_go_through_the_parsers():
+    frame = pl.DataFrame({"narasi": [7, None], "per_tanggal": [None, None], ROW: [2, 3]})
+    typed, issues = type_columns(frame, "ringkasan")
+    assert issues == []
+    assert typed["narasi"].to_list() == ["7", None]
+    assert typed["per_tanggal"].dtype == pl.Date
 
 
 # ---------------------------------------------------------------------------------------------

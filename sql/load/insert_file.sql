@@ -1,5 +1,5 @@
 INSERT INTO raw.file (file_id, source_path, file_name, sha256, size_bytes, source_mtime,
                       received_at, ingested_at, archive_path, kabkota_code, kind, week, file_format)
-VALUES (nextval('raw.file_id_seq'), $source_path, $file_name, $sha256, $size_bytes, $source_mtime,
-        $received_at, now(), $archive_path, $kabkota_code, $kind, $week, $file_format)
-RETURNING file_id;
+SELECT file_id, source_path, file_name, sha256, size_bytes, source_mtime, received_at, now(),
+       archive_path, kabkota_code, kind, week, file_format
+FROM staged_files;

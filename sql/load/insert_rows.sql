@@ -1,3 +1,3 @@
 -- {kind} is one of the five contract kinds (checked in Python before formatting).
 INSERT INTO core.{kind} BY NAME
-SELECT $file_id AS file_id, * EXCLUDE (_row), _row AS row_number FROM staged_rows;
+SELECT * EXCLUDE (_row), _row AS row_number FROM staged_rows;

@@ -1,2 +1,4 @@
--- The previous current version of the same kab/kota, kind and week gives way to the new one.
-UPDATE audit.submission SET superseded_by = $new_file_id WHERE file_id = $old_file_id;
+-- Previous current versions give way to the new ones (`staged_supersede`: old → new file id).
+UPDATE audit.submission s SET superseded_by = p.new_file_id
+FROM staged_supersede p
+WHERE s.file_id = p.old_file_id;

@@ -1,4 +1,5 @@
--- One file's ledger row, for the feedback document sent back to the desk.
-SELECT source_path, file_name, kabkota_code, kind, week, version, status, reason,
+-- The ledger rows of the files just loaded ($file_ids), for the feedback sent back to the desks.
+SELECT file_id, source_path, file_name, kabkota_code, kind, week, version, status, reason,
        rows_total, rows_flagged, received_at, is_late, sha256
-FROM audit.submission_status WHERE file_id = $file_id;
+FROM audit.submission_status WHERE list_contains($file_ids, file_id)
+ORDER BY file_id;

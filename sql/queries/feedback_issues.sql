@@ -1,3 +1,4 @@
-SELECT row_number, "column", rule, severity, message
-FROM audit.row_issue WHERE file_id = $file_id
-ORDER BY row_number NULLS FIRST, "column", rule;
+-- Their findings, in the order a desk reads them.
+SELECT file_id, row_number, "column", rule, severity, message
+FROM audit.row_issue WHERE list_contains($file_ids, file_id)
+ORDER BY file_id, row_number NULLS FIRST, "column", rule;
