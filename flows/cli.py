@@ -26,6 +26,10 @@ app = typer.Typer(help="Siaga Pilkada: kesiapan Pilkada mingguan (Desk Pilkada K
 out = Console()
 err = Console(stderr=True)
 
+# What each flow-running command imports while a temporary Prefect server boots (one_off_api).
+INGEST_MODULES = ("great_expectations", "flows.ingest")
+BULLETIN_MODULES = ("weasyprint", "matplotlib.pyplot", "flows.bulletin")
+
 DEMO_WEEKS = "2024-W40:2024-W48"
 DEMO_BULLETIN_WEEK = "2024-W47"
 
@@ -49,12 +53,13 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Mistakes a user can fix end in one line that says what to do, not a traceback."""
+    from flows.deployments import ServerError
     from tasks.lock import LockBusy
     from tasks.recipients import RegistryError
 
     try:
         yield
-    except (LockBusy, FileNotFoundError, LookupError, RegistryError) as exc:
+    except (LockBusy, FileNotFoundError, LookupError, RegistryError, ServerError) as exc:
         raise _fail(str(exc)) from exc
     except RuntimeError as exc:
         if "Failed to reach API" not in str(exc):
@@ -114,9 +119,10 @@ def ingest(
     inbox: Annotated[str | None, typer.Option(help="Folder atau URL fsspec.")] = None,
 ) -> None:
     """Tarik, validasi, dan muat semua kiriman baru dari inbox."""
+    from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
 
-    with _user_errors():
+    with _user_errors(), one_off_api(*INGEST_MODULES):
         counts = ingest_submissions(inbox=inbox)
     out.print(f"Ingest selesai: {counts}")
 
@@ -134,11 +140,12 @@ def bulletin(
 ) -> None:
     """Buat buletin mingguan ke outbox; kirim ke penerima dengan --send (tepat sekali)."""
     from flows.bulletin import weekly_bulletin
+    from flows.deployments import one_off_api
 
     if week:
         _weeks(week)
     _warehouse_exists()
-    with _user_errors():
+    with _user_errors(), one_off_api(*BULLETIN_MODULES):
         result = weekly_bulletin(week=week, lang=lang.value, send=send, dry_run=dry_run,
                                  resend=resend)
     _report_bulletin(result, dry_run)
@@ -153,11 +160,12 @@ def run(
 ) -> None:
     """Ingest lalu buletin dalam satu proses (rutinitas Senin pagi; Prefect dimulai sekali)."""
     from flows.bulletin import weekly_bulletin
+    from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
 
     if week:
         _weeks(week)
-    with _user_errors():
+    with _user_errors(), one_off_api(*INGEST_MODULES, *BULLETIN_MODULES):
         out.print(f"Ingest selesai: {ingest_submissions()}")
         result = weekly_bulletin(week=week, lang=lang.value, send=send)
     _report_bulletin(result, dry_run=False)
@@ -197,13 +205,15 @@ def backfill(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows.bulletin import weekly_bulletin
+    from flows.deployments import one_off_api
 
     weeks = _weeks(f"{from_week}:{to_week}")
     _warehouse_exists()
     done: list[tuple[str, dict | None, str]] = []  # (week, result or None, why it failed)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
-    with Progress(*columns, console=out) as progress:
+    with _user_errors(), one_off_api(*BULLETIN_MODULES), \
+            Progress(*columns, console=out) as progress:
         bar = progress.add_task("Backfill buletin", total=len(weeks))
         for w in weeks:
             progress.update(bar, description=f"Buletin {w}")
@@ -394,6 +404,7 @@ def demo(
 ) -> None:
     """Contoh data → ingest → buletin ke outbox; menampilkan lokasi buletin."""
     from flows.bulletin import weekly_bulletin
+    from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
     from tasks.config import load_settings
     from tasks.sample import generate
@@ -403,7 +414,7 @@ def demo(
     if not any(inbox.glob("*/*")):
         files = generate(inbox, _weeks(DEMO_WEEKS))
         out.print(f"{len(files)} file contoh ditulis ke {inbox}")
-    with _user_errors():
+    with _user_errors(), one_off_api(*INGEST_MODULES, *BULLETIN_MODULES):
         counts = ingest_submissions(inbox=str(inbox))
         out.print(f"Ingest: {counts}")
         result = weekly_bulletin(week=week, lang="id", send=True)
