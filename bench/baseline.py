@@ -10,7 +10,8 @@ non-negative numbers, completeness), and loads rows with a flag into plain table
 transaction. It uses the `ref` tables of an already prepared warehouse. What it skips, and the
 pipeline does not: header aliases and title rows, cp1252/UTF-16 decoding, dot-thousands numbers,
 versions and supersession, per-file transactions, messages in Indonesian, feedback files, the
-archive by sha256. Prints one JSON line of figures.
+archive by sha256. Lines plain DuckDB cannot read (the Kaltim sample's Windows-1252 file) are
+skipped (`ignore_errors`), where the pipeline reads them. Prints one JSON line of figures.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def _raw(con: duckdb.DuckDBPyConnection, kind: str, files: dict[str, list[str]])
     if files["csv"]:
         con.execute(f"INSERT INTO raw_{kind} BY NAME SELECT *, row_number() OVER () AS row_id "
                     "FROM read_csv($f, all_varchar = true, union_by_name = true, "
-                    "filename = 'file', header = true)", {"f": files["csv"]})
+                    "filename = 'file', header = true, ignore_errors = true)",
+                    {"f": files["csv"]})
     if files["json"]:
         con.execute(f"INSERT INTO raw_{kind} BY NAME SELECT *, row_number() OVER () + 1e9 "
                     f"AS row_id FROM read_json($f, format = 'array', columns = {spec}, "

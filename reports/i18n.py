@@ -32,6 +32,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status": ("Status", "Status"),
     "reasons": ("Alasan", "Reasons"),
     "no_reason": ("Semua indikator dalam batas.", "All indicators within limits."),
+    "incidents_listed_of": (
+        "Daftar memuat {shown} dari {total} kejadian (tingkat tinggi dan terbaru lebih dulu).",
+        "The list shows {shown} of {total} incidents (severe and newest first).",
+    ),
     "listed_of": (
         "Tabel per kab/kota di buletin ini memuat {shown} dari {total} kab/kota, yang paling "
         "perlu perhatian lebih dulu; angka total mencakup semuanya, dan semua kab/kota ada di "

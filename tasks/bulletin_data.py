@@ -19,9 +19,10 @@ from tasks.config import WITA
 from tasks.weeks import h_minus, week_end, week_start
 
 ACTIONS = 3
-# Kab/kota a bulletin lists by name, worst first. A province has at most 38 (Papua); a national
-# desk (514) reads the ones that need attention and the totals, not a 514-row table on a phone.
-LISTED = 40
+# Kab/kota (and incidents) a bulletin lists by name, worst first. Kaltim has 10; a national desk
+# (514) or a large province (Jawa Timur, 38) reads those that need attention and the totals, in an
+# email that stays under the ~100 KB at which Gmail clips a message (docs/decisions.md).
+LISTED = 20
 
 
 def _plain(value: Any) -> Any:
@@ -77,7 +78,8 @@ def bulletin_context(con: duckdb.DuckDBPyConnection, week: str,
     counts = {s: sum(1 for k in kabkota if k["status"] == s) for s in ("Siap", "Waspada", "Kritis")}
     totals = rows("logistik_totals")[0]
     keamanan = rows("keamanan")[0]
-    keamanan["insiden"] = rows("insiden")
+    insiden = rows("insiden")  # the severe and the newest first
+    keamanan["insiden"], keamanan["insiden_total"] = insiden[:LISTED], len(insiden)
     netralitas = rows("netralitas")[0]
     netralitas["tahap"] = rows("netralitas_tahap")
     listed = kabkota[:LISTED]

@@ -230,6 +230,7 @@ def make_ctx(lang: str = "id") -> dict:
             "insiden_baru": 4,
             "insiden_terbuka": 6,
             "insiden": _incidents(),
+            "insiden_total": len(_incidents()),
         },
         "netralitas": {
             "kasus_baru": 9,

@@ -126,3 +126,33 @@ def test_benchmark_smoke_run_agrees_with_the_plain_duckdb_baseline(tmp_path, cap
         verdicts = dict(con.execute("SELECT status, count(*) FROM audit.submission_status "
                                     "GROUP BY 1").fetchall())
     assert verdicts["accepted_with_flags"] >= 1 and verdicts["rejected"] >= 1
+
+
+def test_a_bulletin_for_a_large_area_lists_the_worst_and_says_how_many(tmp_path):
+    """Sulawesi Selatan has 24 kab/kota: the bulletin lists 20, worst first, keeps every total,
+    and tells the reader in both parts; the incidents list is cut the same way."""
+    from tasks.bulletin_data import LISTED, bulletin_context
+    from tasks.ingest import ingest_inbox
+    from tasks.render import render_bulletin
+    from tasks.sample_national import generate
+
+    generate(tmp_path / "inbox", ["2024-W47"], scope="73")
+    settings = load_settings().__class__(**{
+        **load_settings().__dict__, "warehouse": tmp_path / "w.duckdb",
+        "archive": tmp_path / "archive", "inbox": str(tmp_path / "inbox"), "province": "73"})
+    with connect(settings.warehouse) as con:
+        migrate(con)
+        ensure_reference(con, "73")
+        ingest_inbox(con, settings)
+        ctx = bulletin_context(con, "2024-W47")
+        levels = [r[0] for r in con.execute(
+            "SELECT status_level FROM mart.kabkota_weekly WHERE week = '2024-W47'").fetchall()]
+    assert ctx["province_name"] == "Sulawesi Selatan"
+    assert ctx["kabkota_total"] == 24 and len(ctx["kabkota"]) == LISTED == 20
+    assert sum(ctx["counts"].values()) == 24
+    listed = [k["status_level"] for k in ctx["kabkota"]]
+    assert listed == sorted(levels, reverse=True)[:LISTED]
+    assert {p["kabkota_code"] for p in ctx["provenance"]} <= {
+        k["kabkota_code"] for k in ctx["kabkota"]}
+    text = render_bulletin(ctx).text
+    assert "memuat 20 dari 24 kab/kota" in text
