@@ -385,7 +385,7 @@ def template(
     except QueryRefused:
         con = None  # no warehouse yet: reference data only, nothing to carry forward
     try:
-        paths = (build_all(week, out_dir, con, due=due) if all_
+        paths = (build_all(week, out_dir, con, due=due, scope=s.province) if all_
                  else [build_template(kabkota, week, out_dir, con, due=due)])
     except ValueError as exc:
         raise _fail(str(exc), 2) from exc

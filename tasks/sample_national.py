@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import polars as pl
+import xlsxwriter
 
 from tasks.config import WITA
 from tasks.contract import column_names
@@ -154,7 +155,9 @@ def _frame(kind: str, rows: list[dict]) -> pl.DataFrame:
 def _write(frame: pl.DataFrame, path: Path, fmt: str, received: datetime) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "xlsx":
-        frame.write_excel(path, worksheet=path.stem.split("_")[1], autofit=False)
+        with xlsxwriter.Workbook(str(path)) as wb:
+            wb.set_properties({"created": received.replace(tzinfo=None)})  # same seed, same bytes
+            frame.write_excel(wb, worksheet=path.stem.split("_")[1], autofit=False)
     elif fmt == "json":
         path.write_text(frame.write_json(), encoding="utf-8")
     else:

@@ -47,7 +47,15 @@ from tasks.contract import (
     TAHAP_RANK,
     Column,
 )
-from tasks.reference import BALLOT_RESERVE, desa_requirements, regions, tps_master
+from tasks.reference import (
+    BALLOT_RESERVE,
+    KALTIM,
+    check_scope,
+    desa_requirements,
+    regions,
+    scope_name,
+    tps_master,
+)
 from tasks.validate import suite_document
 from tasks.weeks import deadline, parse_week, previous_week, week_end, week_start
 
@@ -121,17 +129,27 @@ def _hari_tanggal(d: date) -> str:
     return f"{_HARI[d.weekday()]}, {_tanggal(d)}"
 
 
+def _province_of(kabkota: str) -> str:
+    """The province a kab/kota code belongs to (its first two digits), so a template can be made
+    for any desk in Indonesia; an unknown prefix falls back to Kaltim's list for the message."""
+    try:
+        return check_scope(kabkota[:2])
+    except ValueError:
+        return KALTIM
+
+
 def _kab_row(kabkota: str) -> dict[str, Any]:
-    kab = regions()["kabkota"].filter(pl.col("kabkota_code") == kabkota)
+    province = _province_of(kabkota)
+    kab = regions(province)["kabkota"].filter(pl.col("kabkota_code") == kabkota)
     if kab.is_empty():
-        known = ", ".join(regions()["kabkota"]["kabkota_code"].to_list())
+        known = ", ".join(regions(province)["kabkota"]["kabkota_code"].to_list())
         raise ValueError(f"kode kab/kota '{kabkota}' tidak dikenal; gunakan salah satu dari: "
                          f"{known}")
     return kab.row(0, named=True)
 
 
 def _names(kabkota: str) -> tuple[dict[str, str], dict[str, str]]:
-    reg = regions()
+    reg = regions(_province_of(kabkota))
     kec = reg["kecamatan"].filter(pl.col("kabkota_code") == kabkota)
     desa = reg["desa"].filter(pl.col("kabkota_code") == kabkota)
     return (dict(zip(kec["kecamatan_code"], kec["kecamatan_name"], strict=True)),
@@ -150,7 +168,8 @@ def _previous(con: duckdb.DuckDBPyConnection | None, query: str,
 def _logistik(kabkota: str, prev: list[dict[str, Any]]) -> _Sheet:
     kec_names, desa_names = _names(kabkota)
     order = {b: i for i, b in enumerate(ENUMS["barang"])}
-    need = desa_requirements().filter(pl.col("kabkota_code") == kabkota).to_dicts()
+    need = desa_requirements(_province_of(kabkota)).filter(
+        pl.col("kabkota_code") == kabkota).to_dicts()
     need.sort(key=lambda r: (r["kecamatan_code"], r["desa_code"], order[r["barang"]]))
     last = {(p["kode_desa"], p["barang"]): p for p in prev}
     rows = []
@@ -177,7 +196,7 @@ def _logistik(kabkota: str, prev: list[dict[str, Any]]) -> _Sheet:
 def _keamanan(kabkota: str, prev: list[dict[str, Any]]) -> _Sheet:
     kec_names, _ = _names(kabkota)
     n_tps = dict(
-        tps_master().filter(pl.col("kabkota_code") == kabkota)
+        tps_master(_province_of(kabkota)).filter(pl.col("kabkota_code") == kabkota)
         .group_by("kecamatan_code").agg(pl.len()).iter_rows()
     )
     last = {p["kode_kecamatan"]: p for p in prev}
@@ -767,7 +786,7 @@ def build_template(kabkota: str, week: str, out: Path,
                                          "strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({
         "title": f"Templat laporan Desk Pilkada {kabkota} {week}",
-        "author": "Desk Pilkada Provinsi Kalimantan Timur",
+        "author": f"Desk Pilkada Provinsi {scope_name(_province_of(kabkota))}",
         "created": datetime.combine(week_start(week), time()),  # fixed: same input, same bytes
     })
     f = _Formats(wb)
@@ -781,9 +800,9 @@ def build_template(kabkota: str, week: str, out: Path,
 
 
 def build_all(week: str, out: Path, con: duckdb.DuckDBPyConnection | None = None, *,
-              due: datetime | None = None) -> list[Path]:
-    """One template per kab/kota of the province into `out` (the CLI passes
+              due: datetime | None = None, scope: str = KALTIM) -> list[Path]:
+    """One template per kab/kota of the area (`PILKADA_PROVINCE`) into `out` (the CLI passes
     `<outbox>/templates/<week>/`)."""
     parse_week(week)
-    codes = sorted(regions()["kabkota"]["kabkota_code"].to_list())
+    codes = sorted(regions(scope)["kabkota"]["kabkota_code"].to_list())
     return [build_template(code, week, out, con, due=due) for code in codes]

@@ -156,3 +156,14 @@ def test_a_bulletin_for_a_large_area_lists_the_worst_and_says_how_many(tmp_path)
         k["kabkota_code"] for k in ctx["kabkota"]}
     text = render_bulletin(ctx).text
     assert "memuat 20 dari 24 kab/kota" in text
+
+
+def test_a_template_for_a_desk_outside_kaltim_lists_its_own_villages(tmp_path):
+    from tasks.parse import read_table
+    from tasks.template import build_template
+
+    path = build_template("7301", "2024-W47", tmp_path)
+    rows = read_table(path.read_bytes(), "xlsx", "logistik")
+    need = desa_requirements("73").filter(pl.col("kabkota_code") == "7301")
+    assert rows.height == need.height
+    assert set(rows["kode_desa"]) == set(need["desa_code"])
