@@ -107,6 +107,7 @@ def apportion(total: int, weights: list[float], minimum: int | Sequence[int] = 0
     return [b + s for b, s in zip(base, shares, strict=True)]
 
 
+@cache
 def _kaltim() -> dict[str, pl.DataFrame]:
     kab = _read(KALTIM_DIR / "kabkota.csv").with_columns(
         pl.col("n_kecamatan", "n_desa_kelurahan", "dpt_2024", "tps_2024", "tps_lokasi_khusus")
