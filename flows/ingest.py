@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tasks.config import Settings, load_settings
-from tasks.feedback import write_feedback
+from tasks.feedback import FeedbackIncomplete, missing_feedback, write_feedback
 from tasks.ingest import by_week, judge, pull_new, run_id_now
 from tasks.load import Verdict, load_batch
 from tasks.lock import exclusive
@@ -20,14 +20,17 @@ from tasks.warehouse import connect, migrate, publish_snapshot
 
 @task(name="prepare-warehouse", cache_policy=NO_CACHE)
 def prepare_warehouse(con, scope: str) -> list[str]:
+    from tasks.warehouse import ensure_snapshot
+
     applied = migrate(con)
     ensure_reference(con, scope, reload=bool(applied))
+    ensure_snapshot(con)  # analysts only read the snapshot: it exists from the first migration on
     return applied
 
 
 @task(name="pull-inbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def pull_inbox(con, settings: Settings):
-    return pull_new(con, settings)
+def pull_inbox(con, settings: Settings, run_id: str):
+    return pull_new(con, settings, run_id)
 
 
 @task(name="validate-submissions", cache_policy=NO_CACHE)
@@ -42,7 +45,14 @@ def load_submissions(con, verdicts: list[Verdict], run_id: str) -> list[int]:
 
 @task(name="write-feedback", cache_policy=NO_CACHE)
 def feedback(con, file_ids: list[int], outbox: Path) -> list[str]:
-    return [str(p) for p in write_feedback(con, file_ids, outbox)]
+    """The batch's notes, plus any an earlier run could not write; returns the names of files
+    whose feedback still could not be written (logged, retried by the next run)."""
+    try:
+        write_feedback(con, sorted({*file_ids, *missing_feedback(con)}), outbox)
+    except FeedbackIncomplete as exc:
+        get_run_logger().error(str(exc))
+        return exc.files
+    return []
 
 
 @task(name="publish-snapshot", cache_policy=NO_CACHE)
@@ -61,9 +71,10 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
         with connect(settings.warehouse) as con:
             prepare_warehouse(con, settings.province)
             verdicts: list[Verdict] = []
-            for group in by_week(pull_inbox(con, settings)):
+            unwritten: list[str] = []
+            for group in by_week(pull_inbox(con, settings, run_id)):
                 judged = validate_submissions(con, group, settings)
-                feedback(con, load_submissions(con, judged, run_id), settings.outbox)
+                unwritten += feedback(con, load_submissions(con, judged, run_id), settings.outbox)
                 verdicts += judged
             con.execute("CHECKPOINT")
         snapshot(settings.warehouse)
@@ -73,10 +84,12 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     if verdicts:
         create_table_artifact(
             key="ingest-ledger",
-            table=[{"file": v.archived.source.source_path, "status": v.verdict,
+            table=[{"file": v.archived.source.display_path, "status": v.verdict,
                     "rows": v.rows_total, "flagged": v.rows_flagged, "reason": v.reason}
                    for v in verdicts],
             description=f"Kiriman yang diproses pada run {run_id}",
         )
     print(f"Ingest selesai: {counts}")
+    if unwritten:  # every week is loaded and published; the run still says what it could not do
+        raise FeedbackIncomplete(unwritten)
     return counts

@@ -20,6 +20,10 @@ EXPECTATIONS_DIR = ROOT / "expectations"
 REFERENCE_DIR = ROOT / "reference"
 
 WITA = ZoneInfo("Asia/Makassar")
+# Reporting weeks a submission may be for: candidate registration (27–29 Aug 2024, W35) to the
+# end of the results' recapitulation and disputes (early January 2025). PILKADA_CALENDAR overrides.
+CAMPAIGN_CALENDAR = ("2024-W35", "2025-W02")
+ARRIVAL_CLOCKS = ("storage", "mtime")
 VOTING_DAY = date(2024, 11, 27)
 # Kab/kota where some TPS are reached only by river (reference README).
 RIVER_KABKOTA = frozenset({"6407", "6408", "6411"})
@@ -59,6 +63,8 @@ class Settings:
     max_rows: int
     smtp: SmtpSettings | None
     recipients: Path
+    arrival: str = "storage"  # storage | mtime (replaying a recorded campaign: docs/operations.md)
+    calendar: tuple[str, str] = CAMPAIGN_CALENDAR  # first and last reporting week accepted
 
     @property
     def lock_path(self) -> Path:
@@ -96,6 +102,10 @@ def load_settings() -> Settings:
         if smtp.tls not in ("starttls", "ssl", "none"):
             raise ValueError(f"PILKADA_SMTP_TLS='{smtp.tls}' harus starttls, ssl, atau none")
     hh, mm = env.get("PILKADA_DEADLINE_TIME", "12:00").split(":")
+    arrival = env.get("PILKADA_ARRIVAL", "storage").strip().lower()
+    if arrival not in ARRIVAL_CLOCKS:
+        raise ValueError(f"PILKADA_ARRIVAL='{arrival}' harus salah satu dari: "
+                         + ", ".join(ARRIVAL_CLOCKS))
     return Settings(
         warehouse=warehouse,
         inbox=env.get("PILKADA_INBOX", "data/inbox"),
@@ -108,4 +118,21 @@ def load_settings() -> Settings:
         max_rows=int(env.get("PILKADA_MAX_ROWS", "200000")),
         smtp=smtp,
         recipients=Path(env.get("PILKADA_RECIPIENTS", str(ROOT / "config" / "recipients.toml"))),
+        arrival=arrival,
+        calendar=_calendar(env.get("PILKADA_CALENDAR")),
     )
+
+
+def _calendar(spec: str | None) -> tuple[str, str]:
+    """`2024-W35:2025-W02` → the first and last week a submission may be for."""
+    from tasks.weeks import parse_week
+
+    if not spec:
+        return CAMPAIGN_CALENDAR
+    first, _, last = spec.strip().partition(":")
+    first, last = first.strip().upper(), (last or first).strip().upper()
+    for label in (first, last):
+        parse_week(label)  # ValueError with the reason, in Indonesian
+    if parse_week(last) < parse_week(first):
+        raise ValueError(f"PILKADA_CALENDAR='{spec}': minggu akhir sebelum minggu awal")
+    return first, last

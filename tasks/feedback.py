@@ -8,12 +8,17 @@ echoed back from the submission are neutralised against formula injection.
 from __future__ import annotations
 
 import csv
+import hashlib
+import logging
+import re
 from pathlib import Path
 
 import duckdb
 
 from tasks.config import WITA
 from tasks.warehouse import sql
+
+log = logging.getLogger(__name__)
 
 STATUS_ID = {
     "accepted": "DITERIMA",
@@ -59,9 +64,37 @@ def _note(info: dict, issues: list[tuple]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _safe_part(text: str, limit: int) -> str:
+    """A path component that any file system and mail client accepts: ASCII letters, digits,
+    `._-` only, at most `limit` characters (a long name keeps its start, a hash and its end)."""
+    part = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")
+    if len(part) > limit:
+        digest = hashlib.sha256(part.encode()).hexdigest()[:8]
+        part = f"{part[:limit - 24]}_{digest}_{part[-14:]}"
+    return part
+
+
+def missing_feedback(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Files of earlier runs whose feedback was never written."""
+    return [i for (i,) in con.execute(sql("queries/feedback_missing.sql")).fetchall()]
+
+
+def feedback_paths(outbox: Path, kabkota_code: str | None, file_name: str,
+                   file_id: int) -> tuple[Path, Path]:
+    """Where a file's note and findings table live: one rule for the writer and the mailer.
+    The desk's file name never becomes a path: only its safe form, under the kab/kota folder."""
+    folder = outbox / "feedback" / (_safe_part(kabkota_code or "", 16) or "lainnya")
+    stem = _safe_part(file_name, 100) or "file"
+    return (folder / f"{stem}.{file_id}.umpan-balik.txt", folder / f"{stem}.{file_id}.temuan.csv")
+
+
 def write_feedback(con: duckdb.DuckDBPyConnection, file_ids: list[int], outbox: Path) -> list[Path]:
     """One note per file (and a findings CSV where there are findings); returns paths written.
-    Two queries for the whole batch, not two per file: a national week has 2,570 files."""
+
+    `audit.feedback_written` records each note, so a run can catch up (`missing_feedback`) on
+    files whose feedback an earlier run could not write (outbox full or unwritable). A file whose
+    feedback cannot be written is logged by name and left for the next run; it never stops the
+    others. Two queries for the whole batch, not two per file: a national week has 2,570 files."""
     written: list[Path] = []
     if not file_ids:
         return written
@@ -72,20 +105,38 @@ def write_feedback(con: duckdb.DuckDBPyConnection, file_ids: list[int], outbox: 
     for file_id, *issue in con.execute(sql("queries/feedback_issues.sql"),
                                        {"file_ids": file_ids}).fetchall():
         issues_of.setdefault(file_id, []).append(tuple(issue))
+    done, failed = [], []
     for info in files:
         file_id, issues = info["file_id"], issues_of.get(info["file_id"], [])
-        folder = outbox / "feedback" / (info["kabkota_code"] or "lainnya")
-        folder.mkdir(parents=True, exist_ok=True)
-        stem = Path(info["file_name"]).name
-        note = folder / f"{stem}.{file_id}.umpan-balik.txt"
-        note.write_text(_note(info, issues), encoding="utf-8")
-        written.append(note)
-        if issues:
-            table = folder / f"{stem}.{file_id}.temuan.csv"
-            with table.open("w", newline="", encoding="utf-8-sig") as f:
-                w = csv.writer(f, delimiter=";")
-                w.writerow(["baris", "kolom", "aturan", "tingkat", "pesan"])
-                for row in issues:
-                    w.writerow([safe_cell(v) for v in row])
-            written.append(table)
+        note, table = feedback_paths(outbox, info["kabkota_code"], info["file_name"], file_id)
+        try:
+            note.parent.mkdir(parents=True, exist_ok=True)
+            note.write_text(_note(info, issues), encoding="utf-8")
+            written.append(note)
+            if issues:
+                with table.open("w", newline="", encoding="utf-8-sig") as f:
+                    w = csv.writer(f, delimiter=";")
+                    w.writerow(["baris", "kolom", "aturan", "tingkat", "pesan"])
+                    for row in issues:
+                        w.writerow([safe_cell(v) for v in row])
+                written.append(table)
+        except OSError as exc:
+            failed.append(info["file_name"])
+            log.error("umpan balik untuk %s (file_id %s) tidak dapat ditulis: %s",
+                      info["file_name"], file_id, exc)
+            continue
+        done.append(file_id)
+    if done:
+        con.execute(sql("load/feedback_written.sql"), {"file_ids": done})
+    if failed:
+        raise FeedbackIncomplete(failed)
     return written
+
+
+class FeedbackIncomplete(Exception):
+    """Some notes could not be written; they are retried by the next run."""
+
+    def __init__(self, files: list[str]) -> None:
+        super().__init__(f"Umpan balik untuk {len(files)} file belum dapat ditulis ke outbox "
+                         f"(mis. {files[0]}); dicoba lagi pada run berikutnya.")
+        self.files = files

@@ -7,39 +7,42 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import duckdb
 import polars as pl
 
 from tasks.config import WITA, Settings
-from tasks.load import Verdict
+from tasks.load import DATA_ERRORS, Verdict
 from tasks.parse import ROW, ParseError, missing_columns, read_table, type_columns
-from tasks.pull import ArchivedFile, InboxFile, archive, list_inbox
+from tasks.personal import scrub, unechoed, withhold
+from tasks.pull import ArchivedFile, InboxFile, Skipped, SourceUnreadable, archive, list_inbox
 from tasks.validate import FILE, Finding, policy, validate_kind
 from tasks.warehouse import sql
-from tasks.weeks import deadline, week_start
+from tasks.weeks import deadline, parse_week, week_start
 
 log = logging.getLogger(__name__)
 
-# Rules that detect personal data (a civil servant's name or NIP) and the column that holds it:
-# the warehouse must never keep such a value (the raw archive keeps what was sent, as evidence).
-PERSONAL_DATA: dict[str, dict[str, frozenset[str]]] = {
-    "netralitas": {"ref_subjek": frozenset({"bukan_nip", "bukan_nama"})},
-}
+
+# What one file's content can make a step raise (a value a rule's SQL cannot compute, a shape a
+# suite cannot run on): that file is rejected and the others go on. Anything else (the database,
+# the disk, a bug that every file would hit) is the run's failure and ends it, so a systematic
+# fault is never disguised as every desk's bad file.
+FILE_ERRORS: tuple[type[BaseException], ...] = (*DATA_ERRORS, RuntimeError, KeyError, IndexError)
 
 # Rows validated in one GX run (whole files only; a larger file is validated on its own).
 VALIDATION_CHUNK_ROWS = 250_000
 
 
 def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], set[tuple]]:
-    """(path, size, mtime) already seen, (path, sha) already loaded, and the (sha, kab/kota,
-    kind, week) of accepted files: the same bytes for another week are a new report (an empty
-    incident list is byte-identical every week), for the same week a duplicate."""
+    """(name bytes, fingerprint) already seen, (name bytes, sha) already loaded, and the (sha,
+    kab/kota, kind, week) of accepted files: the same bytes for another week are a new report (an
+    empty incident list is byte-identical every week), for the same week a duplicate."""
     rows = con.execute(sql("load/known_files.sql")).fetchall()
-    seen = {(p, s, m) for p, s, m, *_ in rows}
-    loaded = {(p, h) for p, _, _, h, *_ in rows}
-    accepted = {(h, kab, kind, week) for _, _, _, h, _, kab, kind, week, ok in rows if ok}
+    seen = {(bytes(p), fp) for p, fp, *_ in rows if fp is not None}
+    loaded = {(bytes(p), h) for p, _, h, *_ in rows}
+    accepted = {(h, kab, kind, week) for _, _, h, _, kab, kind, week, ok in rows if ok}
     return seen, loaded, accepted
 
 
@@ -48,18 +51,63 @@ def _dup_key(a: ArchivedFile) -> tuple:
     return (a.sha256, i.kabkota_code, i.kind, i.week)
 
 
-def pull_new(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[ArchivedFile]:
-    """List the inbox and archive every file not yet loaded, unchanged files skipped unread."""
+def arrival(f: InboxFile, clock: str, now: datetime) -> datetime:
+    """When the pipeline counts a file as received: the time its storage recorded the write
+    (ctime of a folder's file, LastModified of an object), or, when replaying a recorded
+    campaign (`PILKADA_ARRIVAL=mtime`), the file's own modification time; never in the future,
+    and now when the listing gives no time. A sender's clock is never trusted by default."""
+    t = f.mtime if clock == "mtime" else f.stored_at
+    return min(t, now) if t is not None else now
+
+
+def _record(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, statement: str) -> None:
+    if frame.height:
+        con.register(name, frame.to_arrow())
+        try:
+            con.execute(statement)
+        finally:
+            con.unregister(name)
+
+
+def pull_new(con: duckdb.DuckDBPyConnection, settings: Settings,
+             run_id: str | None = None) -> list[ArchivedFile]:
+    """List the inbox and archive every file not yet loaded, unchanged files skipped unread.
+
+    What is not a submission (symlinks, FIFOs, hidden files, files that cannot be read) is
+    recorded in `audit.inbox_skipped` instead; an unreadable file is tried again next run."""
     seen, loaded, _ = known_state(con)
-    fresh: list[InboxFile] = [
-        f for f in list_inbox(settings.inbox) if (f.source_path, f.size, f.mtime) not in seen
-    ]
-    archived = [archive(f, settings.archive) for f in fresh]
-    return [a for a in archived if (a.source.source_path, a.sha256) not in loaded]
+    listed, skipped = list_inbox(settings.inbox)
+    now = datetime.now(UTC)
+    fresh: list[InboxFile] = [f for f in listed if (f.raw_path, f.fingerprint) not in seen]
+    archived, touched = [], []
+    for f in fresh:
+        try:
+            a = archive(f, settings.archive, settings.max_file_bytes)
+        except SourceUnreadable as exc:
+            skipped.append(Skipped(f.source_path, "unreadable",
+                                   f"File tidak dapat dibaca dari folder masuk ({exc}); "
+                                   "dicoba lagi pada run berikutnya."))
+            continue
+        if (f.raw_path, a.sha256) in loaded:
+            touched.append((f.raw_path, a.sha256, f.fingerprint))
+        else:
+            archived.append(replace(a, received_at=arrival(f, settings.arrival, now)))
+    _record(con, "staged_skipped", pl.DataFrame(
+        [(s.raw_path, s.display_path, s.object_type, s.reason, run_id) for s in skipped],
+        schema={"source_bytes": pl.Binary, "source_path": pl.String, "object_type": pl.String,
+                "reason": pl.String, "run_id": pl.String}, orient="row"),
+        sql("load/record_skipped.sql"))
+    _record(con, "staged_touched", pl.DataFrame(
+        touched, schema={"source_bytes": pl.Binary, "sha256": pl.String,
+                         "source_fingerprint": pl.String}, orient="row"),
+        sql("load/refresh_fingerprint.sql"))
+    for s in skipped:
+        log.warning("bukan kiriman: %s (%s)", s.display_path, s.reason)
+    return archived
 
 
 def _received_at(a: ArchivedFile) -> datetime:
-    return a.source.mtime or datetime.now(UTC)
+    return a.received_at or datetime.now(UTC)
 
 
 def _reject(a: ArchivedFile, reason: str, rule: str = "file_tidak_terbaca") -> Verdict:
@@ -80,7 +128,7 @@ def _parse(a: ArchivedFile, settings: Settings) -> pl.DataFrame | Verdict:
     except ParseError as exc:
         return _reject(a, str(exc))
     except Exception as exc:  # a parser bug must cost one file its verdict, not the whole run
-        log.exception("unexpected parser failure on %s", a.source.source_path)
+        log.exception("unexpected parser failure on %s", a.source.display_path)
         return _reject(a, f"File tidak dapat dibaca ({type(exc).__name__}); tim data sudah "
                           "diberi tahu. Simpan ulang sebagai CSV UTF-8 lalu kirim kembali.")
     if table.height > settings.max_rows:
@@ -115,16 +163,78 @@ def _chunks(frames: list[pl.DataFrame], budget: int) -> list[list[pl.DataFrame]]
     return out
 
 
+def _area(con: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], str]:
+    """The kab/kota codes this warehouse serves, and the area's name (for the reason)."""
+    codes = frozenset(c for (c,) in con.execute("SELECT kabkota_code FROM ref.kabkota").fetchall())
+    names = con.execute("SELECT scope_name FROM ref.scope").fetchall()
+    return codes, names[0][0] if names else "wilayah gudang ini"
+
+
+def _admissible(a: ArchivedFile, area: tuple[frozenset[str], str],
+                settings: Settings) -> Verdict | None:
+    """A file's rejection for what its name and size say, before a byte of it is parsed: an
+    unusable name, a size over the limit (then it was not even archived), a kab/kota outside
+    the warehouse's area, a week outside the campaign's calendar."""
+    ident = a.identity
+    if ident.problem:
+        return _reject(a, ident.problem, "nama_file")
+    if a.archive_path is None or a.source.size > settings.max_file_bytes:
+        return _reject(a, f"File terlalu besar ({a.source.size:,} byte); batas "
+                          f"{settings.max_file_bytes:,} byte. File tidak diarsipkan.",
+                       "batas_ukuran")
+    codes, name = area
+    if ident.kabkota_code not in codes:
+        return _reject(a, f"Kode kab/kota {ident.kabkota_code} tidak dikenal atau di luar wilayah "
+                          f"{name}; periksa kode pada nama file dan folder.", "wilayah")
+    first, last = settings.calendar
+    if not parse_week(first) <= parse_week(ident.week) <= parse_week(last):
+        return _reject(a, f"Minggu {ident.week} di luar kalender pelaporan Pilkada ({first} s.d. "
+                          f"{last}); periksa minggu pada nama file.", "kalender")
+    return None
+
+
+def _failed(a: ArchivedFile, step: str, exc: BaseException) -> Verdict:
+    """A file that broke a step of the pipeline: its own verdict, and the team is told in the log
+    (with the file named), so one file never costs the others theirs."""
+    log.error("file %s gagal pada langkah %s: %s: %s", a.source.display_path, step,
+              type(exc).__name__, exc, exc_info=exc)
+    return _reject(a, f"File tidak dapat diproses pada langkah {step} ({type(exc).__name__}); "
+                      "tim data mendapat catatan di log run. Periksa isi file lalu kirim ulang.",
+                   "gagal_diproses")
+
+
+def _validate(con: duckdb.DuckDBPyConnection, kind: str, frames: list[pl.DataFrame],
+              ) -> tuple[list[Finding], dict[int, BaseException]]:
+    """Findings for a batch of files of one kind; when the batch fails, each file is validated
+    on its own so that only the file that breaks a rule's SQL or suite loses its verdict."""
+    try:
+        return validate_kind(con, kind, pl.concat(frames, how="vertical_relaxed")), {}
+    except FILE_ERRORS as exc:
+        if len(frames) == 1:
+            return [], {int(frames[0][FILE][0]): exc}
+    findings: list[Finding] = []
+    failed: dict[int, BaseException] = {}
+    for frame in frames:
+        found, broke = _validate(con, kind, [frame])
+        findings += found
+        failed.update(broke)
+    return findings, failed
+
+
 def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
           settings: Settings) -> list[Verdict]:
-    """A verdict for every archived file: duplicates first, then parse, then validate per kind."""
+    """A verdict for every archived file: duplicates first, then parse, then validate per kind.
+
+    Whatever one file does to a step (parser, casting, a rule's SQL, the verdict) ends as that
+    file's rejection; the other files of the batch keep theirs."""
     _, _, accepted = known_state(con)
+    area = _area(con)
     verdicts: list[Verdict] = []
-    batches: dict[str, list[tuple[int, pl.DataFrame]]] = {}
+    batches: dict[str, list[pl.DataFrame]] = {}
     pending: dict[int, tuple[ArchivedFile, pl.DataFrame, list[Finding]]] = {}
     first_in_run: dict[tuple, int] = {}  # (sha, identity) -> pending index of the first copy
     copies: list[tuple[ArchivedFile, int]] = []
-    for a in sorted(archived, key=lambda x: (_received_at(x), x.source.source_path)):
+    for a in sorted(archived, key=lambda x: (_received_at(x), x.source.raw_path)):
         key = _dup_key(a)
         if key in accepted:
             verdicts.append(_duplicate(a))
@@ -132,39 +242,60 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
         if key in first_in_run:
             copies.append((a, first_in_run[key]))
             continue
-        parsed = _parse(a, settings)
-        if isinstance(parsed, Verdict):
-            verdicts.append(parsed)
+        refused = _admissible(a, area, settings)
+        if refused is not None:
+            verdicts.append(refused)
+            continue
+        try:
+            parsed = _parse(a, settings)
+            if isinstance(parsed, Verdict):
+                verdicts.append(parsed)
+                continue
+            typed, cell_issues = type_columns(parsed, a.identity.kind)
+            typed, private = scrub(a.identity.kind, typed)  # names/NIPs gone before any echo
+        except FILE_ERRORS as exc:
+            verdicts.append(_failed(a, "membaca", exc))
             continue
         idx = len(pending) + 1
         first_in_run[key] = idx
-        typed, cell_issues = type_columns(parsed, a.identity.kind)
-        cell_findings = [Finding(idx, c.row, c.column, "format_nilai", "flag", c.message)
-                         for c in cell_issues]
+        cell_findings = [Finding(idx, c.row, c.column, "format_nilai", "flag",
+                                 unechoed(c.value, c.message)) for c in cell_issues]
+        cell_findings += [Finding(idx, row, col, rule, "flag", message)
+                          for row, col, rule, message in private]
         pending[idx] = (a, typed, cell_findings)
-        batches.setdefault(a.identity.kind, []).append((idx, typed.with_columns(
+        batches.setdefault(a.identity.kind, []).append(typed.with_columns(
             pl.lit(idx).alias(FILE),
             pl.lit(a.identity.kabkota_code).alias("_expected_kabkota"),
             pl.lit(a.identity.week).alias("_week"),
             pl.lit(week_start(a.identity.week)).alias("_week_start"),
-        )))
+        ))
     findings_by_file: dict[int, list[Finding]] = {k: list(v[2]) for k, v in pending.items()}
     unreadable = {(k, c.row, c.column) for k, (_, _, cells) in pending.items() for c in cells}
+    broken: dict[int, BaseException] = {}
     for kind, frames in batches.items():
-        for chunk in _chunks([f for _, f in frames], VALIDATION_CHUNK_ROWS):
-            for f in validate_kind(con, kind, pl.concat(chunk, how="vertical_relaxed")):
+        for chunk in _chunks(frames, VALIDATION_CHUNK_ROWS):
+            found, failed = _validate(con, kind, chunk)
+            broken.update(failed)
+            for f in found:
                 if f.rule == "wajib_diisi" and (f.file_id, f.row, f.column) in unreadable:
                     continue  # the cell was unreadable; the format finding already says so
                 findings_by_file[f.file_id].append(f)
-    judged = {idx: _verdict(a, typed, findings_by_file[idx], settings)
-              for idx, (a, typed, _) in pending.items()}
+    judged: dict[int, Verdict] = {}
+    for idx, (a, typed, _) in pending.items():
+        if idx in broken:
+            judged[idx] = _failed(a, "validasi", broken[idx])
+            continue
+        try:
+            judged[idx] = _verdict(a, typed, findings_by_file[idx], settings)
+        except FILE_ERRORS as exc:
+            judged[idx] = _failed(a, "penilaian", exc)
     verdicts += judged.values()
     for a, idx in copies:  # a copy in the same run shares its first copy's fate
         first = judged[idx]
         verdicts.append(_duplicate(a) if first.verdict != "rejected" else _reject(
-            a, f"{first.reason} (isi sama dengan {first.archived.source.source_path})",
+            a, f"{first.reason} (isi sama dengan {first.archived.source.display_path})",
             "sama_dengan_file_ditolak"))
-    return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.source_path))
+    return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.raw_path))
 
 
 def _duplicate(a: ArchivedFile) -> Verdict:
@@ -180,11 +311,7 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
     late = received > due
     flagged_rows = {f.row for f in findings if f.row is not None}
     rows = typed.with_columns(pl.col(ROW).is_in(sorted(flagged_rows)).alias("flagged"))
-    for column, rules in PERSONAL_DATA.get(a.identity.kind, {}).items():
-        leaked = sorted({f.row for f in findings if f.rule in rules and f.row is not None})
-        if leaked:  # a name or NIP is refused: the row is kept, the value is not stored
-            rows = rows.with_columns(pl.when(pl.col(ROW).is_in(leaked)).then(None)
-                                     .otherwise(pl.col(column)).alias(column))
+    rows = withhold(a.identity.kind, rows, findings)  # a refused name/NIP is not stored
     rejects = [f for f in findings if f.severity == "reject"]
     v = Verdict(a, received, "accepted", is_late=late, rows=rows, findings=findings)
     share = len(flagged_rows) / typed.height if typed.height else 0.0

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from tasks.delivery import Letter, address, data_hash, message_id
+from tasks.feedback import feedback_paths
 from tasks.recipients import Recipient
 from tasks.render import RenderedBulletin, build_message
 from tasks.warehouse import sql
@@ -40,14 +41,8 @@ def feedback_files(con: duckdb.DuckDBPyConnection, outbox: Path, week: str,
     rejected or accepted with flags: what the desk has to fix."""
     rows = con.execute(sql("queries/feedback_to_send.sql"),
                        {"week": week, "kabkota_code": kabkota}).fetchall()
-    folder = outbox / "feedback" / kabkota
-    out: list[Path] = []
-    for file_name, file_id in rows:
-        for suffix in ("umpan-balik.txt", "temuan.csv"):
-            path = folder / f"{Path(file_name).name}.{file_id}.{suffix}"
-            if path.exists():
-                out.append(path)
-    return out
+    return [path for file_name, file_id in rows
+            for path in feedback_paths(outbox, kabkota, file_name, file_id) if path.exists()]
 
 
 def compose(week: str, recipients: list[Recipient], sender: str,

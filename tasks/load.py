@@ -10,6 +10,7 @@ file in arrival order, and then written set-based: ten statements a batch instea
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,8 @@ from tasks.faults import fault_point
 from tasks.pull import ArchivedFile
 from tasks.validate import Finding
 from tasks.warehouse import sql
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,7 +74,8 @@ _FILE_SCHEMA = {
     "kabkota_code": pl.String, "kind": pl.String, "week": pl.String, "file_format": pl.String,
     "verdict": pl.String, "reason": pl.String, "version": pl.Int32, "is_late": pl.Boolean,
     "rows_total": pl.Int32, "rows_flagged": pl.Int32, "duplicate_of": pl.Int64,
-    "superseded_by": pl.Int64, "run_id": pl.String,
+    "superseded_by": pl.Int64, "run_id": pl.String, "source_bytes": pl.Binary,
+    "source_fingerprint": pl.String,
 }
 COUNTED = ("accepted", "accepted_with_flags")
 
@@ -127,16 +131,19 @@ def _plan(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict], file_ids: lis
                 if h.current:
                     supersede.append((h.current[0], file_id))
                 h.current = (file_id, v.received_at)
+        shown = a.source.display_path
         files.append({
-            "file_id": file_id, "source_path": a.source.source_path,
-            "file_name": a.source.source_path.rsplit("/", 1)[-1], "sha256": a.sha256,
+            "file_id": file_id, "source_path": shown,
+            "file_name": shown.rsplit("/", 1)[-1], "sha256": a.sha256,
             "size_bytes": a.source.size, "source_mtime": a.source.mtime,
-            "received_at": v.received_at, "archive_path": str(a.archive_path),
+            "received_at": v.received_at,
+            "archive_path": "" if a.archive_path is None else str(a.archive_path),
             "kabkota_code": ident.kabkota_code, "kind": ident.kind, "week": ident.week,
             "file_format": ident.file_format, "verdict": v.verdict, "reason": v.reason,
             "version": version, "is_late": v.is_late, "rows_total": v.rows_total,
             "rows_flagged": v.rows_flagged, "duplicate_of": duplicate_of,
             "superseded_by": superseded_by, "run_id": run_id,
+            "source_bytes": a.source.raw_path, "source_fingerprint": a.source.fingerprint,
         })
     return files, supersede
 
@@ -148,11 +155,49 @@ def _insert(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame,
     con.unregister(name)
 
 
+# Errors that one file's data can cause while being written (a value the column cannot hold,
+# text the driver cannot encode): the batch is then loaded file by file to find that file. Errors
+# of the disk or the database itself (IOException, OSError) are the run's, and end it.
+DATA_ERRORS: tuple[type[BaseException], ...] = (
+    duckdb.ConversionException, duckdb.OutOfRangeException, duckdb.InvalidInputException,
+    duckdb.ConstraintException, duckdb.TypeMismatchException, pl.exceptions.PolarsError,
+    UnicodeError, ValueError, TypeError, OverflowError)
+
+
 def load_batch(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict], run_id: str) -> list[int]:
     """Write the verdicts, rows and findings of a batch atomically; returns the file_ids, in
-    the order of `verdicts`."""
+    the order of `verdicts`.
+
+    When one file's data cannot be written, the batch is rolled back and its files are loaded
+    one at a time: the file that fails alone is recorded as rejected (without rows), the others
+    as judged, so one file never costs the others their load."""
     if not verdicts:
         return []
+    try:
+        return _load(con, verdicts, run_id)
+    except DATA_ERRORS as exc:
+        if len(verdicts) == 1 and verdicts[0].verdict == "rejected" and verdicts[0].rows is None:
+            raise
+        log.warning("batch gagal disimpan (%s: %s); dimuat file demi file", type(exc).__name__,
+                    exc)
+    file_ids = []
+    for v in verdicts:
+        try:
+            file_ids += _load(con, [v], run_id)
+        except DATA_ERRORS as exc:
+            log.error("file %s tidak dapat disimpan: %s: %s", v.archived.source.display_path,
+                      type(exc).__name__, exc)
+            reason = (f"File tidak dapat disimpan ke gudang data ({type(exc).__name__}); tim data "
+                      "mendapat catatan di log run. Periksa isi file lalu kirim ulang.")
+            file_ids += _load(con, [Verdict(
+                v.archived, v.received_at, "rejected", reason, v.is_late,
+                findings=[Finding(0, None, None, "gagal_disimpan", "reject", reason)])], run_id)
+    return file_ids
+
+
+def _load(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict], run_id: str) -> list[int]:
+    """Write the verdicts, rows and findings of a batch atomically; returns the file_ids, in
+    the order of `verdicts`; one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
         file_ids = [i for (i,) in con.execute(sql("load/file_ids.sql"),

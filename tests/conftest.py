@@ -8,6 +8,9 @@ import os
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
+# The tests replay recorded campaigns (sample, corpus): a file's arrival is its modification time
+# (docs/operations.md, "Replaying a campaign"). Tests of the default clock unset it.
+os.environ["PILKADA_ARRIVAL"] = "mtime"
 
 import pytest
 
@@ -31,6 +34,7 @@ def settings_env(tmp_path, monkeypatch) -> Settings:
     monkeypatch.setenv("PILKADA_INBOX", str(tmp_path / "inbox"))
     monkeypatch.setenv("PILKADA_OUTBOX", str(tmp_path / "outbox"))
     monkeypatch.setenv("PILKADA_ARCHIVE", str(tmp_path / "archive"))
+    monkeypatch.setenv("PILKADA_ARRIVAL", "mtime")
     (tmp_path / "inbox").mkdir()
     return load_settings()
 

@@ -1,5 +1,6 @@
 INSERT INTO raw.file (file_id, source_path, file_name, sha256, size_bytes, source_mtime,
-                      received_at, ingested_at, archive_path, kabkota_code, kind, week, file_format)
+                      received_at, ingested_at, archive_path, kabkota_code, kind, week, file_format,
+                      source_bytes, source_fingerprint)
 SELECT file_id, source_path, file_name, sha256, size_bytes, source_mtime, received_at, now(),
-       archive_path, kabkota_code, kind, week, file_format
+       archive_path, kabkota_code, kind, week, file_format, source_bytes, source_fingerprint
 FROM staged_files;
