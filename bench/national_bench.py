@@ -64,7 +64,9 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True) -> dic
     setup = _prepare(scope, prepared)
     for name in ("pipeline", "combined", "baseline"):
         shutil.copy(prepared, root / f"{name}.duckdb")
+    # A generated week is a recorded campaign: replay it on the files' own clock.
     env = {**os.environ, "PILKADA_PROVINCE": scope, "PILKADA_INBOX": str(inbox),
+           "PILKADA_ARRIVAL": "mtime",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
            "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     env.pop("PREFECT_API_URL", None)
