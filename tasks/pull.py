@@ -261,7 +261,7 @@ def archive(item: InboxFile, archive_dir: Path, max_bytes: int | None = None) ->
         return ArchivedFile(InboxFile(item.source_path, item.url, read, item.mtime,
                                       item.fingerprint, item.stored_at), sha, None, identity)
     suffix = PurePosixPath(item.display_path).suffix.lower()
-    suffix = suffix if suffix in FORMATS else ""
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else ""  # never a path part
     target = archive_dir / sha[:2] / f"{sha}{suffix}"
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():

@@ -102,11 +102,18 @@ def test_list_inbox_skips_hidden_and_office_lock_files(tmp_path):
     _write(inbox / "6471" / "6471_ringkasan_2024-W47.csv", b"kode_kabkota\n6471\n", t)
     (inbox / "6474").mkdir()  # an empty folder is not a file
 
-    files = list_inbox(str(inbox))
+    files, skipped = list_inbox(str(inbox))
     assert [f.source_path for f in files] == [
         "6402/6402_insiden_2024-W47.json",
         "6402/6402_logistik_2024-W47.csv",
         "6471/6471_ringkasan_2024-W47.csv",
+    ]
+    # listed for the data team, never read; a hidden folder is listed once, not its contents
+    assert [(s.source_path, s.object_type) for s in skipped] == [
+        (".git", "hidden"),
+        ("6402/.6402_logistik_2024-W47.csv.swp", "hidden"),
+        ("6402/~$6402_logistik_2024-W47.xlsx", "hidden"),
+        ("6471/.tmp", "hidden"),
     ]
     by_path = {f.source_path: f for f in files}
     logistik = by_path["6402/6402_logistik_2024-W47.csv"]
@@ -132,7 +139,7 @@ def test_archive_stores_a_byte_identical_copy_under_its_sha256(tmp_path):
     inbox, store = tmp_path / "inbox", tmp_path / "archive"
     data = os.urandom(3 * (1 << 20) + 17)  # several read chunks, odd length
     _write(inbox / "6402" / "6402_logistik_2024-W47.XLSX", data)
-    (item,) = list_inbox(str(inbox))
+    (item,), _ = list_inbox(str(inbox))
 
     got = archive(item, store)
 
@@ -151,7 +158,7 @@ def test_archive_same_bytes_twice_keeps_one_copy(tmp_path):
     inbox, store = tmp_path / "inbox", tmp_path / "archive"
     _write(inbox / "6402" / "6402_logistik_2024-W47.csv", b"same bytes\n")
     _write(inbox / "6402" / "6402_logistik_2024-W47_salinan.csv", b"same bytes\n")
-    first, second = (archive(i, store) for i in list_inbox(str(inbox)))
+    first, second = (archive(i, store) for i in list_inbox(str(inbox))[0])
     assert first.sha256 == second.sha256
     assert first.archive_path == second.archive_path
     assert first.archive_path.read_bytes() == b"same bytes\n"
@@ -162,7 +169,7 @@ def test_archive_keeps_a_file_that_cannot_even_be_identified(tmp_path):
     inbox, store = tmp_path / "inbox", tmp_path / "archive"
     data = b"PK\x03\x04 not really a document"
     _write(inbox / "6402" / "catatan.docx", data)
-    (item,) = list_inbox(str(inbox))
+    (item,), _ = list_inbox(str(inbox))
     got = archive(item, store)
     assert got.identity.problem
     assert got.archive_path.read_bytes() == data
@@ -185,8 +192,9 @@ def test_list_and_archive_work_for_a_memory_fsspec_inbox(memory_inbox, tmp_path)
     fs.pipe(f"{root}/6402/~$6402_ringkasan_2024-W47.xlsx", b"lock")
     fs.pipe(f"{root}/6402/.DS_Store", b"mac")
 
-    files = list_inbox(f"memory://{root}")
+    files, skipped = list_inbox(f"memory://{root}")
     assert [f.source_path for f in files] == ["6402/6402_ringkasan_2024-W47.csv"]
+    assert len(skipped) == 2
     (item,) = files
     assert item.size == len(data)
     assert item.url.startswith("memory://")
