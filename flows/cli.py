@@ -46,21 +46,44 @@ class Format(StrEnum):
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]Gagal:[/] {message}")
+    err.print(f"[bold red]Gagal:[/] {message}", soft_wrap=True)  # one line, even in a log
     return typer.Exit(code)
 
 
 @contextmanager
-def _user_errors() -> Iterator[None]:
-    """Mistakes a user can fix end in one line that says what to do, not a traceback."""
+def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
+    """Mistakes a user can fix, and a warehouse that cannot be used, end in one line that says
+    what to do, not a traceback.
+
+    The flow commands enter this before their Prefect server starts, so with `check_warehouse`
+    a damaged, cut-short or foreign-locked warehouse is reported here, before a flow run could
+    write anything (archive, inbox, outbox). The same trouble met inside a run fails the run and
+    ends in the same line (`WarehouseUnavailable`, or DuckDB's error on that file translated).
+    """
+    import duckdb
+
     from flows.deployments import ServerError
+    from tasks.config import load_settings
     from tasks.lock import LockBusy
     from tasks.recipients import RegistryError
+    from tasks.warehouse import WarehouseUnavailable, check_usable, unavailable
 
     try:
+        settings = load_settings()
+    except ValueError:
+        settings = None  # a configuration mistake: the command reports it as it always has
+    try:
+        if check_warehouse and settings is not None:
+            check_usable(settings.warehouse, settings.lock_path)
         yield
-    except (LockBusy, FileNotFoundError, LookupError, RegistryError, ServerError) as exc:
+    except (LockBusy, FileNotFoundError, LookupError, RegistryError, ServerError,
+            WarehouseUnavailable) as exc:
         raise _fail(str(exc)) from exc
+    except duckdb.Error as exc:
+        problem = unavailable(settings.warehouse, exc) if settings is not None else None
+        if problem is None:
+            raise
+        raise _fail(str(problem)) from exc
     except RuntimeError as exc:
         if "Failed to reach API" not in str(exc):
             raise
@@ -251,22 +274,23 @@ def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.
 
     from tasks.config import load_settings
     from tasks.query import QueryRefused, open_read_only
-    from tasks.warehouse import sql
+    from tasks.warehouse import WarehouseUnavailable, snapshot_path, sql, unavailable
     from tasks.weeks import last_completed_week
 
     week = week or last_completed_week()
     _weeks(week)
     warehouse = load_settings().warehouse
     try:
-        con = open_read_only(warehouse)
-    except QueryRefused as exc:
+        con = open_read_only(warehouse)  # the snapshot: a status never holds up an ingest
+    except (QueryRefused, WarehouseUnavailable) as exc:
         raise _fail(str(exc)) from exc
     with con:
         try:
             rows = con.execute(sql("queries/status_week.sql"), {"week": week}).fetchall()
         except duckdb.Error as exc:
-            raise _fail(f"Gudang data {warehouse} belum lengkap ({exc}); jalankan "
-                        "`pilkada ingest` dulu.") from exc
+            problem = unavailable(snapshot_path(warehouse), exc)
+            raise _fail(str(problem) if problem else f"Gudang data {warehouse} belum lengkap "
+                        f"({exc}); jalankan `pilkada ingest` dulu.") from exc
     table = Table(title=f"Status kiriman minggu {week}")
     for c in ("Kab/kota", "Jenis", "Keadaan", "Versi", "Verdict", "Baris ditandai", "Ditolak"):
         table.add_column(c)
@@ -336,19 +360,35 @@ def serve(
 def query(
     sql_text: Annotated[str, typer.Argument(metavar="SQL", help="Kueri SQL (hanya-baca).")],
     format: Annotated[Format, typer.Option(help="table, csv, atau json.")] = Format.table,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", metavar="DETIK",
+        help="Batas waktu kueri (bawaan: PILKADA_QUERY_TIMEOUT, atau 60).")] = None,
+    memory_limit: Annotated[str | None, typer.Option(
+        "--memory-limit", metavar="UKURAN",
+        help="Batas memori DuckDB, mis. 512MB atau 2GB (bawaan: PILKADA_QUERY_MEMORY, atau "
+             "1GB).")] = None,
+    max_rows: Annotated[int | None, typer.Option(
+        "--max-rows", metavar="N",
+        help="Baris hasil paling banyak (bawaan: PILKADA_QUERY_MAX_ROWS, atau 100000).")] = None,
 ) -> None:
-    """Kueri ad hoc hanya-baca ke gudang data (snapshot terbaru)."""
+    """Kueri ad hoc hanya-baca ke snapshot gudang data, dengan batas waktu, memori dan baris."""
     import duckdb
 
     from tasks.config import load_settings
-    from tasks.query import QueryRefused, run_query, to_csv, to_json
+    from tasks.query import QueryLimits, QueryRefused, run_query, to_csv, to_json, truncation_note
+    from tasks.warehouse import WarehouseUnavailable
 
     try:
-        cols, rows = run_query(load_settings().warehouse, sql_text)
-    except QueryRefused as exc:
+        limits = QueryLimits.from_env(timeout=timeout, memory=memory_limit, max_rows=max_rows)
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from exc
+    try:
+        result = run_query(load_settings().warehouse, sql_text, limits)
+    except (QueryRefused, WarehouseUnavailable) as exc:
         raise _fail(str(exc), 1) from exc
     except duckdb.Error as exc:
         raise _fail(f"Kueri tidak valid: {exc}", 2) from exc
+    cols, rows = result
     if format is Format.csv:
         typer.echo(to_csv(cols, rows), nl=False)
     elif format is Format.json:
@@ -358,6 +398,8 @@ def query(
         for r in rows:
             table.add_row(*("" if v is None else str(v) for v in r))
         out.print(table)
+    if result.truncated:  # on stderr, so a CSV or JSON on stdout stays whole
+        err.print(truncation_note(limits), soft_wrap=True)
 
 
 @app.command()
