@@ -8,6 +8,7 @@ scope only. ASN case detail never leaves the warehouse (the annex carries stage 
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,6 +22,8 @@ from tasks.recipients import Recipient
 from tasks.render import RenderedBulletin, build_message
 from tasks.warehouse import sql
 
+log = logging.getLogger(__name__)
+
 
 def _letter(week: str, kind: str, r: Recipient, lang: str, rendered: RenderedBulletin,
             ctx: dict[str, Any], sender: str, kabkota: str | None = None,
@@ -28,7 +31,12 @@ def _letter(week: str, kind: str, r: Recipient, lang: str, rendered: RenderedBul
     digest = data_hash(ctx)
     msg = build_message(rendered, sender, [r.email])
     for path in attachments or []:
-        msg.add_attachment(path.read_bytes(), maintype="text",
+        try:
+            data = path.read_bytes()
+        except OSError as exc:  # a missing note costs the desk that attachment, not the letter
+            log.error("lampiran %s tidak dapat dibaca: %s", path.name, exc)
+            continue
+        msg.add_attachment(data, maintype="text",
                            subtype="csv" if path.suffix == ".csv" else "plain",
                            filename=path.name)
     mid = message_id(week, kind, kabkota, lang, r.email, digest)

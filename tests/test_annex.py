@@ -42,6 +42,7 @@ def warehouse(tmp_path_factory) -> Path:
         if name.startswith("PILKADA_"):
             mp.delenv(name)
     mp.setenv("PILKADA_CONFIG", str(root / "no-such-pilkada.toml"))
+    mp.setenv("PILKADA_ARRIVAL", "mtime")  # the sample is replayed on its own clock
     mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
     mp.setenv("PILKADA_INBOX", str(root / "inbox"))
     from tasks.config import load_settings

@@ -98,6 +98,7 @@ def ingest(paths: list[str], base: Path, env: dict[str, str] | None = None,
             if name.startswith("PILKADA_"):
                 mp.delenv(name)
         mp.setenv("PILKADA_CONFIG", str(base / "no-such-pilkada.toml"))
+        mp.setenv("PILKADA_ARRIVAL", "mtime")  # the manifest's mtimes are the arrival times
         mp.setenv("PILKADA_WAREHOUSE", str(base / "data" / "warehouse.duckdb"))
         mp.setenv("PILKADA_INBOX", str(base / "inbox"))
         mp.setenv("PILKADA_OUTBOX", str(base / "outbox"))
@@ -155,6 +156,9 @@ def check_case(rel: str, state: dict) -> None:
 
     original = (INBOX / rel).read_bytes()
     assert row["sha256"] == hashlib.sha256(original).hexdigest(), context
+    if "batas_ukuran" in exp["rules"]:  # over the size limit: hashed, never copied
+        assert row["archive_path"] == "", context
+        return
     archived = Path(row["archive_path"])
     assert archived.is_relative_to(state["settings"].archive), context
     if row["status"] == "rejected":

@@ -85,6 +85,7 @@ class Served:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PILKADA_")}
         self.env.update({
             "PILKADA_CONFIG": str(root / "no-pilkada.toml"),
+            "PILKADA_ARRIVAL": "mtime",  # the sample is replayed on its own clock
             "PILKADA_WAREHOUSE": str(root / "data" / "warehouse.duckdb"),
             "PILKADA_INBOX": str(root / "inbox"),
             "PILKADA_OUTBOX": str(root / "outbox"),

@@ -609,6 +609,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             if name.startswith("PILKADA_"):
                 mp.delenv(name)
         mp.setenv("PILKADA_CONFIG", str(root / "no-such-pilkada.toml"))
+        mp.setenv("PILKADA_ARRIVAL", "mtime")  # the sample is replayed on its own clock
         mp.setenv("PILKADA_WAREHOUSE", str(root / "data" / "warehouse.duckdb"))
         mp.setenv("PILKADA_INBOX", str(root / "inbox"))
         mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
