@@ -14,15 +14,29 @@ ColumnType = Literal["code", "str", "int", "date", "datetime"]
 KINDS: tuple[str, ...] = ("ringkasan", "logistik", "keamanan", "insiden", "netralitas")
 
 
+# The plausible range of every count a desk reports (documented in docs/submission-format.md).
+# No single row of any kind can honestly exceed it (all of Indonesia has ~820,000 TPS and ~204
+# million voters), and 200,000 rows of it sum to 2e12, far inside 64 bits, so no SQL sum can
+# overflow. Checked by the suites: rule `tidak_negatif` has both ends (expectations/*.json).
+COUNT_MIN = 0
+COUNT_MAX = 10_000_000
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of a submission kind; `required` means the header must be present."""
+    """One column of a submission kind; `required` means the header must be present; `bounds`
+    is an int column's plausible range (inclusive), a value outside it flags the row."""
 
     name: str
     type: ColumnType
     required: bool = True
     nullable: bool = False
     label_id: str = ""
+    bounds: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.type == "int" and self.bounds is None:  # every count has a range
+            object.__setattr__(self, "bounds", (COUNT_MIN, COUNT_MAX))
 
 
 ENUMS: dict[str, dict[str, str]] = {

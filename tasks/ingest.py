@@ -124,16 +124,14 @@ def _parse(a: ArchivedFile, settings: Settings) -> pl.DataFrame | Verdict:
         return _reject(a, f"File terlalu besar ({a.source.size:,} byte); batas "
                           f"{settings.max_file_bytes:,} byte.", "batas_ukuran")
     try:
-        table = read_table(a.archive_path.read_bytes(), ident.file_format, ident.kind)
-    except ParseError as exc:
-        return _reject(a, str(exc))
+        table = read_table(a.archive_path.read_bytes(), ident.file_format, ident.kind,
+                           max_rows=settings.max_rows)
+    except ParseError as exc:  # the row limit is enforced while reading: rule `batas_baris`
+        return _reject(a, str(exc), exc.rule)
     except Exception as exc:  # a parser bug must cost one file its verdict, not the whole run
         log.exception("unexpected parser failure on %s", a.source.display_path)
         return _reject(a, f"File tidak dapat dibaca ({type(exc).__name__}); tim data sudah "
                           "diberi tahu. Simpan ulang sebagai CSV UTF-8 lalu kirim kembali.")
-    if table.height > settings.max_rows:
-        return _reject(a, f"File berisi {table.height:,} baris; batas {settings.max_rows:,}.",
-                       "batas_baris")
     missing = missing_columns(table, ident.kind)
     if missing:
         return _reject(a, "Kolom wajib tidak ada: " + ", ".join(missing)

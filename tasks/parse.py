@@ -12,9 +12,13 @@ import functools
 import io
 import json
 import re
+import struct
 import zipfile
+import zlib
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import chain, islice
 
 import polars as pl
 
@@ -27,7 +31,21 @@ MAX_XLSX_RATIO = 200
 
 
 class ParseError(Exception):
-    """A file that cannot be read at all; the message (Indonesian) goes back to the desk."""
+    """A file that cannot be read at all; the message (Indonesian) goes back to the desk, under
+    the ledger rule `rule`."""
+
+    rule = "file_tidak_terbaca"
+
+
+class RowLimitExceeded(ParseError):
+    """More data rows than allowed: raised while reading, so a file of ten million one-character
+    lines costs what its first `max_rows` rows cost, not a list of all of them."""
+
+    rule = "batas_baris"
+
+    def __init__(self, max_rows: int) -> None:
+        super().__init__(f"File berisi lebih dari {max_rows:,} baris; batas {max_rows:,}.")
+        self.max_rows = max_rows
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,7 @@ class CellIssue:
 _SEPARATORS = re.compile(r"[\s\-/]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_header(name: object) -> str:
     text = str(name or "").replace("\ufeff", "").strip().lower()
     text = _SEPARATORS.sub("_", text)
@@ -67,33 +86,85 @@ def _decode(data: bytes) -> str:
             ) from exc
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
+def _first_line(text: str) -> str:
+    """The first non-blank line, found lazily: `splitlines()` would copy every line of a file
+    of ten million short lines just to look at one."""
+    return next((line for line in io.StringIO(text, newline="") if line.strip()), "")
+
+
+def _read_csv(data: bytes) -> Iterator[list[str]]:
+    """CSV records, one at a time (the caller stops reading at the row limit)."""
     text = _decode(data)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    if re.fullmatch(r"sep=.", first.strip()):  # Excel's delimiter hint line
-        delimiter = first.strip()[4]
+    first = _first_line(text).strip()
+    if re.fullmatch(r"sep=.", first):  # Excel's delimiter hint line
+        delimiter = first[4]
         text = text.split("\n", 1)[1] if "\n" in text else ""
     else:
         delimiter = max((",", ";", "\t"), key=first.count)
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     except csv.Error as exc:
         raise ParseError(f"CSV tidak dapat dibaca: {exc}. Periksa tanda kutip dan panjang isian "
                          f"(paling banyak {csv.field_size_limit():,} karakter per sel).") from exc
 
 
+_XLSX_TOO_BIG = ("Isi file XLSX terlalu besar setelah diekstrak ({size}); kirim hanya lembar "
+                 "laporan tanpa data tambahan.")
+_XLSX_BAD = "File XLSX rusak atau bukan file Excel yang sah."
+_CHUNK = 1 << 20
+
+
+def _expanded_size(data: bytes, info: zipfile.ZipInfo, budget: int) -> int:
+    """What one member really expands to, by inflating its raw stream in bounded chunks and
+    counting (stopping once past `budget`): the sizes in the zip headers are the sender's claim,
+    which a crafted file understates to pass a header check, while calamine inflates the stream
+    to its end regardless."""
+    if info.flag_bits & 0x1:
+        raise ParseError("File XLSX terkunci dengan kata sandi; simpan ulang tanpa kata sandi.")
+    if data[info.header_offset : info.header_offset + 4] != b"PK\x03\x04":
+        raise ParseError(_XLSX_BAD)
+    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    raw = memoryview(data)[start : start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        size = len(raw)
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflate, size = zlib.decompressobj(-zlib.MAX_WBITS), 0
+        for pos in range(0, len(raw), _CHUNK):
+            pending = raw[pos : pos + _CHUNK]
+            while pending and not inflate.eof and size <= budget:
+                size += len(inflate.decompress(pending, _CHUNK))
+                pending = inflate.unconsumed_tail
+            if inflate.eof or size > budget:
+                break
+    else:
+        raise ParseError("File XLSX memakai kompresi yang tidak dikenal; simpan ulang di Excel.")
+    if size <= budget and size != info.file_size:  # the headers lie: not a workbook to trust
+        raise ParseError(_XLSX_BAD)
+    return size
+
+
 def _check_zip(data: bytes) -> None:
-    """Refuse an XLSX whose declared uncompressed size or ratio is a zip bomb's."""
+    """Refuse an XLSX that expands past the size or ratio caps. The declared sizes are checked
+    first (cheap, no inflating); then every member is inflated, streamed and counted against the
+    cap, so a workbook whose headers lie about its sheet is refused before calamine opens it."""
+    cap = min(MAX_XLSX_UNCOMPRESSED, MAX_XLSX_RATIO * max(len(data), 1))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            total = sum(i.file_size for i in zf.infolist())
-    except zipfile.BadZipFile as exc:
-        raise ParseError("File XLSX rusak atau bukan file Excel yang sah.") from exc
-    if total > MAX_XLSX_UNCOMPRESSED or total > MAX_XLSX_RATIO * max(len(data), 1):
-        raise ParseError(
-            f"Isi file XLSX terlalu besar setelah diekstrak ({total:,} byte); "
-            "kirim hanya lembar laporan tanpa data tambahan."
-        )
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise ParseError(_XLSX_BAD) from exc
+    declared = sum(i.file_size for i in infos)
+    if declared > cap:
+        raise ParseError(_XLSX_TOO_BIG.format(size=f"{declared:,} byte"))
+    total = 0
+    try:
+        for info in infos:
+            total += _expanded_size(data, info, cap - total)
+            if total > cap:
+                raise ParseError(_XLSX_TOO_BIG.format(size=f"lebih dari {cap:,} byte"))
+    except (zlib.error, struct.error) as exc:
+        raise ParseError(_XLSX_BAD) from exc
 
 
 def _xlsx_cell(value: object) -> str:
@@ -109,33 +180,128 @@ def _xlsx_cell(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(data: bytes, kind: str) -> tuple[list[list[str]], int]:
+def _read_xlsx(data: bytes, kind: str, max_rows: int | None) -> Iterator[list[str]]:
+    """The sheet's rows as text. With a row limit, calamine converts at most that many rows
+    (plus the title rows the header may sit under); a sheet with more is over the limit."""
     import fastexcel
 
     _check_zip(data)
+    n_rows = None if max_rows is None else max_rows + HEADER_SCAN_ROWS + 1
     try:
         reader = fastexcel.read_excel(data)
         names = reader.sheet_names
-        sheet = names.index(kind) if kind in names else 0
-        table = reader.load_sheet(sheet, header_row=None, skip_rows=[]).to_polars()
+        sheet = reader.load_sheet(names.index(kind) if kind in names else 0, header_row=None,
+                                  skip_rows=[], n_rows=n_rows)
+        table = sheet.to_polars()
     except Exception as exc:  # calamine raises its own error types for corrupt workbooks
         raise ParseError(f"File XLSX tidak dapat dibaca: {exc}") from exc
-    rows = [[_xlsx_cell(v) for v in row] for row in table.iter_rows()]
-    return rows, 0
+    for row in table.iter_rows():
+        yield [_xlsx_cell(v) for v in row]
+    if max_rows is not None and sheet.total_height > table.height:
+        raise RowLimitExceeded(max_rows)
 
 
-def _read_json(data: bytes) -> list[dict]:
+_JSON_BAD_SHAPE = "JSON harus berupa array objek, satu objek per baris laporan."
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _ws(text: str, pos: int) -> int:
+    return _JSON_WS.match(text, pos).end()
+
+
+def _json_array(text: str, pos: int, decoder: json.JSONDecoder) -> Generator[object, None, int]:
+    """The elements of the array at `text[pos] == '['`, decoded one at a time so the reader can
+    stop at the row limit instead of first building a million objects; returns the position
+    after the closing bracket."""
+    pos = _ws(text, pos + 1)
+    if text.startswith("]", pos):
+        return pos + 1
+    while True:
+        item, pos = decoder.raw_decode(text, pos)
+        yield item
+        pos = _ws(text, pos)
+        if text.startswith("]", pos):
+            return pos + 1
+        if not text.startswith(",", pos):
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        pos = _ws(text, pos + 1)
+
+
+def _json_rows(text: str) -> Iterator[object]:
+    """The rows of `[...]` or of `{"data": [...], ...}`, streamed; what `json.loads` would call
+    invalid raises `JSONDecodeError`, any other shape `ParseError`."""
+    decoder = json.JSONDecoder()
+    pos = _ws(text, 0)
+    if text.startswith("[", pos):
+        end = yield from _json_array(text, pos, decoder)
+    elif text.startswith("{", pos):
+        found, pos = False, _ws(text, pos + 1)
+        end = pos + 1 if text.startswith("}", pos) else None
+        while end is None:
+            if not text.startswith('"', pos):
+                raise json.JSONDecodeError("Expecting property name enclosed in double quotes",
+                                           text, pos)
+            key, pos = decoder.raw_decode(text, pos)
+            pos = _ws(text, pos)
+            if not text.startswith(":", pos):
+                raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+            pos = _ws(text, pos + 1)
+            if key == "data" and not found and text.startswith("[", pos):
+                found = True
+                pos = yield from _json_array(text, pos, decoder)
+            else:
+                pos = decoder.raw_decode(text, pos)[1]
+            pos = _ws(text, pos)
+            if text.startswith("}", pos):
+                end = pos + 1
+            elif text.startswith(",", pos):
+                pos = _ws(text, pos + 1)
+            else:
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        if not found:
+            raise ParseError(_JSON_BAD_SHAPE)
+    else:
+        end = decoder.raw_decode(text, pos)[1]  # a scalar: valid JSON perhaps, never a report
+        if _ws(text, end) == len(text):
+            raise ParseError(_JSON_BAD_SHAPE)
+    if _ws(text, end) != len(text):
+        raise json.JSONDecodeError("Extra data", text, _ws(text, end))
+
+
+def _read_json(data: bytes, kind: str, max_rows: int | None) -> tuple[list[str], list[list[str]]]:
+    """Header and text cells of a JSON report. Only keys naming a contract column become columns
+    (the others would be dropped anyway; a million distinct keys must not make a million-wide
+    table), and a cell that is not a string is its JSON text: `12`, `12.0`, `true`, `{...}`."""
+    wanted = {c.name for c in COLUMNS[kind]}
+    objs: list[dict] = []
     try:
-        doc = json.loads(_decode(data))
+        for obj in _json_rows(_decode(data)):
+            if not isinstance(obj, dict):
+                raise ParseError(_JSON_BAD_SHAPE)
+            if max_rows is not None and len(objs) == max_rows:
+                raise RowLimitExceeded(max_rows)
+            objs.append(obj)
     except json.JSONDecodeError as exc:
         raise ParseError(f"JSON tidak sah di baris {exc.lineno} kolom {exc.colno}.") from exc
     except RecursionError as exc:
         raise ParseError("JSON terlalu dalam bersarang; kirim array objek yang datar.") from exc
-    if isinstance(doc, dict) and isinstance(doc.get("data"), list):
-        doc = doc["data"]
-    if not isinstance(doc, list) or not all(isinstance(o, dict) for o in doc):
-        raise ParseError("JSON harus berupa array objek, satu objek per baris laporan.")
-    return doc
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ParseError(f"JSON tidak dapat dibaca: {str(exc)[:120]}") from exc
+    header: dict[str, str] = {}  # normalised contract name -> the first key spelling it
+    for o in objs:
+        for k in o:
+            name = normalise_header(k)
+            if name in wanted and name not in header:
+                header[name] = k
+    keys = list(header.values()) if objs else [c.name for c in COLUMNS[kind]]  # empty report
+    body = [[_json_cell(o.get(k)) for k in keys] for o in objs]
+    return keys, body
+
+
+def _json_cell(value: object) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _find_header(rows: list[list[str]], kind: str) -> int:
@@ -143,7 +309,7 @@ def _find_header(rows: list[list[str]], kind: str) -> int:
     wanted = {c.name for c in COLUMNS[kind]}
     best, best_hits = 0, 0
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        hits = len(wanted & {normalise_header(v) for v in row})
+        hits = len(wanted & {normalise_header(v) for v in set(row)})
         if hits > best_hits:
             best, best_hits = i, hits
             if hits == len(wanted):  # no later row can name more
@@ -159,7 +325,10 @@ def _frame(header: list[str], body: list[list[str]], numbers: list[int]) -> pl.D
         if name and name != ROW and name not in first:  # unnamed or repeated: not the contract's
             first[name] = j
     width = len(header)
-    padded = [row if len(row) >= width else [*row, *[""] * (width - len(row))] for row in body]
+    # Cells past the header are unnamed, hence dropped: cut them before the transpose, which
+    # would otherwise build one tuple per cell of a single absurdly wide row.
+    padded = [row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
+              for row in body]
     columns = list(zip(*padded, strict=False)) or [()] * width
     data: dict[str, list] = {name: [v.strip() or None for v in columns[j]]
                              for name, j in first.items()}
@@ -167,77 +336,114 @@ def _frame(header: list[str], body: list[list[str]], numbers: list[int]) -> pl.D
     return pl.DataFrame(data, schema={**dict.fromkeys(first, pl.String), ROW: pl.Int64})
 
 
-def read_table(data: bytes, file_format: str, kind: str) -> pl.DataFrame:
-    """All columns as strings, headers normalised, fully blank rows dropped, `_row` added."""
-    if file_format == "json":
-        objs = _read_json(data)
-        # An empty list is an empty report (e.g. no incidents), not one without columns.
-        header = list(dict.fromkeys(k for o in objs for k in o)) or [c.name for c in COLUMNS[kind]]
-        body = [["" if o.get(k) is None else str(o.get(k)) for k in header] for o in objs]
-        return _frame(header, body, list(range(1, len(objs) + 1)))
-    rows = _read_xlsx(data, kind)[0] if file_format == "xlsx" else _read_csv(data)
-    if not rows:
+def _table(rows: Iterable[list[str]], kind: str, max_rows: int | None) -> pl.DataFrame:
+    """Header found among the first rows, then the non-blank rows below it, numbered as the desk
+    sees them. Reading stops at the first row over `max_rows`, and blank rows are counted but not
+    kept, so ten million lines cost a counter, not ten million lists."""
+    it = iter(rows)
+    head = list(islice(it, HEADER_SCAN_ROWS))
+    if not head:
         raise ParseError("File kosong: tidak ada baris judul kolom maupun data.")
-    h = _find_header(rows, kind)
+    h = _find_header(head, kind)
     body, numbers = [], []
-    for i, row in enumerate(rows[h + 1 :], start=h + 2):
+    for i, row in enumerate(chain(head[h + 1 :], it), start=h + 2):
         if "".join(row).strip():  # some cell is not blank
+            if max_rows is not None and len(body) == max_rows:
+                raise RowLimitExceeded(max_rows)
             body.append(row)
             numbers.append(i)
-    return _frame(rows[h], body, numbers)
+    return _frame(head[h], body, numbers)
 
 
-_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
-_DECIMAL_COMMA = re.compile(r"^-?\d+,0+$")
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
-_DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
-                     "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M", "%d/%m/%Y %H.%M")
+def read_table(data: bytes, file_format: str, kind: str,
+               max_rows: int | None = None) -> pl.DataFrame:
+    """All columns as strings, headers normalised, fully blank rows dropped, `_row` added.
+
+    With `max_rows`, a file with more data rows raises `RowLimitExceeded` as soon as reading
+    reaches row `max_rows + 1`, whatever the format: the limit bounds the cost of reading, not
+    just what is kept."""
+    if file_format == "json":
+        header, body = _read_json(data, kind, max_rows)
+        return _frame(header, body, list(range(1, len(body) + 1)))
+    rows = _read_xlsx(data, kind, max_rows) if file_format == "xlsx" else _read_csv(data)
+    return _table(rows, kind, max_rows)
+
+
+# The forms a cell may take (docs/submission-format.md, "Bentuk isian"); anything else is a
+# cell issue with its row and column, never a guess. ASCII digits only: Python's int() and \d
+# would also take Arabic-Indic or full-width digits and `1_000`.
+_INT_FORMS = re.compile(
+    r"-?(?P<plain>[0-9]+)"                           # 1234, 007, -5
+    r"|-?(?P<dots>[0-9]{1,3}(?:\.[0-9]{3})+)"       # 1.234, 1.234.567 (dot thousands)
+    r"|-?(?P<spaces>[0-9]{1,3}(?:[ \u00a0][0-9]{3})+)"  # 1 234 (space thousands)
+    r"|-?(?P<zero>[0-9]+)[.,]0+"                     # 1234,0 / 1234.0 (an integer as decimal)
+)
+_D, _M, _Y = r"(?P<d>[0-9]{1,2})", r"(?P<m>[0-9]{1,2})", r"(?P<y>[0-9]{4})"
+_CLOCK = r"(?P<H>[0-9]{1,2})[:.](?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?)?"
+_DATE_FORMS = tuple(re.compile(p) for p in (
+    rf"{_Y}-{_M}-{_D}(?:[ T][0-9]{{1,2}}[:.][0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]{{1,6}})?)?)?",
+    rf"{_Y}/{_M}/{_D}",
+    rf"{_D}/{_M}/{_Y}",
+    rf"{_D}-{_M}-{_Y}",
+    rf"{_D}\.{_M}\.{_Y}",
+))
+_DATETIME_FORMS = tuple(re.compile(p) for p in (
+    rf"{_Y}-{_M}-{_D}[ T]{_CLOCK}",
+    rf"{_D}/{_M}/{_Y} {_CLOCK}",
+    rf"{_D}-{_M}-{_Y} {_CLOCK}",
+))
+_EXCEL_SERIAL = re.compile(r"[0-9]{5}(?:\.0+)?")
 EXCEL_EPOCH = date(1899, 12, 30)
 
 
 def parse_int(text: str) -> int:
-    """Integers as desks write them: `1234`, `1.234` (dot thousands), `1234,0`, `1234.0`."""
-    t = text.replace(" ", "").replace("\u00a0", "")
-    if _THOUSANDS.match(t):
-        t = t.replace(".", "")
-    elif _DECIMAL_COMMA.match(t):
-        t = t.split(",")[0]
-    elif re.match(r"^-?\d+\.0+$", t):
-        t = t.split(".")[0]
-    value = int(t)
+    """Integers as desks write them: `1234`, `1.234` or `1 234` (thousands), `1234,0` or
+    `1234.0` (an integer cell formatted with decimals); `-5` is read (and later flagged as
+    negative). `12.5`, `1e3`, `+5`, `1,234`, `١٢` and `true` are not integers."""
+    m = _INT_FORMS.fullmatch(text.strip())
+    if not m:
+        raise ValueError(text)
+    digits = m["plain"] or m["zero"] or re.sub(r"[^0-9]", "", m["dots"] or m["spaces"])
+    value = -int(digits) if text.strip().startswith("-") else int(digits)
     if not -(2**63) <= value < 2**63:
         raise OverflowError(text)
     return value
 
 
 def parse_date(text: str) -> date:
+    """`2024-11-20` (a time after it, as a datetime cell gives, is ignored), `2024/11/20`,
+    `20/11/2024`, `20-11-2024`, `20.11.2024` (day and month may be one digit), or an Excel
+    serial (`45616`, a date cell that lost its format). An impossible date is an error."""
     t = text.strip()
-    if re.fullmatch(r"\d{5}(\.0+)?", t):  # an Excel serial date that lost its format
-        return EXCEL_EPOCH + timedelta(days=int(float(t)))
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(t[:10] if fmt == "%Y-%m-%d" else t, fmt).date()
-        except ValueError:
-            continue
+    if _EXCEL_SERIAL.fullmatch(t):
+        return EXCEL_EPOCH + timedelta(days=int(t.split(".")[0]))
+    for form in _DATE_FORMS:
+        if m := form.fullmatch(t):
+            return date(int(m["y"]), int(m["m"]), int(m["d"]))
     raise ValueError(t)
 
 
 def parse_datetime(text: str) -> datetime:
+    """`2024-11-20 14:30` (or `T`, seconds, fractions), `20/11/2024 14:30`, `20/11/2024 14.30`,
+    `20-11-2024 14:30`; a date alone is midnight. A time outside the clock (`24:00`, second 60)
+    leaves the date, as before (tests/test_parse.py pins the leap second)."""
     t = text.strip()
-    for fmt in _DATETIME_FORMATS:
-        try:
-            return datetime.strptime(t, fmt)
-        except ValueError:
-            continue
+    for form in _DATETIME_FORMS:
+        if m := form.fullmatch(t):
+            try:
+                return datetime(int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"]), int(m["M"]),
+                                int(m["S"] or 0), int((m["f"] or "0").ljust(6, "0")))
+            except ValueError:
+                break
     return datetime.combine(parse_date(t), datetime.min.time())
 
 
 def _code(text: str) -> str:
     """Region codes as text: `6474.0` (a float cell) is 6474, `64.74` (dotted notation) too."""
     t = text.strip()
-    if re.fullmatch(r"\d+\.0+", t):
+    if re.fullmatch(r"[0-9]+\.0+", t):
         return t.split(".")[0]
-    return t.replace(".", "") if re.fullmatch(r"[\d.]+", t) else t
+    return t.replace(".", "") if re.fullmatch(r"[0-9.]+", t) else t
 
 
 _CASTERS = {

@@ -6,7 +6,8 @@ SELECT
     kc.kecamatan_code IS NOT NULL AND kc.kabkota_code = b._expected_kabkota AS _kecamatan_valid,
     b.kode_desa IS NULL OR (d.desa_code IS NOT NULL AND d.kecamatan_code = b.kode_kecamatan)
         AS _desa_valid,
-    (coalesce(b.korban_meninggal, 0) + coalesce(b.korban_luka, 0) = 0
+    -- HUGEINT: two 64-bit counts always add up without overflow, whatever a desk typed.
+    (coalesce(b.korban_meninggal, 0)::HUGEINT + coalesce(b.korban_luka, 0) = 0
         OR b.tingkat = 'tinggi') AS _korban_tingkat_konsisten,
     datediff('day', b._week_start, b.waktu_kejadian) AS _hari_dari_awal_minggu,
     coalesce(now_rank.rank >= (

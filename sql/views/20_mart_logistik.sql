@@ -1,7 +1,8 @@
 -- Every required village × item of every current logistik submission, with what was received.
 -- Denominators are the reference requirement (ref.kebutuhan), so a missing or flagged row counts
 -- as nothing received (conservative). Received quantities are capped at the requirement so a
--- surplus in one village cannot hide another's gap.
+-- surplus in one village cannot hide another's gap. Sums are HUGEINT; `rusak` (not capped) is
+-- shown as BIGINT, NULL in the absurd case it would not fit.
 CREATE OR REPLACE VIEW mart.logistik_desa_item_weekly AS
 SELECT
     c.week, r.kabkota_code, r.kecamatan_code, r.desa_code, r.barang, r.n_tps,
@@ -28,7 +29,7 @@ SELECT
     sum(di_ppk)::BIGINT AS di_ppk,
     sum(di_pps)::BIGINT AS di_pps,
     sum(di_tps)::BIGINT AS di_tps,
-    sum(rusak)::BIGINT AS rusak,
+    TRY_CAST(sum(rusak) AS BIGINT) AS rusak,
     count(*) FILTER (WHERE tidak_dihitung) AS baris_tidak_dihitung,
     sum(di_kabkota) / sum(kebutuhan) AS pct_kabkota,
     sum(di_ppk) / sum(kebutuhan) AS pct_ppk,
@@ -46,7 +47,7 @@ SELECT
     count(*) FILTER (WHERE di_pps < kebutuhan) AS barang_kurang_di_pps,
     string_agg(barang, ', ' ORDER BY barang) FILTER (WHERE di_pps < kebutuhan)
         AS daftar_barang_kurang,
-    sum(rusak)::BIGINT AS rusak,
+    TRY_CAST(sum(rusak) AS BIGINT) AS rusak,
     any_value(moda_angkut) AS moda_angkut
 FROM mart.logistik_desa_item_weekly
 GROUP BY ALL;
@@ -64,7 +65,7 @@ WITH item AS (
            avg(pct_pps) AS pct_pps, avg(pct_tps) AS pct_tps,
            min(pct_pps) AS pct_pps_item_terendah,
            arg_min(barang, pct_pps) AS barang_terendah_pps,
-           sum(rusak)::BIGINT AS rusak,
+           TRY_CAST(sum(rusak) AS BIGINT) AS rusak,
            sum(rusak) FILTER (WHERE barang IN ('ss_gubernur', 'ss_bupati_walikota')) AS rusak_surat_suara
     FROM mart.logistik_item_weekly GROUP BY ALL
 ), desa AS (
@@ -109,15 +110,19 @@ SELECT
         WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END AS capaian_tahap_kritis,
     greatest(g.selisih, 0) AS selisih_target,
     t.laju_tps_per_minggu,
-    -- Projected day all goods reach the TPS, from last week's pace (NULL when not moving).
+    -- Projected day all goods reach the TPS, from last week's pace (NULL when not moving, or
+    -- when that pace needs more than ten years: a crawl is no date, and a tiny pace would make
+    -- one past what INTEGER days or a Python date can hold).
     CASE
         WHEN i.pct_tps >= 1 THEN wk.week_end
-        WHEN t.laju_tps_per_minggu > 0 THEN
+        WHEN t.laju_tps_per_minggu > 0
+             AND (1 - i.pct_tps) / t.laju_tps_per_minggu * 7 <= 3660 THEN
             wk.week_end + CAST(ceil((1 - i.pct_tps) / t.laju_tps_per_minggu * 7) AS INTEGER)
     END AS proyeksi_lengkap_tps,
     CASE
         WHEN i.pct_pps >= 1 THEN wk.week_end
-        WHEN t.laju_pps_per_minggu > 0 THEN
+        WHEN t.laju_pps_per_minggu > 0
+             AND (1 - i.pct_pps) / t.laju_pps_per_minggu * 7 <= 3660 THEN
             wk.week_end + CAST(ceil((1 - i.pct_pps) / t.laju_pps_per_minggu * 7) AS INTEGER)
     END AS proyeksi_lengkap_pps
 FROM item i

@@ -1,15 +1,17 @@
 -- Security per kab/kota and week: TPS by police class, personnel per TPS, incidents.
+-- Sums are HUGEINT (never overflow); shown as BIGINT, NULL in the absurd case one would not fit
+-- (only rows loaded before the rentang_wajar rule could get there).
 CREATE OR REPLACE VIEW mart.keamanan_weekly AS
 SELECT
     week, kode_kabkota AS kabkota_code,
-    sum(jumlah_tps)::BIGINT AS jumlah_tps,
-    sum(tps_kurang_rawan)::BIGINT AS tps_kurang_rawan,
-    sum(tps_rawan)::BIGINT AS tps_rawan,
-    sum(tps_sangat_rawan)::BIGINT AS tps_sangat_rawan,
-    sum(personel_polri)::BIGINT AS personel_polri,
-    sum(personel_tni)::BIGINT AS personel_tni,
-    sum(personel_linmas)::BIGINT AS personel_linmas,
-    sum(posko)::BIGINT AS posko,
+    TRY_CAST(sum(jumlah_tps) AS BIGINT) AS jumlah_tps,
+    TRY_CAST(sum(tps_kurang_rawan) AS BIGINT) AS tps_kurang_rawan,
+    TRY_CAST(sum(tps_rawan) AS BIGINT) AS tps_rawan,
+    TRY_CAST(sum(tps_sangat_rawan) AS BIGINT) AS tps_sangat_rawan,
+    TRY_CAST(sum(personel_polri) AS BIGINT) AS personel_polri,
+    TRY_CAST(sum(personel_tni) AS BIGINT) AS personel_tni,
+    TRY_CAST(sum(personel_linmas) AS BIGINT) AS personel_linmas,
+    TRY_CAST(sum(posko) AS BIGINT) AS posko,
     sum(personel_polri) / nullif(sum(jumlah_tps), 0) AS polri_per_tps,
     sum(personel_tni) / nullif(sum(jumlah_tps), 0) AS tni_per_tps,
     sum(personel_linmas) / nullif(sum(jumlah_tps), 0) AS linmas_per_tps,

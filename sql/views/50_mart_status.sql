@@ -72,6 +72,8 @@ WITH base AS (
     JOIN ref.status_threshold t ON t.metric = m.metric AND m.h <= t.h_max
     QUALIFY row_number() OVER (PARTITION BY m.week, m.kabkota_code, m.metric ORDER BY t.h_max) = 1
 )
+-- Counts are printed via HUGEINT, not INTEGER: a week's casualties summed over many incidents
+-- need not fit 32 bits, and a failed cast would stop every kab/kota's bulletin.
 SELECT
     j.week, j.kabkota_code, j.area, j.metric, j.value, j.level,
     CASE j.metric
@@ -81,10 +83,10 @@ SELECT
         WHEN 'linmas_per_tps' THEN format('Linmas baru {} per TPS (ketentuan 2) pada {}',
             replace(printf('%.2f', j.shown_down), '.', ','), j.h_label)
         WHEN 'insiden_terbuka_tinggi' THEN format('{} insiden tingkat tinggi masih terbuka',
-            j.value::INTEGER)
+            j.value::HUGEINT)
         WHEN 'korban_meninggal_baru' THEN format('{} korban meninggal dalam insiden minggu ini',
-            j.value::INTEGER)
-        WHEN 'kasus_asn_baru' THEN format('{} kasus netralitas ASN baru minggu ini', j.value::INTEGER)
+            j.value::HUGEINT)
+        WHEN 'kasus_asn_baru' THEN format('{} kasus netralitas ASN baru minggu ini', j.value::HUGEINT)
         WHEN 'laporan_hilang' THEN format('laporan {} belum diterima',
             array_to_string(j.jenis_hilang, ', '))
         WHEN 'logistik_hilang' THEN format('laporan logistik tidak diterima pada {}', j.h_label)
@@ -100,10 +102,10 @@ SELECT
         WHEN 'linmas_per_tps' THEN format('only {} Linmas per TPS (rule: 2) at {}',
             printf('%.2f', j.shown_down), replace(j.h_label, 'hari H', 'D-day'))
         WHEN 'insiden_terbuka_tinggi' THEN format('{} high-severity incidents still open',
-            j.value::INTEGER)
-        WHEN 'korban_meninggal_baru' THEN format('{} deaths in incidents this week', j.value::INTEGER)
+            j.value::HUGEINT)
+        WHEN 'korban_meninggal_baru' THEN format('{} deaths in incidents this week', j.value::HUGEINT)
         WHEN 'kasus_asn_baru' THEN format('{} new civil-servant neutrality cases this week',
-            j.value::INTEGER)
+            j.value::HUGEINT)
         WHEN 'laporan_hilang' THEN format('{} report(s) not received',
             array_to_string(j.jenis_hilang, ', '))
         WHEN 'logistik_hilang' THEN 'logistics report not received'
