@@ -414,6 +414,7 @@ def template(
     from tasks.config import load_settings
     from tasks.query import QueryRefused, open_read_only
     from tasks.template import build_all, build_template
+    from tasks.warehouse import WarehouseUnavailable
     from tasks.weeks import deadline
 
     _weeks(week)
@@ -426,6 +427,8 @@ def template(
         con = open_read_only(s.warehouse)
     except QueryRefused:
         con = None  # no warehouse yet: reference data only, nothing to carry forward
+    except WarehouseUnavailable as exc:
+        raise _fail(str(exc)) from exc
     try:
         paths = (build_all(week, out_dir, con, due=due, scope=s.province) if all_
                  else [build_template(kabkota, week, out_dir, con, due=due)])
@@ -445,6 +448,9 @@ def demo(
     week: Annotated[str, typer.Option(help="Minggu buletin demo.")] = DEMO_BULLETIN_WEEK,
 ) -> None:
     """Contoh data → ingest → buletin ke outbox; menampilkan lokasi buletin."""
+    # The sample is a recorded campaign: replay it on the files' own clock, so lateness in the
+    # demo tells its story (docs/operations.md, "Replaying a campaign").
+    os.environ.setdefault("PILKADA_ARRIVAL", "mtime")
     from flows.bulletin import weekly_bulletin
     from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 # fault is never disguised as every desk's bad file.
 FILE_ERRORS: tuple[type[BaseException], ...] = (*DATA_ERRORS, RuntimeError, KeyError, IndexError)
 
+# A finding that tells the desk something was changed (a name or NIP redacted from free text)
+# without making the row's values wrong: the row still counts (`docs/submission-format.md`).
+NOTE = "catatan"
+
 # Rows validated in one GX run (whole files only; a larger file is validated on its own).
 VALIDATION_CHUNK_ROWS = 250_000
 
@@ -258,7 +262,7 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
         first_in_run[key] = idx
         cell_findings = [Finding(idx, c.row, c.column, "format_nilai", "flag",
                                  unechoed(c.value, c.message)) for c in cell_issues]
-        cell_findings += [Finding(idx, row, col, rule, "flag", message)
+        cell_findings += [Finding(idx, row, col, rule, NOTE, message)
                           for row, col, rule, message in private]
         pending[idx] = (a, typed, cell_findings)
         batches.setdefault(a.identity.kind, []).append(typed.with_columns(
@@ -307,7 +311,8 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
     received = _received_at(a)
     due = deadline(a.identity.week, settings.deadline_weekday, settings.deadline_time)
     late = received > due
-    flagged_rows = {f.row for f in findings if f.row is not None}
+    flagged_rows = {f.row for f in findings if f.row is not None and f.severity != NOTE}
+    notes = [f for f in findings if f.severity == NOTE]
     rows = typed.with_columns(pl.col(ROW).is_in(sorted(flagged_rows)).alias("flagged"))
     rows = withhold(a.identity.kind, rows, findings)  # a refused name/NIP is not stored
     rejects = [f for f in findings if f.severity == "reject"]
@@ -329,6 +334,8 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
             parts.append(f"{len(flagged_rows)} baris ditandai dan tidak dihitung")
         if whole:
             parts.append(f"{len(whole)} catatan kelengkapan")
+        if notes:
+            parts.append(f"{len(notes)} isian data pribadi disamarkan (baris tetap dihitung)")
         v.reason = "Diterima dengan catatan: " + "; ".join(parts) + f" ({_summarise(findings)})."
     if late:
         note = (f"Terlambat: diterima {received.astimezone(WITA):%d-%m-%Y %H:%M} WITA, batas "

@@ -33,7 +33,7 @@ class Finding:
     row: int | None
     column: str | None
     rule: str
-    severity: str  # reject | flag
+    severity: str  # reject | flag | catatan (a note: the row still counts)
     message: str
 
 

@@ -130,11 +130,13 @@ def _unavailable(path: Path, kind: str, detail: str) -> WarehouseUnavailable:
 def _check_whole(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """DuckDB opens a file cut short as long as its catalog survived, then fails (or, worse,
     half-answers) on the first query that reaches a missing block: refuse it at the door.
-    Skipped while a write-ahead log is pending, whose replay may add blocks not yet in the file."""
+    Only used blocks count: DuckDB truncates freed blocks off the end after writing the header,
+    so the header's block count alone would call a whole file cut short. Skipped while a
+    write-ahead log is pending, whose replay may add blocks not yet in the file."""
     if Path(f"{path}.wal").exists():
         return
-    _, block_size, blocks = con.execute(sql("queries/database_file.sql")).fetchone()
-    expected = HEADER_BYTES + block_size * blocks if blocks else 0
+    _, block_size, used = con.execute(sql("queries/database_file.sql")).fetchall()[0]
+    expected = HEADER_BYTES + block_size * used if used else 0
     size = path.stat().st_size
     if size < expected:
         raise _unavailable(path, "damaged",
@@ -210,7 +212,7 @@ def ensure_snapshot(con: duckdb.DuckDBPyConnection) -> Path | None:
     from the first migration on, not only after the first complete ingest. The warehouse is
     checkpointed first, so the file copied is whole while `con` stays open.
     """
-    path = Path(con.execute(sql("queries/database_file.sql")).fetchone()[0])
+    path = Path(con.execute(sql("queries/database_file.sql")).fetchall()[0][0])
     if snapshot_path(path).exists():
         return None
     con.execute("CHECKPOINT")

@@ -857,7 +857,9 @@ def _logistik_file(con: Any, kab: str, week: str, file_id: int, share: tuple[int
     requirement, rounded down, at every stage."""
     received = datetime.combine(week_start(week) + timedelta(days=3), time(10), WITA)
     name = f"{kab}_logistik_{week}.csv"
-    con.execute("INSERT INTO raw.file VALUES (?, ?, ?, ?, 1, ?, ?, ?, '', ?, 'logistik', ?, 'csv')",
+    con.execute("INSERT INTO raw.file (file_id, source_path, file_name, sha256, size_bytes, "
+                "source_mtime, received_at, ingested_at, archive_path, kabkota_code, kind, week, "
+                "file_format) VALUES (?, ?, ?, ?, 1, ?, ?, ?, '', ?, 'logistik', ?, 'csv')",
                 [file_id, f"{kab}/{name}", name, f"{file_id:064x}", received, received, received,
                  kab, week])
     con.execute("INSERT INTO audit.submission (file_id, verdict, version) "

@@ -200,8 +200,6 @@ def test_read_commands_keep_working_on_the_snapshot_of_a_damaged_warehouse(site,
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.xfail(strict=True, reason="`template` opens the snapshot outside `_user_errors` "
-                                       "(flows/cli.py template, owned elsewhere)")
 def test_template_meets_a_damaged_snapshot_with_one_line(site):
     s = site["settings"]
     _junk_header(snapshot_path(s.warehouse))
