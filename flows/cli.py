@@ -287,6 +287,7 @@ def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.
     with con:
         try:
             rows = con.execute(sql("queries/status_week.sql"), {"week": week}).fetchall()
+            skipped = con.execute(sql("queries/inbox_skipped.sql")).fetchall()
         except duckdb.Error as exc:
             problem = unavailable(snapshot_path(warehouse), exc)
             raise _fail(str(problem) if problem else f"Gudang data {warehouse} belum lengkap "
@@ -303,6 +304,11 @@ def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.
     out.print(f"Minggu {week}: {n['tepat_waktu']} tepat waktu, {n['terlambat']} terlambat, "
               f"{n['belum_ada']} belum ada (dari {len(rows)} kiriman wajib); "
               f"{sum(r[7] for r in rows)} file ditolak.")
+    if skipped:
+        out.print(f"\n[yellow]{len(skipped)} benda di folder masuk bukan kiriman "
+                  "(tidak dibaca):[/]")
+        for path, kind, reason, _ in skipped:
+            out.print(f"- {path} ({kind}): {reason}", markup=False, highlight=False)
 
 
 @app.command()

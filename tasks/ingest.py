@@ -64,8 +64,9 @@ def arrival(f: InboxFile, clock: str, now: datetime) -> datetime:
     return min(t, now) if t is not None else now
 
 
-def _record(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, statement: str) -> None:
-    if frame.height:
+def _record(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, statement: str,
+            always: bool = False) -> None:
+    if frame.height or always:
         con.register(name, frame.to_arrow())
         try:
             con.execute(statement)
@@ -100,7 +101,7 @@ def pull_new(con: duckdb.DuckDBPyConnection, settings: Settings,
         [(s.raw_path, s.display_path, s.object_type, s.reason, run_id) for s in skipped],
         schema={"source_bytes": pl.Binary, "source_path": pl.String, "object_type": pl.String,
                 "reason": pl.String, "run_id": pl.String}, orient="row"),
-        sql("load/record_skipped.sql"))
+        sql("load/record_skipped.sql"), always=True)
     _record(con, "staged_touched", pl.DataFrame(
         touched, schema={"source_bytes": pl.Binary, "sha256": pl.String,
                          "source_fingerprint": pl.String}, orient="row"),

@@ -19,7 +19,7 @@ from tasks.feedback import FeedbackIncomplete, missing_feedback, write_feedback
 from tasks.ingest import ingest_inbox
 from tasks.pull import InboxFile, SourceUnreadable, archive, safe_name
 from tasks.reference import tps_master
-from tasks.warehouse import snapshot_path
+from tasks.warehouse import snapshot_path, sql
 from tests.test_feedback import KAB, ON_TIME, WEEK, insiden_rows, keamanan_rows, put, to_csv
 
 GOOD = f"{KAB}/{KAB}_keamanan_{WEEK}.csv"
@@ -125,9 +125,13 @@ def test_links_fifos_folders_and_hidden_files_are_listed_never_opened(warehouse,
     }
     archived = [p for p in Path(settings_env.archive).rglob("*") if p.is_file()]
     assert all(b"rahasia" not in p.read_bytes() for p in archived)
-    # seen again next run: still one row each, last_seen moves on
+    # seen again next run: still one row each; once removed from the inbox, no longer present
     ingest_inbox(warehouse, settings_env)
     assert warehouse.execute("SELECT count(*) FROM audit.inbox_skipped").fetchone()[0] == 6
+    os.unlink(inbox / KAB / f"{KAB}_netralitas_{WEEK}.csv")
+    ingest_inbox(warehouse, settings_env)
+    present = {p for (p, *_) in warehouse.execute(sql("queries/inbox_skipped.sql")).fetchall()}
+    assert present == set(skipped) - {f"{KAB}/{KAB}_netralitas_{WEEK}.csv"}
 
 
 def test_a_file_that_cannot_be_read_is_listed_and_tried_again(settings_env, tmp_path):
@@ -394,3 +398,22 @@ def test_the_week_goes_out_whatever_the_names(settings_env):
         for line in eml.read_bytes().split(b"\n"):
             if b"filename" in line:
                 assert b"\\x" not in line or line.isascii()
+
+
+def test_status_shows_the_data_team_what_is_not_a_submission(warehouse, settings_env, tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tasks.warehouse import publish_snapshot
+
+    put(settings_env, GOOD, to_csv(keamanan_rows(), "keamanan"))
+    (Path(settings_env.inbox) / KAB / f"{KAB}_ringkasan_{WEEK}.csv").symlink_to(tmp_path)
+    put_bytes(settings_env, KAB.encode() + b"/.~lock[bold]\n.csv#", b"x")
+    ingest_inbox(warehouse, settings_env)
+    warehouse.execute("CHECKPOINT")
+    publish_snapshot(settings_env.warehouse)
+    result = CliRunner().invoke(app, ["status", "--week", WEEK])
+    assert result.exit_code == 0, result.output
+    assert "2 benda di folder masuk bukan kiriman" in result.output
+    assert f"{KAB}/{KAB}_ringkasan_{WEEK}.csv (symlink)" in result.output
+    assert f"{KAB}/.~lock[bold]\\x0a.csv# (hidden)" in result.output  # shown, never interpreted

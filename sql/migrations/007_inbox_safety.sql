@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS audit.inbox_skipped (
     reason       VARCHAR NOT NULL,      -- Indonesian, for the data team
     first_seen   TIMESTAMPTZ NOT NULL,
     last_seen    TIMESTAMPTZ NOT NULL,
-    run_id       VARCHAR
+    run_id       VARCHAR,
+    present      BOOLEAN NOT NULL DEFAULT true  -- in the inbox at the last pull
 );
 
 -- Feedback notes written for a file: a batch whose feedback failed (disk, outbox) is caught up
