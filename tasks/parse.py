@@ -19,6 +19,7 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import chain, islice
+from typing import Any
 
 import polars as pl
 
@@ -180,6 +181,20 @@ def _xlsx_cell(value: object) -> str:
     return str(value)
 
 
+def _sheet_as_seen(reader: Any, kind: str) -> int:
+    """The sheet the desk sees as its report: the visible one named for the kind, else the first
+    visible sheet. A hidden sheet (a template's lists, an old copy tucked away) is never read in
+    place of what is on screen."""
+    names = reader.sheet_names
+    visible = [i for i in range(len(names))
+               if reader.load_sheet(i, header_row=None, n_rows=0).visible == "visible"]
+    if not visible:
+        raise ParseError("Semua lembar (sheet) di file XLSX tersembunyi; tampilkan lembar "
+                         "laporan lalu kirim ulang.")
+    named = [i for i in visible if names[i].strip().lower() == kind]
+    return named[0] if named else visible[0]
+
+
 def _read_xlsx(data: bytes, kind: str, max_rows: int | None) -> Iterator[list[str]]:
     """The sheet's rows as text. With a row limit, calamine converts at most that many rows
     (plus the title rows the header may sit under); a sheet with more is over the limit."""
@@ -189,10 +204,11 @@ def _read_xlsx(data: bytes, kind: str, max_rows: int | None) -> Iterator[list[st
     n_rows = None if max_rows is None else max_rows + HEADER_SCAN_ROWS + 1
     try:
         reader = fastexcel.read_excel(data)
-        names = reader.sheet_names
-        sheet = reader.load_sheet(names.index(kind) if kind in names else 0, header_row=None,
-                                  skip_rows=[], n_rows=n_rows)
+        index = _sheet_as_seen(reader, kind)
+        sheet = reader.load_sheet(index, header_row=None, skip_rows=[], n_rows=n_rows)
         table = sheet.to_polars()
+    except ParseError:
+        raise
     except Exception as exc:  # calamine raises its own error types for corrupt workbooks
         raise ParseError(f"File XLSX tidak dapat dibaca: {exc}") from exc
     for row in table.iter_rows():

@@ -371,3 +371,48 @@ def test_absurd_counts_flag_their_rows_and_the_week_goes_on(warehouse, settings_
 
 def rows_of(path: Path) -> list[dict]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def test_a_workbook_is_read_as_the_desk_sees_it(tmp_path):
+    """A hidden sheet (an old copy, a template's lists) is never read in place of the one on
+    screen, even when it comes first or carries the kind's name."""
+    import xlsxwriter
+
+    from tasks.parse import ParseError, read_table
+
+    def book(sheets: list[tuple[str, str, bool]]) -> bytes:
+        path = tmp_path / "b.xlsx"
+        wb = xlsxwriter.Workbook(str(path))
+        for name, status, hidden in sheets:
+            ws = wb.add_worksheet(name)
+            ws.write_row(0, 0, ["kode_kabkota", "status_umum", "narasi", "unit_pelapor",
+                                "per_tanggal"])
+            ws.write_row(1, 0, ["6402", status, "x", "Kesbangpol", "2024-11-20"])
+            if hidden:
+                ws.hide()
+        wb.worksheets()[[h for *_, h in sheets].index(False)].activate()
+        wb.close()
+        return path.read_bytes()
+
+    seen = read_table(book([("lama", "kritis", True), ("laporan", "aman_terkendali", False)]),
+                      "xlsx", "ringkasan")
+    assert seen["status_umum"].to_list() == ["aman_terkendali"]
+    named_but_hidden = book([("ringkasan", "kritis", True), ("Sheet2", "ada_kendala", False)])
+    assert read_table(named_but_hidden, "xlsx", "ringkasan")["status_umum"].to_list() == [
+        "ada_kendala"]
+    visible_named = book([("Sheet1", "kritis", False), ("Ringkasan", "ada_kendala", False)])
+    assert read_table(visible_named, "xlsx", "ringkasan")["status_umum"].to_list() == [
+        "ada_kendala"]
+    # xlsxwriter will not hide every sheet; Excel can (Format > Hide on a sheet of a workbook
+    # whose other sheets are hidden by a macro): patch the workbook's XML to get one
+    src = zipfile.ZipFile(io.BytesIO(book([("a", "kritis", True), ("b", "kritis", False)])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b'name="b" sheetId="2"', b'name="b" sheetId="2" state="hidden"')
+                assert data.count(b'state="hidden"') == 2
+            z.writestr(item, data)
+    with pytest.raises(ParseError, match="tersembunyi"):
+        read_table(out.getvalue(), "xlsx", "ringkasan")
