@@ -154,11 +154,11 @@ def weekly_bulletin(week: str | None = None, lang: str = "id", send: bool = Fals
                 for o in outcomes]
             create_table_artifact(key="bulletin-delivery", table=result["deliveries"],
                                   description=f"Pengiriman buletin minggu {week}")
+    from tasks.artifacts import bulletin_summary  # the note's wording lives with the others
+
     create_markdown_artifact(
         key="weekly-bulletin",
-        markdown=(f"# {bulletin.subject}\n\n"
-                  + "\n".join(f"- {s}: {n}" for s, n in ctx["counts"].items())
-                  + f"\n\nBuletin: `{paths['html']}`\n\nEML: `{paths['eml']}`"),
+        markdown=bulletin_summary(ctx, paths, result, bulletin.subject),
         description=f"Buletin minggu {week}",
     )
     print(f"Buletin {week} ({lang}) ditulis ke {paths['html']}")
