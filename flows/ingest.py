@@ -1,21 +1,43 @@
-"""Flow `ingest-submissions`: pull → parse/validate → load, for everything new in the inbox."""
+"""Flow `ingest-submissions`: pull → parse/validate → load, for everything new in the inbox.
+
+Every step says what it did in the run's logs (counts, and each rejected file with its reason),
+and its task run is named for the week it worked on (`validate-2024-W47`, `load-2024-W47`,
+`feedback-2024-W47`), so a run with a backlog of weeks reads as a list of weeks in the UI. The
+project's own loggers (`tasks.*`) reach the same logs (`tasks.runlog`). At the end, the run's
+GX results are kept and published once as Data Docs (`tasks.data_docs`), and two artifacts say
+what needs doing first (`ingest-summary`) and what happened to every file (`ingest-ledger`).
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from tasks.artifacts import VERDICT_LABEL, ingest_summary, ledger_rows
 from tasks.config import Settings, load_settings
 from tasks.feedback import FeedbackIncomplete, missing_feedback, write_feedback
 from tasks.ingest import by_week, judge, pull_new, run_id_now
-from tasks.load import Verdict, load_batch
+from tasks.load import COUNTED, Verdict, load_batch
 from tasks.lock import exclusive
 from tasks.reference_load import ensure_reference
-from tasks.warehouse import connect, migrate, publish_snapshot
+from tasks.runlog import route_project_logs
+from tasks.validate import KeptResult, keeping_results
+from tasks.warehouse import connect, migrate, publish_snapshot, sql
+
+route_project_logs()
+
+NO_WEEK = "tanpa-minggu"  # the group of files whose name gave no week (rejected by name)
+
+
+def week_of(group: list) -> str:
+    """The reporting week of a `by_week` group, for task run names and log lines."""
+    return (group[0].identity.week if group else None) or NO_WEEK
 
 
 @task(name="prepare-warehouse", cache_policy=NO_CACHE)
@@ -30,34 +52,80 @@ def prepare_warehouse(con, scope: str) -> list[str]:
 
 @task(name="pull-inbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def pull_inbox(con, settings: Settings, run_id: str):
-    return pull_new(con, settings, run_id)
+    archived = pull_new(con, settings, run_id)
+    (skipped,) = con.execute("SELECT count(*) FROM audit.inbox_skipped "
+                             "WHERE present AND run_id = ?", [run_id]).fetchone()
+    get_run_logger().info("Tarik: %d berkas baru diarsipkan; %d bukan kiriman (dilewati, "
+                          "audit.inbox_skipped); berkas lama yang tidak berubah tidak dibaca.",
+                          len(archived), skipped)
+    return archived
 
 
-@task(name="validate-submissions", cache_policy=NO_CACHE)
-def validate_submissions(con, archived, settings: Settings) -> list[Verdict]:
-    return judge(con, archived, settings)
+@task(name="validate-submissions", task_run_name="validate-{week}", cache_policy=NO_CACHE)
+def validate_submissions(con, archived, settings: Settings,
+                         week: str) -> tuple[list[Verdict], list[KeptResult]]:
+    """The week's verdicts, and GX's results of the week's batches (bounded, for Data Docs)."""
+    with keeping_results() as kept:
+        verdicts = judge(con, archived, settings)
+    logger = get_run_logger()
+    n = Counter(v.verdict for v in verdicts)
+    logger.info("Validasi %s: %d berkas: %s; %d terlambat.", week, len(verdicts),
+                ", ".join(f"{n[s]} {label}" for s, label in VERDICT_LABEL.items()),
+                sum(v.is_late for v in verdicts))
+    for v in verdicts:
+        if v.verdict == "rejected":
+            logger.warning("Ditolak %s: %s", v.archived.source.display_path, v.reason)
+    return verdicts, kept
 
 
-@task(name="load-submissions", cache_policy=NO_CACHE)
-def load_submissions(con, verdicts: list[Verdict], run_id: str) -> list[int]:
-    return load_batch(con, verdicts, run_id)
+@task(name="load-submissions", task_run_name="load-{week}", cache_policy=NO_CACHE)
+def load_submissions(con, verdicts: list[Verdict], run_id: str, week: str) -> list[int]:
+    file_ids = load_batch(con, verdicts, run_id)
+    counted = [v for v in verdicts if v.verdict in COUNTED]
+    get_run_logger().info("Muat %s: %d berkas dicatat; %d baris dimuat dari %d berkas "
+                          "(%d baris ditandai, tidak dihitung).", week, len(file_ids),
+                          sum(v.rows_total for v in counted), len(counted),
+                          sum(v.rows_flagged for v in counted))
+    return file_ids
 
 
-@task(name="write-feedback", cache_policy=NO_CACHE)
-def feedback(con, file_ids: list[int], outbox: Path) -> list[str]:
+@task(name="write-feedback", task_run_name="feedback-{week}", cache_policy=NO_CACHE)
+def feedback(con, file_ids: list[int], outbox: Path, week: str) -> list[str]:
     """The batch's notes, plus any an earlier run could not write; returns the names of files
     whose feedback still could not be written (logged, retried by the next run)."""
+    logger = get_run_logger()
     try:
-        write_feedback(con, sorted({*file_ids, *missing_feedback(con)}), outbox)
+        written = write_feedback(con, sorted({*file_ids, *missing_feedback(con)}), outbox)
     except FeedbackIncomplete as exc:
-        get_run_logger().error(str(exc))
+        logger.error(str(exc))
         return exc.files
+    notes = sum(p.name.endswith(".umpan-balik.txt") for p in written)
+    logger.info("Umpan balik %s: %d catatan ditulis (%d berkas temuan).", week, notes,
+                len(written) - notes)
     return []
 
 
 @task(name="publish-snapshot", cache_policy=NO_CACHE)
 def snapshot(warehouse: Path) -> str:
     return str(publish_snapshot(warehouse))
+
+
+@task(name="gx-data-docs", cache_policy=NO_CACHE)
+def data_docs(kept: list[KeptResult], run_id: str, warehouse: Path,
+              outbox: Path) -> Path | None:
+    """Store the run's GX results and build Data Docs once. The weeks are loaded and published
+    by now: a failure here is logged and named in the summary, and never undoes the ingest."""
+    from tasks.data_docs import publish
+
+    logger = get_run_logger()
+    try:
+        index = publish(kept, run_id, warehouse, outbox)
+    except Exception as exc:  # docs are a view of the results; the load does not depend on them
+        logger.error("Data Docs GX tidak dapat dibuat: %s: %s", type(exc).__name__, exc,
+                     exc_info=exc)
+        return None
+    logger.info("Data Docs GX: %d hasil validasi disimpan; %s", len(kept), index)
+    return index
 
 
 @flow(name="ingest-submissions", log_prints=True)
@@ -71,25 +139,44 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
         with connect(settings.warehouse) as con:
             prepare_warehouse(con, settings.province)
             verdicts: list[Verdict] = []
+            kept: list[KeptResult] = []
             unwritten: list[str] = []
             for group in by_week(pull_inbox(con, settings, run_id)):
-                judged = validate_submissions(con, group, settings)
-                unwritten += feedback(con, load_submissions(con, judged, run_id), settings.outbox)
+                week = week_of(group)
+                judged, results = validate_submissions(con, group, settings, week)
+                unwritten += feedback(con, load_submissions(con, judged, run_id, week),
+                                      settings.outbox, week)
                 verdicts += judged
+                kept += results
             con.execute("CHECKPOINT")
+            skipped = _rows(con, sql("queries/inbox_skipped.sql"))
         snapshot(settings.warehouse)
+        # under the lock: the next run's docs never interleave with this run's
+        docs = data_docs(kept, run_id, settings.warehouse, settings.outbox) if kept else None
     counts: dict[str, int] = {"files": len(verdicts)}
     for v in verdicts:
         counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    if verdicts or skipped:
+        note = (f"{len(kept)} validasi GX pada run ini" if docs is not None else
+                "Data Docs GX tidak dapat dibuat; lihat log run." if kept else "")
+        create_markdown_artifact(
+            key="ingest-summary",
+            markdown=ingest_summary(run_id, verdicts, skipped, docs, note),
+            description=f"Ringkasan ingest run {run_id}: yang ditolak dan terlambat lebih dulu",
+        )
     if verdicts:
         create_table_artifact(
             key="ingest-ledger",
-            table=[{"file": v.archived.source.display_path, "status": v.verdict,
-                    "rows": v.rows_total, "flagged": v.rows_flagged, "reason": v.reason}
-                   for v in verdicts],
-            description=f"Kiriman yang diproses pada run {run_id}",
+            table=ledger_rows(verdicts),
+            description=f"Kiriman yang diproses pada run {run_id} (ditolak lebih dulu)",
         )
     print(f"Ingest selesai: {counts}")
     if unwritten:  # every week is loaded and published; the run still says what it could not do
         raise FeedbackIncomplete(unwritten)
     return counts
+
+
+def _rows(con, statement: str) -> list[dict[str, Any]]:
+    cur = con.execute(statement)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from string import Formatter
@@ -24,6 +27,14 @@ from tasks.warehouse import sql
 FILE = "_file_id"
 ROW = "_row"
 
+# Unexpected values a result shows per expectation (GX's `partial_unexpected_list`, the sample in
+# Data Docs). The row findings come from the complete index lists, which are never kept.
+PARTIAL_UNEXPECTED = 20
+# What makes a COMPLETE result as large as the batch: dropped from the copy that is kept, which
+# is then GX's SUMMARY shape (a national week's logistik batch: 250,000 failing rows at worst).
+_UNBOUNDED = ("unexpected_list", "unexpected_index_list", "unexpected_index_query",
+              "unexpected_rows")
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -35,6 +46,65 @@ class Finding:
     rule: str
     severity: str  # reject | flag | catatan (a note: the row still counts)
     message: str
+
+
+@dataclass(frozen=True)
+class KeptResult:
+    """One GX run over a batch of files, cut to SUMMARY size, for the run's Data Docs."""
+
+    kind: str
+    week: str
+    files: int
+    rows: int
+    result: Any  # great_expectations ExpectationSuiteValidationResult
+
+
+_kept: ContextVar[list[KeptResult] | None] = ContextVar("pilkada_gx_results", default=None)
+
+
+@contextmanager
+def keeping_results() -> Iterator[list[KeptResult]]:
+    """Collect a bounded copy of every suite result validated inside the block.
+
+    A context variable rather than a return value, so the steps between the flow and GX
+    (`tasks.ingest.judge`, its per-file retry) keep their signatures; outside the block nothing
+    is kept and nothing is cut."""
+    kept: list[KeptResult] = []
+    token = _kept.set(kept)
+    try:
+        yield kept
+    finally:
+        _kept.reset(token)
+
+
+# Sample values a kept result never shows: ASN neutrality is counts only outside the warehouse
+# (case detail, as in the annexes), and a refused column (a NIP or name in `ref_subjek`) is the
+# value the warehouse itself withholds (`tasks.personal.withhold`).
+_VALUES = ("partial_unexpected_list", "partial_unexpected_counts")
+_COUNTS_ONLY = frozenset({"netralitas"})
+
+
+def _keep(kind: str, pdf: Any, result: Any) -> None:
+    """Keep `result` (already read for findings) without its per-row lists, and without the
+    sample values of what must not leave the warehouse."""
+    from tasks.personal import REFUSED
+
+    kept = _kept.get()
+    if kept is None:
+        return
+    refused = REFUSED.get(kind, {})
+    for r in result.results:
+        values = r.result or {}
+        for key in _UNBOUNDED:
+            values.pop(key, None)
+        kwargs = r.expectation_config.kwargs
+        columns = {kwargs.get(k) for k in ("column", "column_A", "column_B")}
+        columns |= set(kwargs.get("column_list") or [])
+        if kind in _COUNTS_ONLY or columns & set(refused):
+            for key in _VALUES:
+                values.pop(key, None)
+    week = str(pdf["_week"].iloc[0]) if "_week" in pdf.columns else ""
+    kept.append(KeptResult(kind, week, int(pdf[FILE].nunique()), len(pdf), result))
 
 
 def suite_document(kind: str) -> dict[str, Any]:
@@ -107,6 +177,8 @@ def run_suite(kind: str, frame: pl.DataFrame) -> list[Finding]:
     GX returns the position of every failing row (COMPLETE result format; asking it for index
     *columns* instead costs a Python call per failing row inside GX); file, row and message values
     are then fetched column-wise for just those rows, so a file where every row fails stays cheap.
+    The same run also yields the first `PARTIAL_UNEXPECTED` values per rule, which is all a kept
+    result (`keeping_results`) retains for Data Docs.
     """
     if frame.height == 0:
         return []
@@ -116,7 +188,7 @@ def run_suite(kind: str, frame: pl.DataFrame) -> list[Finding]:
     result = batch.validate(
         load_suite(kind),
         result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False,
-                       "partial_unexpected_count": 0},
+                       "partial_unexpected_count": PARTIAL_UNEXPECTED},
     )
     findings: list[Finding] = []
     for r in result.results:
@@ -135,6 +207,7 @@ def run_suite(kind: str, frame: pl.DataFrame) -> list[Finding]:
             shown["nilai"] = _fmt(values[checked][n]) if checked in values else ""
             findings.append(Finding(file_id, row, meta.get("column", checked), meta["rule"],
                                     meta["severity"], meta["message"].format_map(shown)))
+    _keep(kind, pdf, result)
     return findings
 
 

@@ -1,0 +1,109 @@
+"""Keep GX's results of an ingest run and publish them as GX Data Docs (static HTML).
+
+Validation itself runs on an ephemeral GX context (`tasks.validate`): nothing there touches the
+disk. Once per ingest run, the results that `tasks.validate.keeping_results` collected (already
+cut to SUMMARY size: counts, percentages and the first 20 unexpected values per rule, never the
+per-row lists) are written to a filesystem results store next to the warehouse, with the suites
+they ran, and GX's own site builder renders the pages for just those results plus the index.
+So the data team opens `outbox/gx/index.html` and reads suites and results in GX's interface,
+and the cost of a run stays bounded by its own batches, not by the campaign's history.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tasks.validate import KeptResult, load_suite
+
+SITE = "pilkada"
+# Validation results the index page lists, newest first: one campaign (about 20 weeks × 5 kinds,
+# re-runs and corrections) fits; older results stay in the store and keep their own pages.
+INDEX_LIMIT = 500
+
+
+def project_dir(warehouse: Path) -> Path:
+    """Where the kept results and suites live (JSON, GX's store layout): beside the warehouse,
+    like the archive, because they are records of what was validated, not documents to send."""
+    return warehouse.parent / "gx"
+
+
+def site_dir(outbox: Path) -> Path:
+    """Where the Data Docs site is written: the outbox, which the data team already browses."""
+    return outbox / "gx"
+
+
+def _context(project: Path, site: Path) -> Any:
+    """A GX context whose stores are folders (results, suites) and whose one Data Docs site is
+    `site`. Built in code rather than from a `great_expectations.yml`, so the folders follow the
+    settings of each run (PILKADA_WAREHOUSE, PILKADA_OUTBOX) and nothing in a file can disagree."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        FilesystemStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=FilesystemStoreBackendDefaults(root_directory=str(project)),
+        data_docs_sites={SITE: {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(site)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder",
+                                   "validation_results_limit": INDEX_LIMIT},
+        }},
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(project_config=config, mode="ephemeral")
+
+
+def batch_name(kept: KeptResult, n: int) -> str:
+    """The batch's name in Data Docs: week, kind, and its number when a kind took several GX
+    runs (a national logistik week is split at 250,000 rows; a failing batch is re-run per file)."""
+    return f"{kept.week or 'tanpa-minggu'}-{kept.kind}-{n}"
+
+
+def publish(kept: list[KeptResult], run_id: str, warehouse: Path, outbox: Path) -> Path:
+    """Store the run's kept results and suites, build their Data Docs pages and the index;
+    returns the index.html. Pages of earlier runs stay as they were (not rebuilt)."""
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    site = site_dir(outbox)
+    ctx = _context(project_dir(warehouse), site)
+    resources: list[Any] = []
+    for kind in sorted({k.kind for k in kept}):
+        suite = load_suite(kind)
+        ctx.suites.add_or_update(suite)
+        resources.append(ExpectationSuiteIdentifier(name=suite.name))
+    run = RunIdentifier(run_name=run_id, run_time=datetime.now(UTC))
+    numbers: dict[tuple[str, str], int] = {}
+    for k in kept:
+        n = numbers[k.week, k.kind] = numbers.get((k.week, k.kind), 0) + 1
+        result = k.result
+        result.meta["run_id"] = run
+        result.meta["expectation_suite_name"] = result.suite_name
+        result.meta["batch_kwargs"] = {"data_asset_name": f"{k.kind} {k.week}",
+                                       "files": k.files, "rows": k.rows}
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
+            run_id=run, batch_identifier=batch_name(k, n))
+        ctx.validation_results_store.set(key, result)
+        resources.append(key)
+    ctx.build_data_docs(site_names=[SITE], resource_identifiers=resources)
+    return site / "index.html"
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes under `path` (for the benchmark and the artifact), 0 when it does not exist."""
+    if not path.exists():
+        return 0
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

@@ -1,0 +1,170 @@
+"""Issue 16 parts 5 and 6: a run reads by week in the UI, says its counts and rejects in its logs,
+leaves artifacts that start with what needs doing, and keeps GX's results as Data Docs.
+
+One Prefect test harness and one ingest of three sample weeks (2024-W44 has a rejected file,
+2024-W45 flagged rows, 2024-W47 a late one) plus a hidden file in the inbox; what the run left
+is read back through the Prefect client, the outbox and the GX store."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
+from prefect.logging.handlers import APILogHandler
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.bulletin import weekly_bulletin
+from flows.ingest import ingest_submissions
+from tasks.artifacts import bulletin_summary, file_link, md
+from tasks.data_docs import project_dir, site_dir
+from tasks.sample import generate
+
+WEEKS = ["2024-W44", "2024-W45", "2024-W47"]  # a rejected file, flagged rows, a late file
+SUITES = ["insiden", "keamanan", "logistik", "netralitas", "ringkasan"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """The sample weeks ingested once in a Prefect test harness; the run's id, task runs, logs
+    and artifacts read back through the client, and the warehouse's rejected and late files."""
+    root = tmp_path_factory.mktemp("observability")
+    mp = pytest.MonkeyPatch()
+    env = {"PILKADA_WAREHOUSE": root / "data" / "w.duckdb", "PILKADA_INBOX": root / "inbox",
+           "PILKADA_OUTBOX": root / "outbox", "PILKADA_ARCHIVE": root / "archive",
+           "PILKADA_CONFIG": root / "no-pilkada.toml"}
+    for name, value in env.items():
+        mp.setenv(name, str(value))
+    generate(root / "inbox", WEEKS)
+    (root / "inbox" / ".catatan-rahasia.csv").write_text("bukan kiriman\n", encoding="utf-8")
+    with prefect_test_harness(server_startup_timeout=120):
+        state = ingest_submissions(return_state=True)
+        bulletin = weekly_bulletin(week=WEEKS[-1])
+        APILogHandler().flush()  # logs are sent in batches: all of them before reading back
+        flow_run_id = state.state_details.flow_run_id
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=[flow_run_id])))
+            logs = client.read_logs(log_filter=LogFilter(
+                flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])), limit=200)
+            artifacts = {a.key: a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))}
+            notes = [a for a in client.read_artifacts() if a.key == "weekly-bulletin"]
+    with duckdb.connect(str(env["PILKADA_WAREHOUSE"]), read_only=True) as con:
+        rejected = con.execute("SELECT file_name, reason FROM audit.submission_status "
+                               "WHERE status = 'rejected' ORDER BY 1").fetchall()
+        late = [n for (n,) in con.execute("SELECT file_name FROM audit.submission_status "
+                                          "WHERE is_late AND status <> 'rejected'").fetchall()]
+        flagged = con.execute("SELECT kabkota_name, status FROM mart.kabkota_weekly WHERE week = ? "
+                              "AND status IN ('Kritis', 'Waspada')", [WEEKS[-1]]).fetchall()
+    yield {"root": root, "env": env, "state": state, "runs": runs, "logs": logs,
+           "artifacts": artifacts, "rejected": rejected, "late": late, "bulletin": bulletin,
+           "notes": notes, "flagged": flagged}
+    mp.undo()
+
+
+def test_task_runs_are_named_for_their_week(run):
+    names = {r.name for r in run["runs"]}
+    for week in WEEKS:
+        assert {f"validate-{week}", f"load-{week}", f"feedback-{week}"} <= names, names
+
+
+def test_logs_carry_the_counts_and_each_rejected_files_reason(run):
+    messages = [log.message for log in run["logs"]]
+    assert run["rejected"], "the sample has a rejected file"
+    for name, reason in run["rejected"]:
+        assert any(name in m and reason in m for m in messages), (name, messages)
+    for week in WEEKS:
+        assert any(m.startswith(f"Validasi {week}:") and "ditolak" in m for m in messages)
+        assert any(m.startswith(f"Muat {week}:") and "baris dimuat" in m for m in messages)
+        assert any(m.startswith(f"Umpan balik {week}:") and "catatan ditulis" in m
+                   for m in messages)
+    assert any(m.startswith("Tarik:") and "1 bukan kiriman" in m for m in messages)
+
+
+def test_the_projects_own_loggers_reach_the_runs_logs(run):
+    """`tasks.ingest` warns about the hidden file; the warning is in the run, under its name."""
+    routed = [log for log in run["logs"] if log.name == "tasks.ingest"]
+    assert any(".catatan-rahasia.csv" in log.message and log.task_run_id for log in routed)
+
+
+def test_ingest_summary_lists_rejects_and_late_files_before_the_counts(run):
+    summary = run["artifacts"]["ingest-summary"]
+    text = summary.data
+    assert summary.type == "markdown"
+    rejected, late = text.index("## Ditolak"), text.index("## Terlambat")
+    counts, skipped = text.index("## Jumlah per jenis"), text.index("## Bukan kiriman")
+    assert rejected < late < counts < skipped
+    for name, _ in run["rejected"]:
+        assert rejected < text.index(md(name)) < late
+    assert run["late"] and all(late < text.index(md(n)) < counts for n in run["late"])
+    assert md(".catatan-rahasia.csv") in text[skipped:]
+    ledger = run["artifacts"]["ingest-ledger"]
+    rows = json.loads(ledger.data)
+    assert ledger.type == "table" and rows[0]["status"] == "rejected"
+
+
+def test_data_docs_are_built_for_the_run_and_linked_from_the_summary(run):
+    index = site_dir(run["env"]["PILKADA_OUTBOX"]) / "index.html"
+    html = index.read_text(encoding="utf-8")
+    for suite in SUITES:
+        assert f"expectations/{suite}.html" in html
+        assert (index.parent / "expectations" / f"{suite}.html").is_file()
+    pages = list((index.parent / "validations").rglob("*.html"))
+    assert {p.stem for p in pages} >= {f"{w}-{k}-1" for w in WEEKS for k in SUITES}
+    assert file_link(index) in run["artifacts"]["ingest-summary"].data
+
+
+def test_kept_results_are_bounded_to_a_summary(run):
+    """The per-row lists that made the findings are not stored; the first values are."""
+    stored = list((project_dir(run["env"]["PILKADA_WAREHOUSE"]) / "uncommitted"
+                   / "validations").rglob("*.json"))
+    assert len(stored) == len(WEEKS) * len(SUITES)
+    results = [r["result"] for p in stored
+               for r in json.loads(p.read_text(encoding="utf-8"))["results"]]
+    assert not any("unexpected_index_list" in r or "unexpected_list" in r for r in results)
+    sampled = [r for r in results if r.get("unexpected_count") and "partial_unexpected_list" in r]
+    assert sampled and all(len(r["partial_unexpected_list"]) == min(20, r["unexpected_count"])
+                           for r in sampled)
+
+
+def test_kept_results_and_data_docs_never_show_a_refused_nip(run):
+    """W45's 6472 netralitas file puts an ASN's NIP in `ref_subjek`: the warehouse withholds it,
+    and so do the kept results and Data Docs (neutrality results are counts only)."""
+    nip = "198503122010011002"
+    places = [project_dir(run["env"]["PILKADA_WAREHOUSE"]), site_dir(run["env"]["PILKADA_OUTBOX"])]
+    texts = [p.read_text(encoding="utf-8") for place in places for p in place.rglob("*")
+             if p.suffix in (".json", ".html")]
+    assert any("netralitas" in t and "bukan_nip" in t for t in texts)  # the rule is documented
+    assert not [t for t in texts if nip in t]
+
+
+def test_bulletin_note_names_kritis_and_waspada_and_links_the_html(run):
+    [note] = run["notes"]
+    html = run["bulletin"]["html"]
+    assert file_link(html) in note.data and "EML" in note.data
+    assert run["flagged"], "the sample's W47 has kab/kota that need attention"
+    for name, status in run["flagged"]:
+        section = note.data.index(f"## {status}")
+        assert note.data.index(md(name), section) > section
+
+
+def test_bulletin_note_counts_deliveries_and_escapes_names():
+    ctx = {"lang": "id", "counts": {"Siap": 0, "Waspada": 0, "Kritis": 1},
+           "kabkota": [{"kabkota_name": "Kab. [X](http://x)", "status": "Kritis",
+                        "alasan": "logistik < 50%"}]}
+    text = bulletin_summary(ctx, {"html": "/srv/o/b.html"},
+                            {"deliveries": [{"status": "sent"}, {"status": "sent"},
+                                            {"status": "failed_permanent"}]}, "Buletin")
+    assert "Kab. \\[X\\]\\(http://x\\)" in text and "](http://x)" not in text
+    assert "failed\\_permanent 1, sent 2" in text
+    assert "## Waspada (0)\n\n- tidak ada" in text
