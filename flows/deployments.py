@@ -11,6 +11,10 @@ The time zone is set on every schedule: a cron without one runs in UTC, which wo
 bulletin at Monday 15:00 WITA, after the Desk Pilkada meeting, and the "hourly 06–22" ingest at
 14:00–06:00 WITA. Asia/Makassar is UTC+8 all year (no daylight saving). Scheduling needs a real
 Prefect server (the ephemeral one cannot schedule), hence `LocalServer`.
+
+One Prefect home: `serve` and the one-off commands keep their runs in the same database,
+`prefect_home()` (<warehouse folder>/prefect unless PREFECT_HOME is set), so every run made by
+hand shows in the UI that `serve` prints.
 """
 
 from __future__ import annotations
@@ -39,6 +43,12 @@ SCHEDULES = {INGEST_NAME: INGEST_CRON, BULLETIN_NAME: BULLETIN_CRON}
 TAGS = ["pilkada", "kaltim"]
 DEFAULT_PORT = 4200
 LOOPBACK = "127.0.0.1"
+# Two ingests of the deployment never run at once: the second waits its turn (ENQUEUE: it goes
+# back to Scheduled, "AwaitingConcurrencySlot", and is tried again) instead of failing on the
+# warehouse lock. The slot is a lease: a run that took it but never started (its process died
+# before Running) gives it back after the grace period, and a running one renews it while alive,
+# so a dead run cannot hold the slot for ever.
+INGEST_CONCURRENCY = {"limit": 1, "collision_strategy": "ENQUEUE", "grace_period_seconds": 180}
 
 
 def deployments(send: bool = False) -> list[RunnerDeployment]:
@@ -46,9 +56,12 @@ def deployments(send: bool = False) -> list[RunnerDeployment]:
     served run finds the code wherever `pilkada serve` was started from.
 
     `send=True` makes the Monday bulletin deliver to the recipients (SMTP when configured, else
-    `.eml` files in the outbox); by default it is only rendered into the outbox. There is no
-    deployment concurrency limit on purpose: the warehouse lock already keeps writers apart, and a
-    run stranded in Pending would hold the slot and cancel every later run."""
+    `.eml` files in the outbox); by default it is only rendered into the outbox.
+
+    The ingest has a deployment concurrency limit of 1 with ENQUEUE (`INGEST_CONCURRENCY`): an
+    ingest that would overlap another one waits instead of failing on the warehouse lock. The
+    bulletin has none: it already waits for the lock (up to 15 minutes) inside the run."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
@@ -62,6 +75,7 @@ def deployments(send: bool = False) -> list[RunnerDeployment]:
                     "06:00–22:00 WITA. Idempoten: tanpa kiriman baru, tidak ada yang berubah.",
         tags=TAGS,
         entrypoint_type=EntrypointType.MODULE_PATH,
+        concurrency_limit=ConcurrencyLimitConfig(**INGEST_CONCURRENCY),
     )
     bulletin = weekly_bulletin.to_deployment(
         name=BULLETIN_DEPLOYMENT,
@@ -73,6 +87,24 @@ def deployments(send: bool = False) -> list[RunnerDeployment]:
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
     return [ingest, bulletin]
+
+
+def prefect_home() -> Path:
+    """Where Prefect's database lives for this checkout: PREFECT_HOME if the user set it, else
+    `prefect` next to the warehouse (by default `data/prefect`).
+
+    `serve` and the one-off commands both use it, so a run made by hand is recorded in the same
+    database as the scheduled ones and shows in the UI that `serve` prints (Prefect's own default,
+    ~/.prefect, would keep the two apart)."""
+    if home := os.environ.get("PREFECT_HOME", "").strip():
+        return Path(home).expanduser().resolve()
+    from tasks.config import load_settings
+
+    try:
+        warehouse = load_settings().warehouse
+    except ValueError:  # a configuration mistake: the command itself reports it
+        warehouse = Path("data/warehouse.duckdb")
+    return (warehouse.parent / "prefect").resolve()
 
 
 def configured_api_url() -> str | None:
@@ -150,8 +182,13 @@ class LocalServer:
     port: int = DEFAULT_PORT
     host: str = LOOPBACK
     startup_timeout: float = 120.0
-    name: str = "server"  # of its log and pid files in `home`
+    name: str = "server"  # of its log, pid and url files in `home`
     ui: bool = True
+    # False: a server that only records (API, task runs, events, logs) and does nothing on its
+    # own: no scheduler, no Late marking, no automations. For a one-off command's temporary
+    # server, so it never schedules, marks Late or fires an alert beside the one `serve` runs on
+    # the same database.
+    services: bool = True
     _proc: subprocess.Popen | None = None
 
     @property
@@ -169,6 +206,11 @@ class LocalServer:
     @property
     def pid_path(self) -> Path:
         return self.home / f"{self.name}.pid"
+
+    @property
+    def url_path(self) -> Path:
+        """Holds `api_url` while the server runs, so a one-off command finds it (`running_api`)."""
+        return self.home / f"{self.name}.url"
 
     def start(self) -> LocalServer:
         """Launch the server and wait until it answers."""
@@ -199,6 +241,10 @@ class LocalServer:
         env.update(PREFECT_HOME=str(self.home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                    DO_NOT_TRACK="1", PREFECT_UI_API_URL=self.api_url,
                    PREFECT_UI_ENABLED=str(self.ui).lower())
+        if not self.services:
+            env.update(PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
+                       PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED="false",
+                       PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED="false")
         cmd = [sys.executable, "-m", "prefect", "server", "start",
                "--host", self.host, "--port", str(self.port)]
         with self.log_path.open("ab") as log:
@@ -207,6 +253,7 @@ class LocalServer:
                 start_new_session=True,  # Ctrl-C reaches `serve`, which stops the server last
                 preexec_fn=_die_with_parent())
         self.pid_path.write_text(str(self._proc.pid))
+        self.url_path.write_text(self.api_url)
         return self
 
     def wait_healthy(self) -> None:
@@ -234,8 +281,9 @@ class LocalServer:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
-        with contextlib.suppress(FileNotFoundError):
-            self.pid_path.unlink()
+        for path in (self.pid_path, self.url_path):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
     def _tail(self, lines: int = 15) -> str:
         try:
@@ -294,17 +342,31 @@ def prefect_api(home: Path, port: int = DEFAULT_PORT) -> Iterator[Api]:
         yield Api(server.api_url, server.ui_url, server)
 
 
+def running_api(home: Path) -> str | None:
+    """The API of the server `pilkada serve` started on `home`, if it is up now."""
+    try:
+        url = (home / "server.url").read_text().strip()
+    except OSError:
+        return None
+    return url if url and api_healthy(url, timeout=2) else None
+
+
 @contextlib.contextmanager
 def one_off_api(*modules: str) -> Iterator[None]:
     """A Prefect API for a one-off command's flow runs, with `modules` imported.
 
     With PREFECT_API_URL set (or the ephemeral server disabled) that is the configured API.
-    Otherwise Prefect would start its temporary server on the first flow call: import the server
-    in this process (~4 s), then boot it in a subprocess (~5 s), and only then would the run
-    import Great Expectations, WeasyPrint and matplotlib (~6 s). Here a local server (the same
-    database, in Prefect's home, no UI) is launched first and boots while this process imports
-    `modules`, so a cold command waits for the longer of the two instead of their sum
-    (bench/README.md). It is stopped when the block ends.
+    Otherwise the run is recorded in `prefect_home()`, the database `pilkada serve` uses:
+
+    - if `serve`'s server is up on it, through that server (the run shows in its UI at once,
+      and its automations alert on it);
+    - else through a temporary server on that database (no UI, no scheduler, no alerts),
+      stopped when the block ends; the run shows in the UI of the next `serve`. Prefect would
+      start its own temporary server on the first flow call: import the server in this process
+      (~4 s), then boot it in a subprocess (~5 s), and only then would the run import Great
+      Expectations, WeasyPrint and matplotlib (~6 s). Here the server is launched first and
+      boots while this process imports `modules`, so a cold command waits for the longer of the
+      two instead of their sum (bench/README.md).
     """
     import importlib
 
@@ -316,9 +378,16 @@ def one_off_api(*modules: str) -> Iterator[None]:
             importlib.import_module(name)
         yield
         return
+    home = prefect_home()
+    if url := running_api(home):
+        for name in modules:
+            importlib.import_module(name)
+        with use_api(url):
+            yield
+        return
     port = free_port()
-    server = LocalServer(Path(settings.home), port, name=f"temporary-server-{port}",
-                         ui=False).launch()
+    server = LocalServer(home, port, name=f"temporary-server-{port}", ui=False,
+                         services=False).launch()
     try:
         for name in modules:
             importlib.import_module(name)

@@ -189,7 +189,9 @@ def test_prefect_yaml_matches_the_served_deployments():
         pass
     else:
         PrefectYamlModel.model_validate(config)
+    limits = {}
     assert [next(iter(step)) for step in config["pull"]] == [
+        "prefect.deployments.steps.run_shell_script",
         "prefect.deployments.steps.set_working_directory"]
     found = {}
     for d in config["deployments"]:
@@ -201,7 +203,9 @@ def test_prefect_yaml_matches_the_served_deployments():
         assert schedule["timezone"] == dep.TIMEZONE and schedule["active"] is True
         assert d["work_pool"]["name"] == "pilkada"
         found[f"{d['flow_name']}/{d['name']}"] = schedule["cron"]
+        limits[f"{d['flow_name']}/{d['name']}"] = d.get("concurrency_limit")
     assert found == dep.SCHEDULES
+    assert limits == {dep.INGEST_NAME: dep.INGEST_CONCURRENCY, dep.BULLETIN_NAME: None}
 
 
 # --- served on a real server -------------------------------------------------------------------
@@ -287,13 +291,17 @@ def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(client, ser
     assert served.proc.poll() is not None  # `serve` has stopped: the worker takes over
     _prefect(served, "work-pool", "create", "pilkada", "--type", "process")
     _prefect(served, "deploy", "--all")
+    config = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     for name, cron in dep.SCHEDULES.items():
         d = client.read_deployment_by_name(name)
         assert d.work_pool_name == "pilkada"
         [schedule] = d.schedules
         assert (schedule.schedule.cron, schedule.schedule.timezone) == (cron, "Asia/Makassar")
-        assert d.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
-            "directory": "{{ $PILKADA_CHECKOUT }}"}}]
+        assert d.pull_steps == config["pull"]
+    ingest = client.read_deployment_by_name(dep.INGEST_NAME)
+    assert ingest.global_concurrency_limit is not None
+    assert ingest.global_concurrency_limit.limit == 1
+    assert ingest.concurrency_options.collision_strategy.value == "ENQUEUE"
 
     log = served.root / "worker.log"
     with log.open("wb") as out:
@@ -309,3 +317,26 @@ def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(client, ser
     finally:
         _stop(worker)
     assert served.html("2024-W45").is_file()
+
+
+def test_a_worker_without_pilkada_checkout_fails_its_pull_step_in_one_line(client, served):
+    """The deployments of the previous test, a worker started without PILKADA_CHECKOUT: the run
+    ends at the first pull step with the reason, before it could change into a wrong folder."""
+    env = {k: v for k, v in served.env.items() if k != "PILKADA_CHECKOUT"}
+    log = served.root / "worker-tanpa-checkout.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [str(BIN / "prefect"), "worker", "start", "--pool", "pilkada"],
+            env=env, cwd=served.root, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        run = run_deployment(dep.BULLETIN_NAME, parameters={"week": "2024-W46"},
+                             timeout=RUN_TIMEOUT, poll_interval=1)
+    finally:
+        _stop(worker)
+    worker_log = log.read_text(errors="replace")
+    assert run.state is not None and run.state.is_crashed(), f"{run.state}\n{worker_log[-4000:]}"
+    # The reason, whole on one line of the worker's output (the run's state only says that the
+    # process exited with 1); nothing after the check ran, so no later step failed instead.
+    [line] = [x for x in worker_log.splitlines() if "PILKADA_CHECKOUT tidak diatur" in x]
+    assert line.endswith("PILKADA_CHECKOUT=<folder checkout Siaga Pilkada>"), line
+    assert "set_working_directory" not in worker_log
