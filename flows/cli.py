@@ -323,13 +323,15 @@ def serve(
     """Jadwal berjalan di mesin ini: ingest tiap jam 06:00–22:00 WITA, buletin Senin 07:00 WITA.
 
     Memakai server Prefect di PREFECT_API_URL bila diatur; bila tidak, menyalakan server lokal di
-    127.0.0.1 (data di <folder gudang data>/prefect) dan mematikannya lagi saat berhenti.
+    127.0.0.1 (data di PREFECT_HOME, bawaan <folder gudang data>/prefect, database yang sama
+    dengan perintah sekali jalan) dan mematikannya lagi saat berhenti. Memasang alert webhook
+    (config/automations.yaml) bila PILKADA_ALERT_WEBHOOK_URL diatur.
     Berhenti dengan Ctrl-C (atau SIGTERM); jadwal dijeda sampai `serve` berikutnya.
     """
+    from flows import alerts
     from flows import deployments as dep
-    from tasks.config import load_settings
 
-    home = (load_settings().warehouse.parent / "prefect").resolve()
+    home = dep.prefect_home()
     local = False
     try:
         with dep.prefect_api(home, port) as api:
@@ -346,9 +348,12 @@ def serve(
             out.print(table)
             out.print(f"Jalankan sekarang dari shell lain: `PREFECT_API_URL={api.api_url} uv run "
                       f"prefect deployment run '{dep.BULLETIN_NAME}' -p week=2024-W47`.")
+            # Alerts before the deployments: the rules match runs by flow and deployment name,
+            # so they hold from the first run on. One line says whether anyone will be told.
+            out.print(alerts.install(api.ui_url).line(), soft_wrap=True, highlight=False)
             out.print("Berhenti: Ctrl-C (jadwal dijeda sampai `pilkada serve` berikutnya).")
             dep.serve(send=send)
-    except dep.ServerError as exc:
+    except (dep.ServerError, alerts.AlertConfigError) as exc:
         raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
         pass
