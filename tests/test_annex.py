@@ -229,8 +229,8 @@ def test_neutrality_findings_lose_echoed_values(annex) -> None:
 
     cleaned = [_without_case_detail(f) for f in leaky]
     assert cleaned[0]["message"] == ("Baris 4, kolom ref_subjek: ref_subjek tampak seperti nama "
-                                     "(nilainya tidak disimpan); gunakan kode samaran berisi "
-                                     "huruf dan angka tanpa spasi, mis. SBJ-6402-7F3A")
+                                     "(nilainya tidak disimpan); gunakan kode samaran dari "
+                                     "huruf kapital dan angka tanpa spasi, mis. SBJ-6402-7F3A")
     assert "Budi" not in cleaned[0]["message"]
     assert cleaned[1]["message"] == "Baris 6, kolom id_kasus: id_kasus '…' muncul lebih dari sekali"
     assert cleaned[2]["message"] is None

@@ -73,7 +73,9 @@ class Desk:
         received = datetime.combine(week_start(week) + timedelta(days=3), time(10), WITA)
         name = f"{self.kab}_{kind}_{week}.csv"
         self.con.execute(
-            "INSERT INTO raw.file VALUES (?, ?, ?, ?, 1, ?, ?, ?, '', ?, ?, ?, 'csv')",
+            "INSERT INTO raw.file (file_id, source_path, file_name, sha256, size_bytes, "
+            "source_mtime, received_at, ingested_at, archive_path, kabkota_code, kind, week, "
+            "file_format) VALUES (?, ?, ?, ?, 1, ?, ?, ?, '', ?, ?, ?, 'csv')",
             [file_id, f"{self.kab}/{name}", name, f"{file_id:064x}", received, received,
              received, self.kab, kind, week])
         self.con.execute(
