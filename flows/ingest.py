@@ -40,6 +40,12 @@ def week_of(group: list) -> str:
     return (group[0].identity.week if group else None) or NO_WEEK
 
 
+# An ingest that meets a running bulletin or another ingest waits for it (a bulletin holds the
+# lock only while it reads or writes the warehouse, never while mailing) instead of failing: an
+# overlap is not a red run. Past this wait the run fails with LockBusy naming the holder.
+INGEST_LOCK_WAIT = 600
+
+
 @task(name="prepare-warehouse", cache_policy=NO_CACHE)
 def prepare_warehouse(con, scope: str) -> list[str]:
     from tasks.warehouse import ensure_snapshot
@@ -135,7 +141,7 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     if inbox:
         settings = replace(settings, inbox=inbox)
     run_id = run_id_now()
-    with exclusive(settings.lock_path, "Proses ingest"):
+    with exclusive(settings.lock_path, "Proses ingest", wait_seconds=INGEST_LOCK_WAIT):
         with connect(settings.warehouse) as con:
             prepare_warehouse(con, settings.province)
             verdicts: list[Verdict] = []
@@ -148,6 +154,8 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
                                       settings.outbox, week)
                 verdicts += judged
                 kept += results
+            if not verdicts and missing_feedback(con):  # nothing new: still catch up on notes
+                unwritten += feedback(con, [], settings.outbox, "tertunda")
             con.execute("CHECKPOINT")
             skipped = _rows(con, sql("queries/inbox_skipped.sql"))
         snapshot(settings.warehouse)
