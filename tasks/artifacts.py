@@ -27,7 +27,9 @@ VERDICT_LABEL = {"accepted": "diterima", "accepted_with_flags": "diterima dengan
 # Lines listed by name in a summary before "… dan N lainnya": the full list is the ledger table.
 LISTED = 30
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+# What could turn text into markup: emphasis, code, links and images (brackets), HTML, tables,
+# headings, strikethrough. Parentheses are left alone: without a bracket they are plain text.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~])")
 
 
 def md(text: object) -> str:

@@ -165,6 +165,6 @@ def test_bulletin_note_counts_deliveries_and_escapes_names():
     text = bulletin_summary(ctx, {"html": "/srv/o/b.html"},
                             {"deliveries": [{"status": "sent"}, {"status": "sent"},
                                             {"status": "failed_permanent"}]}, "Buletin")
-    assert "Kab. \\[X\\]\\(http://x\\)" in text and "](http://x)" not in text
+    assert "Kab. \\[X\\](http://x)" in text and "[X](" not in text
     assert "failed\\_permanent 1, sent 2" in text
     assert "## Waspada (0)\n\n- tidak ada" in text
