@@ -1,20 +1,38 @@
-"""Flow `weekly-bulletin`: marts → render → deliver, for one reporting week."""
+"""Flow `weekly-bulletin`: marts → render → deliver, for one reporting week.
+
+A delivery that did not reach everyone fails the run (state Failed, with a message saying how
+many and why) after its artifacts and failure report are written, so a Monday bulletin that
+reached nobody never shows green. The warehouse lock is held only while the warehouse is read
+or written (marts, figures, the reads behind the letters, each delivery-log write), never while
+rendering or waiting on an SMTP server, so an hourly ingest is not refused during a delivery.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed, State
 
 from tasks.bulletin_data import annex_context, bulletin_context
 from tasks.config import Settings, load_settings
-from tasks.delivery import Letter, OutboxTransport, Outcome, SmtpTransport, deliver
+from tasks.delivery import (
+    RETRY_DELAYS,
+    DeliveryIncomplete,
+    Letter,
+    OutboxTransport,
+    Outcome,
+    SmtpTransport,
+    deliver,
+    only_temporary,
+    settle,
+    warehouse_log,
+)
 from tasks.ingest import run_id_now
-from tasks.letters import compose, failure_report, feedback_files
+from tasks.letters import FAILED, compose, failure_report, failure_summary, feedback_files
 from tasks.lock import exclusive
 from tasks.outbox import write_outbox
 from tasks.recipients import load_recipients
@@ -23,16 +41,23 @@ from tasks.warehouse import connect, migrate
 from tasks.weeks import last_completed_week, parse_week
 
 BULLETIN_LOCK_WAIT = 900  # seconds: an hourly ingest finishes well within this
-FAILED = ("failed_permanent", "failed_temporary", "skipped_uncertain")
+# One pass over the letters, per Prefect attempt: a backstop above the SMTP timeouts (10 s to
+# reach the server, 30 s per reply) and a lock wait behind an ingest; 23 letters take seconds.
+SEND_TIMEOUT = 1200
+REPORT_TIMEOUT = 120  # the failure report: a few letters, one attempt
 OUTBOX_ADDRESS = "desk-pilkada@localhost"  # From/To of the data team's outbox copies
 
 
-@dataclass
-class Rendered:
-    """Everything rendered for one week, by language and kab/kota, rendered on demand."""
+class DeliveryFailed(Exception):
+    """The bulletin was rendered but not delivered to everyone; carries the flow's result (what
+    was delivered, where the report is) for the command line to show."""
 
-    bulletins: dict[str, tuple[dict, RenderedBulletin]]
-    annexes: dict[tuple[str, str], tuple[dict, RenderedBulletin]]
+    def __init__(self, message: str, result: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.result = result
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DeliveryFailed, (str(self), self.result))
 
 
 @task(name="build-marts", cache_policy=NO_CACHE)
@@ -67,54 +92,92 @@ def write_files(bulletin: RenderedBulletin, outbox: Path, week: str) -> dict[str
 @task(name="compose-letters", cache_policy=NO_CACHE)
 def compose_letters(settings: Settings, week: str, first: tuple[dict, RenderedBulletin],
                     lang: str) -> list[Letter]:
-    """Per-recipient messages: the bulletin in each recipient's language and each desk's annex."""
-    with connect(settings.warehouse, read_only=True) as con:
+    """Per-recipient messages: the bulletin in each recipient's language and each desk's annex.
+
+    Everything the letters need from the warehouse is read first, under the lock (DuckDB lets no
+    reader in while an ingest writes); the rendering (a PDF takes about a second each) happens
+    after the lock is released. A language or annex nobody receives is neither read nor drawn.
+    """
+    with exclusive(settings.lock_path, "Pembuatan buletin", wait_seconds=BULLETIN_LOCK_WAIT), \
+            connect(settings.warehouse, read_only=True) as con:
         codes = {c for (c,) in con.execute("SELECT kabkota_code FROM ref.kabkota").fetchall()}
         recipients = load_recipients(settings.recipients, codes)
-        cache = Rendered({lang: first}, {})
+        contexts = {lg: bulletin_context(con, week, lg)
+                    for lg in {r.lang for r in recipients} - {lang}}
+        scopes = {(code, r.lang) for r in recipients for code in r.scope}
+        annex_contexts = {(code, lg): annex_context(con, week, code, lg) for code, lg in scopes}
+        feedback = {code: feedback_files(con, settings.outbox, week, code)
+                    for code in {code for code, _ in scopes}}
+    bulletins: dict[str, tuple[dict, RenderedBulletin]] = {lang: first}
+    annexes: dict[tuple[str, str], tuple[dict, RenderedBulletin]] = {}
 
-        def bulletin(lg: str) -> tuple[dict, RenderedBulletin]:
-            if lg not in cache.bulletins:
-                ctx = bulletin_context(con, week, lg)
-                cache.bulletins[lg] = (ctx, render_bulletin(ctx, with_pdf=True))
-            return cache.bulletins[lg]
+    def bulletin(lg: str) -> tuple[dict, RenderedBulletin]:
+        if lg not in bulletins:
+            bulletins[lg] = (contexts[lg], render_bulletin(contexts[lg], with_pdf=True))
+        return bulletins[lg]
 
-        def annex(code: str, lg: str) -> tuple[dict, RenderedBulletin]:
-            if (code, lg) not in cache.annexes:
-                actx = annex_context(con, week, code, lg)
-                rendered = render_annex(actx, with_pdf=True)
-                write_outbox(settings.outbox / "annex" / week / code, rendered,
-                             build_message(rendered, OUTBOX_ADDRESS, [OUTBOX_ADDRESS]))
-                cache.annexes[code, lg] = (actx, rendered)
-            return cache.annexes[code, lg]
+    def annex(code: str, lg: str) -> tuple[dict, RenderedBulletin]:
+        if (code, lg) not in annexes:
+            actx = annex_contexts[code, lg]
+            rendered = render_annex(actx, with_pdf=True)
+            write_outbox(settings.outbox / "annex" / week / code, rendered,
+                         build_message(rendered, OUTBOX_ADDRESS, [OUTBOX_ADDRESS]))
+            annexes[code, lg] = (actx, rendered)
+        return annexes[code, lg]
 
-        sender = settings.smtp.sender if settings.smtp else OUTBOX_ADDRESS
-        return compose(week, recipients, sender, bulletin, annex,
-                       lambda code: feedback_files(con, settings.outbox, week, code))
+    sender = settings.smtp.sender if settings.smtp else OUTBOX_ADDRESS
+    return compose(week, recipients, sender, bulletin, annex, feedback.__getitem__)
 
 
 def _transport(settings: Settings) -> OutboxTransport | SmtpTransport:
     return SmtpTransport(settings.smtp) if settings.smtp else OutboxTransport(settings.outbox)
 
 
-@task(name="send-letters", cache_policy=NO_CACHE)
+@task(name="send-letters", cache_policy=NO_CACHE, retries=len(RETRY_DELAYS),
+      retry_delay_seconds=list(RETRY_DELAYS), retry_condition_fn=only_temporary,
+      timeout_seconds=SEND_TIMEOUT)
 def send_letters(settings: Settings, letters: list[Letter], resend: bool,
                  run_id: str) -> list[Outcome]:
-    """Deliver under the warehouse lock, since every attempt is written to the delivery log."""
-    with exclusive(settings.lock_path, "Pengiriman buletin", wait_seconds=BULLETIN_LOCK_WAIT), \
-            connect(settings.warehouse) as con:
-        outcomes = deliver(con, letters, _transport(settings), run_id, resend=resend)
-        failed = [o for o in outcomes if o.status in FAILED]
-        if failed:
-            team = [o.letter.recipient for o in outcomes if o.letter.kind == "bulletin"
-                    and o.letter.recipient.role == "data_team"]
-            text, reports = failure_report(letters[0].week, failed, team,
-                                           letters[0].message["From"], run_id)
-            folder = settings.outbox / "reports" / letters[0].week
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"pengiriman-{run_id}.txt").write_text(text, encoding="utf-8")
-            outcomes += deliver(con, reports, _transport(settings), run_id)
+    """One pass over the letters; while some failed temporarily, raise so that Prefect retries
+    the pass after 5, 30 and 60 s (the log makes a retry skip what this run already sent and
+    what failed permanently). Each log write takes the warehouse lock for that write only."""
+    outcomes = deliver(warehouse_log(settings.warehouse, settings.lock_path, BULLETIN_LOCK_WAIT),
+                       letters, _transport(settings), run_id, resend=resend,
+                       logger=get_run_logger())
+    temporary = [o for o in outcomes if o.status == "failed_temporary"]
+    if temporary:
+        raise DeliveryIncomplete.of(temporary)
     return outcomes
+
+
+@task(name="settle-deliveries", cache_policy=NO_CACHE)
+def settle_deliveries(settings: Settings, letters: list[Letter], resend: bool,
+                      run_id: str) -> list[Outcome]:
+    """The outcome of each letter as the delivery log has it once sending is over, whatever
+    ended the sending task (success, retries exhausted, a timeout, a lock)."""
+    return settle(warehouse_log(settings.warehouse, settings.lock_path, BULLETIN_LOCK_WAIT),
+                  letters, run_id, resend)
+
+
+@task(name="report-failures", cache_policy=NO_CACHE, timeout_seconds=REPORT_TIMEOUT)
+def report_failures(settings: Settings, week: str, outcomes: list[Outcome],
+                    run_id: str) -> tuple[Path, list[Outcome]]:
+    """Write the failure report to the outbox (always), then mail it to the data team, once and
+    without retries: when the server is what failed, the file is the report that arrives."""
+    failed = [o for o in outcomes if o.status in FAILED]
+    team = [o.letter.recipient for o in outcomes if o.letter.kind == "bulletin"
+            and o.letter.recipient.role == "data_team"]
+    text, reports = failure_report(week, failed, team, outcomes[0].letter.message["From"],
+                                   run_id)
+    folder = settings.outbox / "reports" / week
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"pengiriman-{run_id}.txt"
+    path.write_text(text, encoding="utf-8")
+    logger = get_run_logger()
+    logger.warning("laporan kegagalan pengiriman ditulis ke %s", path)
+    sent = deliver(warehouse_log(settings.warehouse, settings.lock_path, BULLETIN_LOCK_WAIT),
+                   reports, _transport(settings), run_id, logger=logger)
+    return path, sent
 
 
 def _plan_rows(letters: list[Letter]) -> list[dict[str, Any]]:
@@ -125,12 +188,24 @@ def _plan_rows(letters: list[Letter]) -> list[dict[str, Any]]:
             for x in letters]
 
 
+def _delivery_rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    return [{"penerima": o.letter.recipient.email, "pesan": o.letter.kind,
+             "kab/kota": o.letter.kabkota_code or "", "status": o.status,
+             "percobaan": o.attempts, "keterangan": o.error or o.response} for o in outcomes]
+
+
 @flow(name="weekly-bulletin", log_prints=True)
 def weekly_bulletin(week: str | None = None, lang: str = "id", send: bool = False,
-                    dry_run: bool = False, resend: bool = False) -> dict:
+                    dry_run: bool = False, resend: bool = False) -> dict | State:
     """Render the bulletin of `week` (default: the week that has just ended, WITA) into the
     outbox; with `send`, deliver it to the recipients registry exactly once (SMTP when
-    configured, else .eml files in the outbox); with `dry_run`, show who would get what."""
+    configured, else .eml files in the outbox); with `dry_run`, show who would get what.
+
+    Any message not delivered (failed permanently, failed temporarily after Prefect's retries,
+    or of unknown fate) ends the run Failed with a message saying how many and why, once the
+    artifacts and the failure report are written; calling the flow then raises
+    `DeliveryFailed`, which carries the result.
+    """
     week = week or last_completed_week()
     parse_week(week)
     settings = load_settings()
@@ -139,6 +214,7 @@ def weekly_bulletin(week: str | None = None, lang: str = "id", send: bool = Fals
     bulletin = render(ctx)
     paths = write_files(bulletin, settings.outbox, week)
     result: dict[str, Any] = {"week": week, "counts": ctx["counts"], **paths}
+    failure = None
     if send or dry_run:
         letters = compose_letters(settings, week, (ctx, bulletin), lang)
         result["plan"] = _plan_rows(letters)
@@ -146,20 +222,33 @@ def weekly_bulletin(week: str | None = None, lang: str = "id", send: bool = Fals
             create_table_artifact(key="bulletin-plan", table=result["plan"],
                                   description=f"Rencana pengiriman minggu {week} (tidak dikirim)")
         else:
-            outcomes = send_letters(settings, letters, resend, run_id_now())
-            result["deliveries"] = [
-                {"penerima": o.letter.recipient.email, "pesan": o.letter.kind,
-                 "kab/kota": o.letter.kabkota_code or "", "status": o.status,
-                 "percobaan": o.attempts, "keterangan": o.error or o.response}
-                for o in outcomes]
+            run_id = run_id_now()
+            sending = send_letters(settings, letters, resend, run_id, return_state=True)
+            outcomes = settle_deliveries(settings, letters, resend, run_id)
+            stopped = None
+            if sending.is_failed():
+                exc = sending.result(raise_on_failure=False)
+                if not isinstance(exc, DeliveryIncomplete):
+                    stopped = f"{type(exc).__name__}: {exc}"
+            reported: list[Outcome] = []
+            if stopped or any(o.status in FAILED for o in outcomes):
+                path, reported = report_failures(settings, week, outcomes, run_id)
+                failure = failure_summary(week, outcomes, path, reported, stopped)
+                result["failure"] = failure
+                result["report"] = str(path)
+            result["deliveries"] = _delivery_rows(outcomes + reported)
             create_table_artifact(key="bulletin-delivery", table=result["deliveries"],
                                   description=f"Pengiriman buletin minggu {week}")
     from tasks.artifacts import bulletin_summary  # the note's wording lives with the others
 
     create_markdown_artifact(
         key="weekly-bulletin",
-        markdown=bulletin_summary(ctx, paths, result, bulletin.subject),
+        markdown=(bulletin_summary(ctx, paths, result, bulletin.subject)
+                  + (f"\n**Pengiriman gagal.** {failure}\n" if failure else "")),
         description=f"Buletin minggu {week}",
     )
     print(f"Buletin {week} ({lang}) ditulis ke {paths['html']}")
+    if failure:
+        get_run_logger().error(failure)
+        return Failed(message=failure, data=DeliveryFailed(failure, result))
     return result

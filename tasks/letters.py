@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections import Counter
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from tasks.delivery import Letter, address, data_hash, message_id
+from tasks.delivery import NOT_TRIED, Letter, Outcome, address, data_hash, message_id
 from tasks.feedback import feedback_paths
 from tasks.recipients import Recipient
 from tasks.render import RenderedBulletin, build_message
@@ -83,8 +84,11 @@ def failure_report(week: str, outcomes: list[Any], data_team: list[Recipient], s
         lines.append(f"- {o.status}: {o.letter.kind} {o.letter.kabkota_code or ''} untuk "
                      f"{o.letter.recipient.name} <{o.letter.recipient.email}>; percobaan "
                      f"{o.attempts}; {o.error or unknown}")
-    lines += ["", "Gagal permanen tidak dicoba ulang otomatis; periksa alamat atau konfigurasi "
-                  "SMTP, lalu jalankan ulang dengan --resend untuk penerima tersebut."]
+    lines += ["", "Gagal sementara sudah dicoba ulang otomatis; jalankan ulang perintah yang "
+                  "sama untuk mencoba lagi (yang sudah terkirim tidak dikirim dua kali). Gagal "
+                  "permanen tidak dicoba ulang otomatis; periksa alamat atau konfigurasi SMTP, "
+                  "lalu jalankan ulang (dengan --resend untuk pesan yang hasilnya tidak "
+                  "diketahui)."]
     text = "\n".join(lines) + "\n"
     digest = data_hash({"report": text.replace(run_id, "")})
     letters = []
@@ -97,3 +101,48 @@ def failure_report(week: str, outcomes: list[Any], data_team: list[Recipient], s
         letters.append(Letter(week, "failure_report", r, "id",
                               address(copy.deepcopy(msg), sender, r, mid), digest))
     return text, letters
+
+
+FAILED = ("failed_permanent", "failed_temporary", "skipped_uncertain")
+UNKNOWN = "hasil tidak diketahui (proses terhenti saat mengirim)"
+
+
+def failure_summary(week: str, outcomes: list[Outcome], report: Path,
+                    reported: list[Outcome], stopped: str | None = None) -> str:
+    """One paragraph for the flow run's state message and the command's last line: how many
+    messages failed and why, where the report was written, and exactly what became of its
+    emails to the data team (sent, written to the outbox, failed, or none to send)."""
+    failed = [o for o in outcomes if o.status in FAILED]
+    kinds = Counter(o.status for o in failed)
+    parts = [f"{kinds[s]} {label}" for s, label in (
+        ("failed_permanent", "gagal permanen"), ("failed_temporary", "gagal sementara"),
+        ("skipped_uncertain", "hasil tidak diketahui, tidak dikirim ulang")) if kinds[s]]
+    causes = Counter(o.error.removeprefix(NOT_TRIED) if o.error else UNKNOWN for o in failed)
+    why = "; ".join(f"{c} ({n}×)" for c, n in causes.most_common(3))
+    text = (f"Pengiriman buletin {week} gagal: {len(failed)} dari {len(outcomes)} pesan tidak "
+            f"terkirim ({', '.join(parts)}). Penyebab: {why}.")
+    if stopped:
+        text += f" Pengiriman terhenti: {stopped}."
+    return f"{text} Laporan ditulis ke {report}; {_reported(reported)}."
+
+
+def _reported(reported: list[Outcome]) -> str:
+    if not reported:
+        return "tidak dikirim ke tim data: tidak ada penerima data_team di daftar penerima"
+    said = []
+    sent = [o for o in reported if o.status == "sent"]
+    if sent and all(o.outbox_path for o in sent):
+        folder = Path(sent[0].outbox_path or "").parent
+        said.append(f"email untuk tim data ({', '.join(o.letter.recipient.email for o in sent)}) "
+                    f"ditulis ke {folder} (SMTP tidak diatur)")
+    elif sent:
+        said.append(f"dikirim ke tim data: {', '.join(o.letter.recipient.email for o in sent)}")
+    before = [o.letter.recipient.email for o in reported if o.status == "skipped_sent"]
+    if before:
+        said.append(f"laporan yang sama sudah dikirim ke {', '.join(before)} sebelumnya")
+    failed = [o for o in reported if o.status in FAILED]
+    if failed:
+        errors = Counter(o.error.removeprefix(NOT_TRIED) if o.error else UNKNOWN for o in failed)
+        who = ", ".join(o.letter.recipient.email for o in failed)
+        said.append(f"TIDAK terkirim ke tim data ({who}): {errors.most_common(1)[0][0]}")
+    return "; ".join(said)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
@@ -23,7 +28,6 @@ from tests.faultpoints import kill_at
 from tests.smtp_server import PASSWORD, USER, smtp_server
 
 WEEK = "2024-W47"
-NO_WAIT = (0, 0, 0)
 
 
 def _people(n: int) -> list[Recipient]:
@@ -60,10 +64,8 @@ def test_starttls_and_auth_deliver_each_message_once(warehouse, tmp_path):
     people = _people(3)
     with smtp_server(tmp_path, tls=True) as (handler, port, ca):
         smtp = _smtp(port, "starttls", str(ca), USER, PASSWORD)
-        first = deliver(warehouse, _letters(people), SmtpTransport(smtp), "run1",
-                        retry_delays=NO_WAIT)
-        again = deliver(warehouse, _letters(people), SmtpTransport(smtp), "run2",
-                        retry_delays=NO_WAIT)
+        first = deliver(warehouse, _letters(people), SmtpTransport(smtp), "run1")
+        again = deliver(warehouse, _letters(people), SmtpTransport(smtp), "run2")
     assert [o.status for o in first] == ["sent"] * 3
     assert [o.status for o in again] == ["skipped_sent"] * 3
     assert sorted(r.rcpt[0] for r in handler.received) == sorted(p.email for p in people)
@@ -74,8 +76,7 @@ def test_starttls_and_auth_deliver_each_message_once(warehouse, tmp_path):
 def test_wrong_password_is_a_permanent_failure_without_retries(warehouse, tmp_path):
     with smtp_server(tmp_path, tls=True) as (handler, port, ca):
         smtp = _smtp(port, "starttls", str(ca), USER, "salah")
-        [outcome] = deliver(warehouse, _letters(_people(1)), SmtpTransport(smtp), "run1",
-                            retry_delays=NO_WAIT)
+        [outcome] = deliver(warehouse, _letters(_people(1)), SmtpTransport(smtp), "run1")
     assert outcome.status == "failed_permanent" and outcome.attempts == 1
     assert "login SMTP ditolak" in outcome.error
     assert handler.received == []
@@ -85,28 +86,37 @@ def test_untrusted_certificate_is_refused(warehouse, tmp_path):
     """Without the CA file the client will not talk to a server it cannot verify."""
     with smtp_server(tmp_path, tls=True) as (handler, port, _):
         smtp = _smtp(port, "starttls", None, USER, PASSWORD)
-        [outcome] = deliver(warehouse, _letters(_people(1)), SmtpTransport(smtp), "run1",
-                            retry_delays=NO_WAIT)
+        [outcome] = deliver(warehouse, _letters(_people(1)), SmtpTransport(smtp), "run1")
     assert outcome.status == "failed_temporary" and handler.received == []
 
 
-def test_partial_failure_then_rerun_delivers_the_rest_without_duplicates(warehouse, tmp_path):
+def test_a_retry_of_the_same_run_tries_only_temporary_failures_again(warehouse, tmp_path):
+    """A pass tries each letter once; a second pass with the same run id (what a Prefect task
+    retry does) keeps what was sent and what failed permanently, and tries the 4xx and the
+    dropped connection again; a new run later delivers the rest without duplicates."""
     people = _people(6)
     slow, gone = people[1].email, people[2].email
     with smtp_server(tmp_path) as (handler, port, _):
         handler.refuse = {slow: "451 4.3.0 mailbox busy", gone: "550 5.1.1 no such user"}
         handler.drop_next = 1  # the very first message loses its connection mid-send
         transport = SmtpTransport(_smtp(port))
-        first = deliver(warehouse, _letters(people), transport, "run1", retry_delays=NO_WAIT)
-        by_email = {o.letter.recipient.email: o for o in first}
-        assert by_email[people[0].email].status == "sent"  # retried after the drop
-        assert by_email[people[0].email].attempts == 2
-        assert by_email[slow].status == "failed_temporary" and by_email[slow].attempts == 4
-        assert by_email[gone].status == "failed_permanent" and by_email[gone].attempts == 1
-        assert "550" in by_email[gone].error
+        first = {o.letter.recipient.email: o for o in
+                 deliver(warehouse, _letters(people), transport, "run1")}
+        assert first[people[0].email].status == "failed_temporary"  # dropped, and the pass
+        assert first[people[3].email].status == "sent"  # went on to the next letters
+        assert first[slow].status == "failed_temporary" and first[slow].attempts == 1
+        assert first[gone].status == "failed_permanent" and "550" in first[gone].error
+
+        retry = {o.letter.recipient.email: o for o in
+                 deliver(warehouse, _letters(people), transport, "run1")}
+        assert retry[people[0].email].status == "sent"
+        assert retry[people[0].email].attempts == 2
+        assert retry[people[3].email].status == "sent"  # sent in this run, not resent
+        assert retry[slow].status == "failed_temporary" and retry[slow].attempts == 2
+        assert retry[gone].status == "failed_permanent" and retry[gone].attempts == 1
 
         handler.refuse = {}  # the mailbox frees up; the address is fixed
-        second = deliver(warehouse, _letters(people), transport, "run2", retry_delays=NO_WAIT)
+        second = deliver(warehouse, _letters(people), transport, "run2")
     assert {o.letter.recipient.email: o.status for o in second} == {
         p.email: ("sent" if p.email in (slow, gone) else "skipped_sent") for p in people}
     delivered = [r.rcpt[0] for r in handler.received]
@@ -114,17 +124,32 @@ def test_partial_failure_then_rerun_delivers_the_rest_without_duplicates(warehou
     story = _log(warehouse)
     assert [(e, s) for e, s, _, _ in story if e == gone] == [
         (gone, "failed_permanent"), (gone, "sent")]
+    assert [(e, s, n) for e, s, n, _ in story if e == slow] == [
+        (slow, "failed_temporary", 2), (slow, "sent", 1)]  # one row per run's attempt series
+
+
+def test_a_retry_of_a_resend_does_not_send_twice(warehouse, tmp_path):
+    people = _people(2)
+    with smtp_server(tmp_path) as (handler, port, _):
+        handler.refuse = {people[1].email: "451 4.3.0 busy"}
+        transport = SmtpTransport(_smtp(port))
+        deliver(warehouse, _letters(people), transport, "run1")
+        deliver(warehouse, _letters(people), transport, "run2", resend=True)
+        handler.refuse = {}
+        again = deliver(warehouse, _letters(people), transport, "run2", resend=True)
+    assert [o.status for o in again] == ["sent", "sent"]
+    assert [r.rcpt[0] for r in handler.received] == [people[0].email, people[0].email,
+                                                      people[1].email]
 
 
 def test_resend_sends_again_and_new_figures_do_not(warehouse, tmp_path):
     people = _people(2)
     with smtp_server(tmp_path) as (handler, port, _):
         transport = SmtpTransport(_smtp(port))
-        deliver(warehouse, _letters(people), transport, "run1", retry_delays=NO_WAIT)
-        deliver(warehouse, _letters(people, "v2"), transport, "run2", retry_delays=NO_WAIT)
+        deliver(warehouse, _letters(people), transport, "run1")
+        deliver(warehouse, _letters(people, "v2"), transport, "run2")
         assert len(handler.received) == 2  # once a week, even if figures changed
-        deliver(warehouse, _letters(people, "v2"), transport, "run3", resend=True,
-                retry_delays=NO_WAIT)
+        deliver(warehouse, _letters(people, "v2"), transport, "run3", resend=True)
     assert len(handler.received) == 4
     ids = [r.message["Message-ID"] for r in handler.received]
     assert ids[0] != ids[2]  # new figures, new Message-ID
@@ -143,15 +168,66 @@ def test_a_message_left_sending_is_not_resent(warehouse, tmp_path):
     assert outcome.status == "skipped_uncertain" and handler.received == []
 
 
-def test_server_down_is_temporary_and_retried(warehouse, tmp_path):
+def _assert_stopped_at_once(warehouse, outcomes, reason: str, caplog) -> None:
+    assert [o.status for o in outcomes] == ["failed_temporary"] * 3
+    assert [o.attempts for o in outcomes] == [1, 0, 0]  # only the first letter met the server
+    assert reason in outcomes[0].error
+    assert all(o.error == f"tidak dicoba: {outcomes[0].error}" for o in outcomes[1:])
+    assert [(s, n) for _, s, n, _ in _log(warehouse)] == [
+        ("failed_temporary", 1), ("failed_temporary", 0), ("failed_temporary", 0)]
+    stops = [r for r in caplog.records if "pengiriman dihentikan" in r.getMessage()]
+    assert len(stops) == 1 and "2 pesan sisa" in stops[0].getMessage()
+
+
+def test_refused_connection_stops_the_pass_at_once(warehouse, caplog):
+    """A closed port: every letter left is recorded failed_temporary with the reason, in one
+    log line, instead of each letter paying its own connection attempt and backoff."""
     from tests.smtp_server import free_port
 
-    sleeps: list[float] = []
-    [outcome] = deliver(warehouse, _letters(_people(1)), SmtpTransport(_smtp(free_port())),
-                        "run1", retry_delays=(1, 2, 4), sleep=sleeps.append)
-    assert outcome.status == "failed_temporary" and outcome.attempts == 4
-    assert sleeps == [1, 2, 4]  # backoff between attempts
-    assert "tidak dapat dihubungi" in outcome.error
+    outcomes = deliver(warehouse, _letters(_people(3)), SmtpTransport(_smtp(free_port())),
+                       "run1")
+    _assert_stopped_at_once(warehouse, outcomes, "tidak dapat dihubungi", caplog)
+
+
+@contextmanager
+def _silent_server() -> Iterator[tuple[int, list[socket.socket]]]:
+    """Accepts TCP connections and never says a word (a hung relay, a black-holing firewall)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], accepted
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+def test_a_server_that_never_answers_stops_the_pass_at_once(warehouse, caplog):
+    with _silent_server() as (port, accepted):
+        outcomes = deliver(warehouse, _letters(_people(3)),
+                           SmtpTransport(_smtp(port), connect_timeout=0.3), "run1")
+        assert len(accepted) == 1  # one connection attempt for the whole pass
+    _assert_stopped_at_once(warehouse, outcomes, "tidak menjawab dalam 0.3 detik", caplog)
+
+
+def test_a_failed_login_stops_the_pass_as_permanent(warehouse, tmp_path):
+    with smtp_server(tmp_path, tls=True) as (_, port, ca):
+        smtp = _smtp(port, "starttls", str(ca), USER, "salah")
+        outcomes = deliver(warehouse, _letters(_people(3)), SmtpTransport(smtp), "run1")
+    assert [o.status for o in outcomes] == ["failed_permanent"] * 3
+    assert [o.attempts for o in outcomes] == [1, 0, 0]  # one login tried, not three
 
 
 def test_outbox_transport_writes_each_message_once(warehouse, tmp_path):
@@ -167,8 +243,7 @@ def test_outbox_transport_writes_each_message_once(warehouse, tmp_path):
 def test_password_never_reaches_the_log(warehouse, tmp_path):
     with smtp_server(tmp_path, tls=True) as (_, port, ca):
         smtp = _smtp(port, "starttls", str(ca), USER, "salah-sekali-123")
-        deliver(warehouse, _letters(_people(1)), SmtpTransport(smtp), "run1",
-                retry_delays=NO_WAIT)
+        deliver(warehouse, _letters(_people(1)), SmtpTransport(smtp), "run1")
     dump = str(warehouse.execute("SELECT * FROM audit.delivery").fetchall())
     assert "salah-sekali-123" not in dump
     assert "salah-sekali-123" not in repr(smtp) and "salah-sekali-123" not in repr(
@@ -222,9 +297,9 @@ def test_slow_server_times_out_and_the_rerun_does_not_duplicate(warehouse, tmp_p
     [letter] = _letters(_people(1))
     with smtp_server(tmp_path) as (handler, port, _):
         handler.delay = 2
-        [slow] = deliver(warehouse, [letter], SmtpTransport(_smtp(port), timeout=0.5), "run1",
-                         retry_delays=(0,))
-        assert slow.status == "failed_temporary" and slow.attempts == 2
+        [slow] = deliver(warehouse, [letter], SmtpTransport(_smtp(port), timeout=0.5), "run1")
+        assert slow.status == "failed_temporary" and slow.attempts == 1
+        assert "tidak menjawab dalam 0.5 detik" in slow.error
         handler.delay = 0
         [ok] = deliver(warehouse, [letter], SmtpTransport(_smtp(port)), "run2")
         [again] = deliver(warehouse, [letter], SmtpTransport(_smtp(port)), "run3")
