@@ -161,16 +161,22 @@ def bulletin(
     resend: Annotated[bool, typer.Option(
         "--resend", help="Kirim lagi walau penerima sudah menerima minggu ini.")] = False,
 ) -> None:
-    """Buat buletin mingguan ke outbox; kirim ke penerima dengan --send (tepat sekali)."""
-    from flows.bulletin import weekly_bulletin
+    """Buat buletin mingguan ke outbox; kirim ke penerima dengan --send (tepat sekali).
+
+    Kode keluar 1 bila ada pesan yang tidak terkirim atau hasilnya tidak diketahui.
+    """
+    from flows.bulletin import DeliveryFailed, weekly_bulletin
     from flows.deployments import one_off_api
 
     if week:
         _weeks(week)
     _warehouse_exists()
     with _user_errors(), one_off_api(*BULLETIN_MODULES):
-        result = weekly_bulletin(week=week, lang=lang.value, send=send, dry_run=dry_run,
-                                 resend=resend)
+        try:
+            result = weekly_bulletin(week=week, lang=lang.value, send=send, dry_run=dry_run,
+                                     resend=resend)
+        except DeliveryFailed as exc:  # reported below, once the Prefect server is stopped
+            result = exc.result
     _report_bulletin(result, dry_run)
 
 
@@ -181,8 +187,11 @@ def run(
     send: Annotated[bool, typer.Option(
         "--send", help="Kirim ke daftar penerima (SMTP bila diatur, selain itu outbox).")] = False,
 ) -> None:
-    """Ingest lalu buletin dalam satu proses (rutinitas Senin pagi; Prefect dimulai sekali)."""
-    from flows.bulletin import weekly_bulletin
+    """Ingest lalu buletin dalam satu proses (rutinitas Senin pagi; Prefect dimulai sekali).
+
+    Kode keluar 1 bila ada pesan yang tidak terkirim atau hasilnya tidak diketahui.
+    """
+    from flows.bulletin import DeliveryFailed, weekly_bulletin
     from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
 
@@ -190,19 +199,25 @@ def run(
         _weeks(week)
     with _user_errors(), one_off_api(*INGEST_MODULES, *BULLETIN_MODULES):
         out.print(f"Ingest selesai: {ingest_submissions()}")
-        result = weekly_bulletin(week=week, lang=lang.value, send=send)
+        try:
+            result = weekly_bulletin(week=week, lang=lang.value, send=send)
+        except DeliveryFailed as exc:  # reported below, once the Prefect server is stopped
+            result = exc.result
     _report_bulletin(result, dry_run=False)
 
 
 def _report_bulletin(result: dict, dry_run: bool) -> None:
+    """Show what was written and delivered; a failed delivery ends the command with exit 1 and
+    the flow's own failure message, which says where the report went (written to the outbox,
+    mailed to the data team or not), never more than what happened."""
     out.print(f"Buletin: {result['html']}\nEmail (.eml): {result['eml']}")
     if "plan" in result:
         _print_rows(f"{'Rencana' if dry_run else 'Pengiriman'} minggu {result['week']}",
                     result.get("deliveries") or result["plan"])
-    failed = [d for d in result.get("deliveries", []) if d["status"].startswith("failed")]
-    if failed:
-        raise _fail(f"{len(failed)} pesan gagal terkirim; laporan ada di outbox/reports/ dan "
-                    "tim data sudah diberi tahu.")
+    if result.get("failure"):
+        from rich.markup import escape
+
+        raise _fail(escape(result["failure"]))
 
 
 def _print_rows(title: str, rows: list[dict]) -> None:
