@@ -7,6 +7,7 @@ message that says what to do, not a traceback.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -64,6 +65,7 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
 
     from flows.deployments import ServerError
     from tasks.config import load_settings
+    from tasks.feedback import FeedbackIncomplete
     from tasks.lock import LockBusy
     from tasks.recipients import RegistryError
     from tasks.warehouse import WarehouseUnavailable, check_usable, unavailable
@@ -77,8 +79,13 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
             check_usable(settings.warehouse, settings.lock_path)
         yield
     except (LockBusy, FileNotFoundError, LookupError, RegistryError, ServerError,
-            WarehouseUnavailable) as exc:
+            WarehouseUnavailable, FeedbackIncomplete) as exc:
         raise _fail(str(exc)) from exc
+    except Exception as exc:
+        bulletin = sys.modules.get("flows.bulletin")  # loaded by whatever raised DeliveryFailed
+        if bulletin is None or not isinstance(exc, bulletin.DeliveryFailed):
+            raise
+        raise _fail(str(exc)) from exc  # a failed delivery's message says how many, why, where
     except duckdb.Error as exc:
         problem = unavailable(settings.warehouse, exc) if settings is not None else None
         if problem is None:
