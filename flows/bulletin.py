@@ -37,8 +37,11 @@ from tasks.lock import exclusive
 from tasks.outbox import write_outbox
 from tasks.recipients import load_recipients
 from tasks.render import RenderedBulletin, build_message, render_annex, render_bulletin
+from tasks.runlog import route_project_logs
 from tasks.warehouse import connect, migrate
 from tasks.weeks import last_completed_week, parse_week
+
+route_project_logs()  # the steps' own warnings reach the run's logs (tasks/runlog.py)
 
 BULLETIN_LOCK_WAIT = 900  # seconds: an hourly ingest finishes well within this
 # One pass over the letters, per Prefect attempt: a backstop above the SMTP timeouts (10 s to
