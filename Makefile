@@ -21,7 +21,7 @@ demo: setup
 ## make test: lint, then the whole test suite (real Prefect, DuckDB, SMTP, Chromium)
 test: setup browser
 	$(UV) run ruff check .
-	$(UV) run pytest -q --durations=20
+	$(UV) run pytest -q -n 2 --dist loadfile --durations=20
 
 ## Debian's Chromium (bulletin look tests) and LibreOffice Calc (template tests), from apt:
 ## no browser or office download at run time

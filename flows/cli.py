@@ -81,11 +81,6 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
     except (LockBusy, FileNotFoundError, LookupError, RegistryError, ServerError,
             WarehouseUnavailable, FeedbackIncomplete) as exc:
         raise _fail(str(exc)) from exc
-    except Exception as exc:
-        bulletin = sys.modules.get("flows.bulletin")  # loaded by whatever raised DeliveryFailed
-        if bulletin is None or not isinstance(exc, bulletin.DeliveryFailed):
-            raise
-        raise _fail(str(exc)) from exc  # a failed delivery's message says how many, why, where
     except duckdb.Error as exc:
         problem = unavailable(settings.warehouse, exc) if settings is not None else None
         if problem is None:
@@ -97,6 +92,11 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
         raise _fail(f"Prefect API {os.environ.get('PREFECT_API_URL')} tidak dapat dihubungi. "
                     "Jalankan server Prefect itu, atau hapus PREFECT_API_URL agar flow berjalan "
                     "dengan server lokal sementara.") from exc
+    except Exception as exc:
+        bulletin = sys.modules.get("flows.bulletin")  # loaded by whatever raised DeliveryFailed
+        if bulletin is None or not isinstance(exc, bulletin.DeliveryFailed):
+            raise
+        raise _fail(str(exc)) from exc  # a failed delivery's message says how many, why, where
 
 
 def _warehouse_exists() -> None:
