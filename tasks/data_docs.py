@@ -27,12 +27,12 @@ INDEX_LIMIT = 500
 def project_dir(warehouse: Path) -> Path:
     """Where the kept results and suites live (JSON, GX's store layout): beside the warehouse,
     like the archive, because they are records of what was validated, not documents to send."""
-    return warehouse.parent / "gx"
+    return warehouse.resolve().parent / "gx"  # GX wants absolute roots; the default is relative
 
 
 def site_dir(outbox: Path) -> Path:
     """Where the Data Docs site is written: the outbox, which the data team already browses."""
-    return outbox / "gx"
+    return outbox.resolve() / "gx"
 
 
 def _context(project: Path, site: Path) -> Any:

@@ -8,6 +8,7 @@ is read back through the Prefect client, the outbox and the GX store."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -168,3 +169,14 @@ def test_bulletin_note_counts_deliveries_and_escapes_names():
     assert "Kab. \\[X\\](http://x)" in text and "[X](" not in text
     assert "failed\\_permanent 1, sent 2" in text
     assert "## Waspada (0)\n\n- tidak ada" in text
+
+
+def test_data_docs_work_with_the_default_relative_paths(tmp_path, monkeypatch):
+    """The shipped defaults are relative (`data/warehouse.duckdb`, `data/outbox`); GX accepts
+    only absolute roots, so `make demo` once logged "root_directory must be an absolute path"."""
+    from tasks.data_docs import publish
+
+    monkeypatch.chdir(tmp_path)
+    index = publish([], "relatif", Path("data/warehouse.duckdb"), Path("data/outbox"))
+    assert index == tmp_path / "data" / "outbox" / "gx" / "index.html"
+    assert index.is_file()
