@@ -122,12 +122,7 @@ def _reject(a: ArchivedFile, reason: str, rule: str = "file_tidak_terbaca") -> V
 
 def _parse(a: ArchivedFile, settings: Settings) -> pl.DataFrame | Verdict:
     """Typed rows of one file, or its rejection."""
-    ident = a.identity
-    if ident.problem:
-        return _reject(a, ident.problem, "nama_file")
-    if a.source.size > settings.max_file_bytes:
-        return _reject(a, f"File terlalu besar ({a.source.size:,} byte); batas "
-                          f"{settings.max_file_bytes:,} byte.", "batas_ukuran")
+    ident = a.identity  # name, size, area and calendar were judged by `_admissible`
     try:
         table = read_table(a.archive_path.read_bytes(), ident.file_format, ident.kind,
                            max_rows=settings.max_rows)

@@ -51,8 +51,22 @@ def name_bytes(name: str) -> bytes:
     return name.encode("utf-8", "surrogateescape")
 
 
+class _Named:
+    """A listed name: its safe display form and its exact bytes (`source_path` is the field)."""
+
+    source_path: str
+
+    @property
+    def display_path(self) -> str:
+        return safe_name(self.source_path)
+
+    @property
+    def raw_path(self) -> bytes:
+        return name_bytes(self.source_path)
+
+
 @dataclass(frozen=True)
-class InboxFile:
+class InboxFile(_Named):
     """A file as listed in the inbox, before it is read."""
 
     source_path: str  # relative to the inbox root, POSIX style, as the file system names it
@@ -62,30 +76,14 @@ class InboxFile:
     fingerprint: str = ""
     stored_at: datetime | None = None  # when the storage recorded the write (ctime, LastModified)
 
-    @property
-    def display_path(self) -> str:
-        return safe_name(self.source_path)
-
-    @property
-    def raw_path(self) -> bytes:
-        return name_bytes(self.source_path)
-
 
 @dataclass(frozen=True)
-class Skipped:
+class Skipped(_Named):
     """Something in the inbox that is not a submission; listed for the data team, never read."""
 
     source_path: str
     object_type: str  # symlink | special | folder | hidden | unreadable
     reason: str
-
-    @property
-    def display_path(self) -> str:
-        return safe_name(self.source_path)
-
-    @property
-    def raw_path(self) -> bytes:
-        return name_bytes(self.source_path)
 
 
 @dataclass(frozen=True)
