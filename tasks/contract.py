@@ -11,7 +11,14 @@ from typing import Literal
 
 ColumnType = Literal["code", "str", "int", "date", "datetime"]
 
-KINDS: tuple[str, ...] = ("ringkasan", "logistik", "keamanan", "insiden", "netralitas")
+KINDS: tuple[str, ...] = ("ringkasan", "logistik", "keamanan", "insiden", "netralitas",
+                          "tindak_lanjut")
+# Kinds every kab/kota owes every week; a missing one is "laporan belum diterima". Follow-ups are
+# sent when there are any (an empty or absent report means none recorded), never chased as late.
+REQUIRED_KINDS: tuple[str, ...] = KINDS[:5]
+# Kinds the provincial desk may send under the province's own code (`64/64_<kind>_<week>.csv`),
+# its rows naming any kab/kota of the province or the province itself.
+PROVINCE_KINDS: frozenset[str] = frozenset({"tindak_lanjut"})
 
 
 # The plausible range of every count a desk reports (documented in docs/submission-format.md).
@@ -115,6 +122,41 @@ ENUMS: dict[str, dict[str, str]] = {
         "disiplin_sedang": "Hukuman disiplin sedang (pemotongan tunjangan)",
         "disiplin_berat": "Hukuman disiplin berat (penurunan jabatan/pembebasan/pemberhentian)",
     },
+    # Cross-sector follow-ups (tindak lanjut). The agencies are the Forkopimda members and the
+    # offices a Desk Pilkada assigns work to: extend the list here and nowhere else.
+    "forum": {
+        "desk_pilkada": "Desk Pilkada",
+        "rakor_forkopimda": "Rakor Forkopimda",
+        "lainnya": "Forum lain",
+    },
+    "bidang": {
+        "logistik": "Logistik",
+        "keamanan": "Keamanan",
+        "netralitas": "Netralitas ASN",
+        "partisipasi": "Partisipasi pemilih",
+        "lainnya": "Lainnya",
+    },
+    "instansi": {
+        "kpu": "KPU",
+        "bawaslu": "Bawaslu",
+        "polri": "Polri",
+        "tni": "TNI",
+        "pemda": "Pemda",
+        "bpbd": "BPBD",
+        "kejaksaan": "Kejaksaan",
+        "kesbangpol": "Kesbangpol",
+        "dishub": "Dinas Perhubungan",
+        "diskominfo": "Diskominfo",
+        "dinkes": "Dinas Kesehatan",
+        "dprd": "DPRD",
+    },
+    "status_tindak_lanjut": {
+        "baru": "Baru",
+        "berjalan": "Berjalan",
+        "terkendala": "Terkendala",
+        "selesai": "Selesai",
+        "dibatalkan": "Dibatalkan",
+    },
 }
 
 # Order of a case's stages and an incident's statuses, for "does not move backwards" checks and
@@ -136,6 +178,15 @@ STATUS_INSIDEN_RANK: dict[str, int] = {
     "selesai": 4,
     "tidak_terbukti": 4,
 }
+STATUS_TINDAK_LANJUT_RANK: dict[str, int] = {
+    "baru": 1,
+    "berjalan": 2,
+    "terkendala": 2,
+    "selesai": 3,
+    "dibatalkan": 3,
+}
+# A follow-up in one of these states still needs someone to act (open; overdue past `tenggat`).
+TINDAK_LANJUT_OPEN: frozenset[str] = frozenset({"baru", "berjalan", "terkendala"})
 ASN_TYPES: frozenset[str] = frozenset({"pns", "pppk"})
 
 _C = Column
@@ -206,6 +257,20 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         _C("tanggal_tahap", "date"),
         _C("sanksi", "str", required=False, nullable=True),
     ),
+    "tindak_lanjut": (
+        _C("kode_kabkota", "code"),
+        _C("id_tindak_lanjut", "str"),
+        _C("tanggal_keputusan", "date"),
+        _C("forum", "str"),
+        _C("bidang", "str"),
+        _C("isu", "str"),
+        _C("tindakan", "str"),
+        _C("instansi", "str"),
+        _C("tenggat", "date"),
+        _C("status", "str"),
+        _C("tanggal_status", "date"),
+        _C("catatan", "str", required=False, nullable=True),
+    ),
 }
 
 # Which enumeration each enumerated column draws from.
@@ -221,6 +286,12 @@ ENUM_COLUMNS: dict[str, dict[str, str]] = {
         "tahap": "tahap_kasus",
         "sanksi": "sanksi",
     },
+    "tindak_lanjut": {
+        "forum": "forum",
+        "bidang": "bidang",
+        "instansi": "instansi",
+        "status": "status_tindak_lanjut",
+    },
 }
 
 # The natural key of a row within one submission (unique within a file).
@@ -230,6 +301,7 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
     "keamanan": ("kode_kecamatan",),
     "insiden": ("id_insiden",),
     "netralitas": ("id_kasus",),
+    "tindak_lanjut": ("id_tindak_lanjut",),
 }
 
 # Header aliases a desk's spreadsheet commonly carries, after normalisation (lower case, spaces
@@ -288,6 +360,20 @@ ALIASES: dict[str, str] = {
     "pelanggaran": "jenis_pelanggaran",
     "status_kasus": "tahap",
     "tgl_tahap": "tanggal_tahap",
+    "id_tl": "id_tindak_lanjut",
+    "no_tindak_lanjut": "id_tindak_lanjut",
+    "tanggal_rapat": "tanggal_keputusan",
+    "tgl_keputusan": "tanggal_keputusan",
+    "rapat": "forum",
+    "permasalahan": "isu",
+    "masalah": "isu",
+    "rencana_tindak_lanjut": "tindakan",
+    "penanggung_jawab": "instansi",
+    "pj": "instansi",
+    "batas_waktu": "tenggat",
+    "deadline": "tenggat",
+    "status_tindak_lanjut": "status",
+    "tgl_status": "tanggal_status",
 }
 
 

@@ -162,8 +162,11 @@ def _chunks(frames: list[pl.DataFrame], budget: int) -> list[list[pl.DataFrame]]
 
 
 def _area(con: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], str]:
-    """The kab/kota codes this warehouse serves, and the area's name (for the reason)."""
-    codes = frozenset(c for (c,) in con.execute("SELECT kabkota_code FROM ref.kabkota").fetchall())
+    """The senders this warehouse serves (its kab/kota, and its provinces' desks, whose codes
+    `tasks.pull.identify` admits only for the kinds a province sends), and the area's name."""
+    codes = frozenset(c for (c,) in con.execute(
+        "SELECT kabkota_code FROM ref.kabkota UNION SELECT provinsi_code FROM ref.provinsi"
+    ).fetchall())
     names = con.execute("SELECT scope_name FROM ref.scope").fetchall()
     return codes, names[0][0] if names else "wilayah gudang ini"
 
@@ -318,7 +321,8 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
         v.verdict = "rejected"
         v.reason = "Ditolak: " + rejects[0].message + (
             f" (dan {len(rejects) - 1} pelanggaran serupa)" if len(rejects) > 1 else "")
-    elif share > policy()["reject_if_flagged_share_above"]:
+    elif (share > policy()["reject_if_flagged_share_above"]
+          and a.identity.kind not in policy().get("independent_rows", ())):
         v.verdict = "rejected"
         v.reason = (f"Ditolak: sebagian besar baris tidak sah ({len(flagged_rows)} dari "
                     f"{typed.height}): {_summarise(findings)}.")

@@ -18,12 +18,15 @@ from pathlib import Path, PurePosixPath
 
 import fsspec
 
-from tasks.contract import KINDS
+from tasks.contract import KINDS, PROVINCE_KINDS
 from tasks.weeks import parse_week
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json"}
+# A kab/kota code (4 digits), or a province's (2 digits) for what the provincial desk sends; a
+# kind may hold underscores (`tindak_lanjut`): the week after it anchors where it ends.
 NAME_RE = re.compile(
-    r"^(?P<kabkota>\d{4})_(?P<kind>[a-z]+)_(?P<week>\d{4}-W\d{2})(?:_[\w-]+)?$", re.IGNORECASE
+    r"^(?P<kabkota>\d{4}|\d{2})_(?P<kind>[a-z]+(?:_[a-z]+)*)_(?P<week>\d{4}-W\d{2})(?:_[\w-]+)?$",
+    re.IGNORECASE,
 )
 CHUNK = 1 << 20
 # Listing keys that change when a file is rewritten (local: size, times, inode; object stores:
@@ -202,6 +205,11 @@ def identify(source_path: str) -> Identity:
         parse_week(week)
     except ValueError as exc:
         return Identity(kabkota, kind, None, fmt, str(exc))
+    if len(kabkota) == 2 and kind not in PROVINCE_KINDS:
+        return Identity(kabkota, kind, week, fmt,
+                        f"Kode {kabkota} adalah kode provinsi; desk provinsi hanya mengirim "
+                        + ", ".join(sorted(PROVINCE_KINDS)) + ". Laporan " + kind
+                        + " dikirim oleh kab/kota dengan kode 4 digit.")
     if folder != kabkota:
         return Identity(kabkota, kind, week, fmt,
                         f"File untuk kab/kota {kabkota} harus diletakkan di folder {kabkota}/, "

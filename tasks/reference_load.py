@@ -50,7 +50,8 @@ def load_reference(con: duckdb.DuckDBPyConnection, scope: str = KALTIM) -> dict[
     kab = reg["kabkota"].with_columns(
         river_access=pl.col("kabkota_code").is_in(sorted(RIVER_KABKOTA))
     )
-    ranks = {"tahap_kasus": contract.TAHAP_RANK, "status_insiden": contract.STATUS_INSIDEN_RANK}
+    ranks = {"tahap_kasus": contract.TAHAP_RANK, "status_insiden": contract.STATUS_INSIDEN_RANK,
+             "status_tindak_lanjut": contract.STATUS_TINDAK_LANJUT_RANK}
     enums = pl.DataFrame(
         [
             {"enum_name": e, "value": v, "label_id": label, "rank": ranks.get(e, {}).get(v)}

@@ -224,18 +224,27 @@ def prepare(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> p
     return prepared
 
 
+# Rows a file must have but lacks (cannot be row findings: the row is absent), per kind: the
+# columns `sql/validate/completeness_<kind>.sql` reads, and the finding's rule and prefix.
+_COMPLETENESS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "logistik": (("kode_desa", "barang"), "lengkap", "Tidak lengkap: "),
+    "keamanan": (("kode_kecamatan",), "lengkap", "Tidak lengkap: "),
+    "tindak_lanjut": (("_week", "id_tindak_lanjut"), "tindak_lanjut_hilang", "Hilang: "),
+}
+
+
 def completeness(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> list[Finding]:
-    """Rows a complete file must have but lacks (cannot be a row finding: the row is absent)."""
-    if kind not in ("logistik", "keamanan") or batch.height == 0:
+    """Whole-file findings for what a file lacks: villages, kecamatan, or a follow-up still open
+    in the sender's previous report."""
+    if kind not in _COMPLETENESS or batch.height == 0:
         return []
-    con.register("batch", batch.select(FILE, "_expected_kabkota", *(
-        ["kode_desa", "barang"] if kind == "logistik" else ["kode_kecamatan"])).to_arrow())
+    columns, rule, prefix = _COMPLETENESS[kind]
+    con.register("batch", batch.select(FILE, "_expected_kabkota", *columns).to_arrow())
     try:
         rows = con.execute(sql(f"validate/completeness_{kind}.sql")).fetchall()
     finally:
         con.unregister("batch")
-    return [Finding(fid, None, col, "lengkap", "flag", f"Tidak lengkap: {detail}")
-            for fid, col, detail in rows]
+    return [Finding(fid, None, col, rule, "flag", f"{prefix}{detail}") for fid, col, detail in rows]
 
 
 def validate_kind(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> list[Finding]:

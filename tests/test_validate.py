@@ -121,9 +121,26 @@ def clean_netralitas() -> list[dict]:
     ]
 
 
+def clean_tindak_lanjut() -> list[dict]:
+    return [
+        {ROW: 2, "kode_kabkota": KAB, "id_tindak_lanjut": "TL-6474-001",
+         "tanggal_keputusan": date(2024, 11, 18), "forum": "desk_pilkada", "bidang": "logistik",
+         "isu": "Kotak suara rusak di gudang", "tindakan": "Kirim kotak pengganti ke PPK",
+         "instansi": "kpu", "tenggat": date(2024, 11, 22), "status": "berjalan",
+         "tanggal_status": date(2024, 11, 21), "catatan": None},
+        {ROW: 3, "kode_kabkota": KAB, "id_tindak_lanjut": "TL-6474-002",
+         "tanggal_keputusan": date(2024, 11, 13), "forum": "rakor_forkopimda",
+         "bidang": "keamanan", "isu": "TPS sangat rawan tanpa personel",
+         "tindakan": "Tambah personel di TPS sangat rawan", "instansi": "polri",
+         "tenggat": date(2024, 11, 25), "status": "selesai",
+         "tanggal_status": date(2024, 11, 20), "catatan": "Tambahan 40 personel"},
+    ]
+
+
 CLEAN: dict[str, Callable[[], list[dict]]] = {
     "logistik": clean_logistik, "keamanan": clean_keamanan, "ringkasan": clean_ringkasan,
     "insiden": clean_insiden, "netralitas": clean_netralitas,
+    "tindak_lanjut": clean_tindak_lanjut,
 }
 
 
@@ -365,8 +382,39 @@ NETRALITAS_CASES = [
          {f(2, "tanggal_lapor", "tanggal_wajar")}),
 ]
 
+TINDAK_LANJUT_CASES = [
+    Case("kabkota_lain", "tindak_lanjut", {2: {"kode_kabkota": "6472"}},
+         {f(2, "kode_kabkota", "kabkota_sesuai_folder", "reject")}, message="'6472'"),
+    Case("provinsi_dari_kabkota", "tindak_lanjut", {2: {"kode_kabkota": "64"}},
+         {f(2, "kode_kabkota", "kabkota_sesuai_folder", "reject")}),
+    Case("id_ganda", "tindak_lanjut", {3: {"id_tindak_lanjut": "TL-6474-001"}},
+         {f(2, "id_tindak_lanjut", "id_unik"), f(3, "id_tindak_lanjut", "id_unik")},
+         message="'TL-6474-001' muncul lebih dari sekali"),
+    Case("instansi_tidak_dikenal", "tindak_lanjut", {2: {"instansi": "Kodim 0908"}},
+         {f(2, "instansi", "pilihan_instansi")},
+         message="nilai 'Kodim 0908' tidak dikenal; pilihan yang sah: bawaslu, bpbd"),
+    Case("tenggat_sebelum_keputusan", "tindak_lanjut", {2: {"tenggat": date(2024, 11, 17)}},
+         {f(2, "tenggat", "tenggat_setelah_keputusan")},
+         message="tenggat 2024-11-17 lebih awal dari tanggal_keputusan 2024-11-18"),
+    Case("tenggat_sama_dengan_keputusan", "tindak_lanjut", {2: {"tenggat": date(2024, 11, 18)}},
+         set()),
+    Case("status_sebelum_keputusan", "tindak_lanjut",
+         {3: {"tanggal_status": date(2024, 11, 12)}},
+         {f(3, "tanggal_status", "urutan_tanggal")}),
+    Case("keputusan_di_masa_depan", "tindak_lanjut",
+         {2: {"tanggal_keputusan": date(2024, 11, 26), "tenggat": date(2024, 11, 28),
+              "tanggal_status": date(2024, 11, 26)}},
+         {f(2, "tanggal_keputusan", "tanggal_wajar"), f(2, "tanggal_status", "tanggal_wajar")}),
+    Case("tenggat_tahun_depan", "tindak_lanjut", {2: {"tenggat": date(2026, 1, 5)}},
+         {f(2, "tenggat", "tanggal_wajar")}),
+    Case("keputusan_senin_berikutnya_boleh", "tindak_lanjut",
+         {2: {"tanggal_keputusan": date(2024, 11, 25), "tenggat": date(2024, 11, 27),
+              "tanggal_status": date(2024, 11, 25)}}, set()),
+]
+
 CASES = [*LOGISTIK_CASES, *KEAMANAN_CASES, *RINGKASAN_CASES, *INSIDEN_CASES,
-         *NETRALITAS_CASES, *_wajib_cases(), *_negative_cases(), *_pilihan_cases()]
+         *NETRALITAS_CASES, *TINDAK_LANJUT_CASES, *_wajib_cases(), *_negative_cases(),
+         *_pilihan_cases()]
 
 
 def _empties_a_date(case: Case) -> bool:
@@ -440,7 +488,8 @@ def test_every_rule_of_every_suite_is_exercised():
     covered = {(c.kind, rule) for c in CASES for rule in {e[2] for e in c.expect}}
     covered |= {(c.kind, rule) for c in CASES for _, rule in c.whole}
     cross_week = {("logistik", "kumulatif_tidak_turun"), ("insiden", "status_tidak_mundur"),
-                  ("netralitas", "tahap_tidak_mundur")}  # tested below with a seeded history
+                  ("netralitas", "tahap_tidak_mundur"),
+                  ("tindak_lanjut", "status_tidak_mundur")}  # tested below with a history
     for kind in KINDS:
         for e in suite_document(kind)["expectations"]:
             key = (kind, e["meta"]["rule"])
@@ -525,7 +574,63 @@ def test_netralitas_stage_may_not_move_backwards(warehouse):
     assert [(x.row, x.column, x.rule) for x in findings] == [(2, "tahap", "tahap_tidak_mundur")]
 
 
-@pytest.mark.parametrize("kind", ["insiden", "netralitas"])
+def test_follow_up_status_may_not_move_backwards_without_a_note(warehouse):
+    before = clean_tindak_lanjut()
+    before[0]["status"] = "selesai"  # TL-6474-001 was reported done last week
+    seed(warehouse, "tindak_lanjut", PREV, before)
+    silent = clean_tindak_lanjut()  # ... and is 'berjalan' again now, without a word
+    noted = clean_tindak_lanjut()
+    noted[0]["catatan"] = "dibuka kembali: kotak pengganti ternyata rusak juga"
+    batch = pl.concat([frame("tindak_lanjut", silent, file_id=1),
+                       frame("tindak_lanjut", noted, file_id=2)], how="vertical_relaxed")
+    findings = validate_kind(warehouse, "tindak_lanjut", batch)
+    assert [(x.file_id, x.row, x.column, x.rule) for x in findings] == [
+        (1, 2, "status", "status_tidak_mundur")]
+    assert "'berjalan' mundur dibanding laporan sebelumnya ('selesai')" in findings[0].message
+
+
+def test_follow_up_status_compares_with_the_latest_report_only(warehouse):
+    """Reopened with a note last week: staying open this week is not 'moving backwards'."""
+    done = clean_tindak_lanjut()
+    done[0]["status"] = "selesai"
+    seed(warehouse, "tindak_lanjut", previous_week(PREV), done)
+    reopened = clean_tindak_lanjut()
+    reopened[0]["catatan"] = "dibuka kembali"
+    seed(warehouse, "tindak_lanjut", PREV, reopened)
+    assert validate_kind(warehouse, "tindak_lanjut",
+                         frame("tindak_lanjut", clean_tindak_lanjut())) == []
+
+
+def test_an_open_follow_up_dropped_from_the_next_report_is_noted(warehouse):
+    earlier = clean_tindak_lanjut()
+    earlier.append({**earlier[0], ROW: 4, "id_tindak_lanjut": "TL-6474-003",
+                    "tindakan": "Sewa perahu untuk distribusi", "status": "terkendala"})
+    earlier.append({**earlier[0], ROW: 5, "id_tindak_lanjut": "TL-6474-004",
+                    "status": "dibatalkan"})
+    seed(warehouse, "tindak_lanjut", PREV, earlier)
+    findings = validate_kind(warehouse, "tindak_lanjut",
+                             frame("tindak_lanjut", clean_tindak_lanjut()))
+    assert [(x.row, x.column, x.rule, x.severity) for x in findings] == [
+        (None, "id_tindak_lanjut", "tindak_lanjut_hilang", "flag")]  # 004 was closed: fine
+    assert findings[0].message.startswith("Hilang: tindak lanjut TL-6474-003 (\"Sewa perahu")
+    assert f"terkendala pada laporan {PREV}" in findings[0].message
+
+
+def test_the_provincial_desk_may_name_any_kabkota_of_its_province(warehouse):
+    rows = clean_tindak_lanjut()
+    rows[0]["kode_kabkota"] = "6411"  # Mahakam Ulu, from the province's desk
+    rows[1]["kode_kabkota"] = "64"  # the whole province
+    other = [dict(r) for r in clean_tindak_lanjut()]
+    other[0]["kode_kabkota"] = "6301"  # a kab/kota of another province
+    batch = pl.concat([frame("tindak_lanjut", rows, kab="64"),
+                       frame("tindak_lanjut", other, file_id=2, kab="64")],
+                      how="vertical_relaxed")
+    findings = validate_kind(warehouse, "tindak_lanjut", batch)
+    assert [(x.file_id, x.row, x.rule, x.severity) for x in findings] == [
+        (2, 2, "kabkota_sesuai_folder", "reject")]
+
+
+@pytest.mark.parametrize("kind", ["insiden", "netralitas", "tindak_lanjut"])
 def test_cases_reported_in_several_earlier_weeks_are_not_duplicates(kind, warehouse):
     """Incidents and ASN cases are reported again every week while they run. A history of two
     earlier weeks must not multiply this week's rows, make them look repeated (id_unik) or

@@ -16,3 +16,7 @@ CREATE OR REPLACE VIEW core.insiden_current AS
 SELECT c.week, i.* FROM core.insiden i JOIN core.current_file c USING (file_id) WHERE NOT i.flagged;
 CREATE OR REPLACE VIEW core.netralitas_current AS
 SELECT c.week, n.* FROM core.netralitas n JOIN core.current_file c USING (file_id) WHERE NOT n.flagged;
+-- Follow-ups: `pengirim` is who sent the report (a kab/kota, or the province's code).
+CREATE OR REPLACE VIEW core.tindak_lanjut_current AS
+SELECT c.week, c.kabkota_code AS pengirim, t.*
+FROM core.tindak_lanjut t JOIN core.current_file c USING (file_id) WHERE NOT t.flagged;

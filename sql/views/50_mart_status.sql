@@ -144,7 +144,8 @@ SELECT
     coalesce(n.kasus_baru, 0) AS kasus_asn_baru,
     coalesce(n.kasus_kumulatif, 0) AS kasus_asn_kumulatif,
     coalesce(n.kasus_sanksi, 0) AS kasus_asn_sanksi,
-    q.jenis_diterima, q.jenis_terlambat, q.jenis_hilang, q.file_ditolak, q.baris_ditandai
+    q.jenis_diterima, q.jenis_terlambat, q.jenis_hilang, q.file_ditolak, q.baris_ditandai,
+    tl.terbuka AS tindak_lanjut_terbuka, tl.terlambat AS tindak_lanjut_terlambat
 FROM ref.kabkota_week kw
 LEFT JOIN s USING (week, kabkota_code)
 LEFT JOIN core.ringkasan_current r ON r.week = kw.week AND r.kode_kabkota = kw.kabkota_code
@@ -152,4 +153,5 @@ LEFT JOIN mart.logistik_weekly l USING (week, kabkota_code)
 LEFT JOIN mart.keamanan_weekly k USING (week, kabkota_code)
 LEFT JOIN mart.insiden_weekly i USING (week, kabkota_code)
 LEFT JOIN mart.netralitas_weekly n USING (week, kabkota_code)
-LEFT JOIN mart.kualitas_data_weekly q USING (week, kabkota_code);
+LEFT JOIN mart.kualitas_data_weekly q USING (week, kabkota_code)
+LEFT JOIN mart.tindak_lanjut_kabkota_weekly tl USING (week, kabkota_code);
