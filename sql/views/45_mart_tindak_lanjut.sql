@@ -1,6 +1,7 @@
 -- Cross-sector follow-ups (tindak lanjut) as known at the end of each week: the latest row per
 -- (sender, id) reported up to that week, so a follow-up missing from a later report is still
--- shown as last reported (and its sender's file carries a `tindak_lanjut_hilang` finding).
+-- shown as last reported, with `hilang_dari_laporan` (and its sender's file carries a
+-- `tindak_lanjut_hilang` finding).
 -- `tanggal_acuan` is the Monday after the week, the day the bulletin is read: a follow-up still
 -- open whose `tenggat` is before it is overdue (docs/metrics.md, "Tindak lanjut").
 CREATE OR REPLACE VIEW mart.tindak_lanjut AS
@@ -14,8 +15,10 @@ WITH weeks AS (
     QUALIFY row_number() OVER (PARTITION BY w.week, t.pengirim, t.id_tindak_lanjut
                                ORDER BY t.week DESC, t.row_number DESC) = 1
 ), sent AS (
-    SELECT DISTINCT kabkota_code AS pengirim, week FROM core.current_file
-    WHERE kind = 'tindak_lanjut'
+    -- each sender's latest report as of each week: a follow-up it no longer lists is "hilang"
+    SELECT w.week, c.kabkota_code AS pengirim, max(c.week) AS laporan_terakhir
+    FROM weeks w JOIN core.current_file c ON c.kind = 'tindak_lanjut' AND c.week <= w.week
+    GROUP BY ALL
 ), judged AS (
     SELECT s.*, s.week_end + 1 AS tanggal_acuan,
            s.status IN ('baru', 'berjalan', 'terkendala') AS terbuka,
@@ -42,7 +45,7 @@ SELECT
     j.minggu_pertama = j.week AS baru_minggu_ini,
     j.status = 'selesai' AND coalesce(j.status_minggu_lalu, '') <> 'selesai' AS selesai_minggu_ini,
     j.status = 'selesai' AND j.tanggal_status > j.tenggat AS selesai_terlambat,
-    j.terbuka AND j.minggu_laporan < j.week AND sent.pengirim IS NOT NULL AS hilang_dari_laporan
+    j.terbuka AND j.minggu_laporan < sent.laporan_terakhir AS hilang_dari_laporan
 FROM judged j
 LEFT JOIN ref.kabkota k ON k.kabkota_code = j.kode_kabkota
 LEFT JOIN ref.provinsi p ON p.provinsi_code = j.kode_kabkota
