@@ -438,10 +438,12 @@ def query(
 @app.command()
 def template(
     week: Annotated[str, typer.Option(help="Minggu laporan, mis. 2024-W47.")],
-    kabkota: Annotated[str | None, typer.Option(help="Kode kab/kota, mis. 6402.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Semua kab/kota.")] = False,
+    kabkota: Annotated[str | None, typer.Option(
+        help="Kode kab/kota, mis. 6402, atau kode provinsi (64) untuk desk provinsi.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Semua kab/kota dan desk provinsi.")] = False,
 ) -> None:
-    """Buat templat XLSX terisi untuk desk kab/kota di outbox/templates/<minggu>/."""
+    """Buat templat XLSX terisi untuk desk kab/kota dan desk provinsi di
+    outbox/templates/<minggu>/."""
     import duckdb
 
     from tasks.config import load_settings

@@ -1,9 +1,11 @@
-"""Prefilled XLSX templates for the regency desks (issue 11): one workbook per kab/kota and week.
+"""Prefilled XLSX templates for the desks (issues 11, 18): one workbook per desk and week.
 
-The workbook has a `Petunjuk` (instructions) sheet, one sheet per kind named exactly after the
-kind, and a hidden `daftar` sheet holding the dropdown lists. Because the parser reads the sheet
-named after the kind (`tasks.parse._read_xlsx`), a desk can send the *same* workbook five times,
-once under each file name `<kabkota>_<kind>_<week>.xlsx`; docs/templates.md explains it to them.
+A kab/kota desk's workbook has a `Petunjuk` (instructions) sheet, one sheet per kind named
+exactly after the kind, and a hidden `daftar` sheet holding the dropdown lists. Because the
+parser reads the sheet named after the kind (`tasks.parse._read_xlsx`), a desk can send the
+*same* workbook once under each file name `<kabkota>_<kind>_<week>.xlsx`; docs/templates.md
+explains it to them. The provincial desk, which sends only `PROVINCE_KINDS` under the province's
+code, gets a workbook with just those sheets.
 
 Each kind's sheet: a title row, a hint row (what each column takes), the header row, then data
 rows. Everything the desk cannot change (titles, headers, region codes of prefilled rows, the
@@ -16,7 +18,8 @@ Prefilled from the reference tables: logistik = every desa × barang with codes,
 quantity and TPS count; keamanan = every kecamatan with its TPS count; ringkasan = the kab/kota.
 From the warehouse (when a connection is given) the previous week's accepted figures are
 carried forward: cumulative logistics quantities, security figures, the reporting unit, and the
-latest state of every incident and ASN case that is not closed yet, as rows to update.
+latest state of every incident, ASN case and follow-up (tindak lanjut) that is not closed yet,
+as rows to update.
 
 `fill` writes a desk's values into the same layout (the tests' round trip, and a way to
 regenerate a desk's workbook from its CSVs).
@@ -30,7 +33,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import polars as pl
@@ -42,9 +45,12 @@ from tasks.contract import (
     ENUM_COLUMNS,
     ENUMS,
     KINDS,
+    PROVINCE_KINDS,
+    REQUIRED_KINDS,
     ROW_KEYS,
     STATUS_INSIDEN_RANK,
     TAHAP_RANK,
+    TINDAK_LANJUT_OPEN,
     Column,
 )
 from tasks.reference import (
@@ -52,6 +58,7 @@ from tasks.reference import (
     KALTIM,
     check_scope,
     desa_requirements,
+    provinces,
     regions,
     scope_name,
     tps_master,
@@ -63,12 +70,13 @@ PETUNJUK = "Petunjuk"
 DAFTAR = "daftar"
 TITLE_ROW, HINT_ROW, HEADER_ROW = 0, 1, 2
 FIRST_DATA_ROW = 3  # zero-based: Excel row 4 is the first data row
-BLANK_ROWS = 100  # empty, formatted rows offered for new incidents / cases
+BLANK_ROWS = 100  # empty, formatted rows offered for new incidents / cases / follow-ups
 MIN_VALIDATED_ROWS = 1000  # data validation reaches at least this many rows below the header
 DEFAULT_DEADLINE = (5, time(12, 0))  # Saturday 12:00 WITA (DESIGN §3)
 FINAL_STATUS_INSIDEN = frozenset(
     s for s, r in STATUS_INSIDEN_RANK.items() if r == max(STATUS_INSIDEN_RANK.values()))
 FINAL_TAHAP = frozenset(t for t, r in TAHAP_RANK.items() if r == max(TAHAP_RANK.values()))
+FINAL_TINDAK_LANJUT = frozenset(ENUMS["status_tindak_lanjut"]) - TINDAK_LANJUT_OPEN
 
 # Columns whose cells are locked in prefilled rows (the row's identity), per kind.
 LOCKED_KEYS: dict[str, tuple[str, ...]] = {
@@ -77,9 +85,11 @@ LOCKED_KEYS: dict[str, tuple[str, ...]] = {
     "keamanan": ("kode_kabkota", "kode_kecamatan"),
     "insiden": ("id_insiden",),  # kode_kabkota there is an unlocked default formula
     "netralitas": ("id_kasus",),
+    "tindak_lanjut": ("id_tindak_lanjut",),  # the history key with the sender: never retyped
 }
 # Columns frozen at the left while scrolling sideways.
-FROZEN_COLUMNS = {"ringkasan": 1, "logistik": 4, "keamanan": 2, "insiden": 2, "netralitas": 2}
+FROZEN_COLUMNS = {"ringkasan": 1, "logistik": 4, "keamanan": 2, "insiden": 2, "netralitas": 2,
+                  "tindak_lanjut": 2}
 # Figures carried from the previous week's accepted report.
 CARRY_LOGISTIK = ("jumlah_kebutuhan", "diterima_kabkota", "diterima_ppk", "diterima_pps",
                   "diterima_tps", "rusak", "jumlah_tps", "tps_lengkap", "moda_angkut")
@@ -87,8 +97,9 @@ CARRY_KEAMANAN = ("jumlah_tps", "tps_kurang_rawan", "tps_rawan", "tps_sangat_raw
                   "personel_polri", "personel_tni", "personel_linmas", "posko")
 # Free-text columns that deserve a wide, wrapping cell.
 WIDE_TEXT = {"narasi": 90, "ringkasan": 60, "catatan": 40, "instansi": 32, "jabatan": 24,
-             "ditangani_oleh": 28, "sumber": 26, "unit_pelapor": 30}
+             "ditangani_oleh": 28, "sumber": 26, "unit_pelapor": 30, "isu": 40, "tindakan": 44}
 
+_ANGKA = ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan")
 _HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 _BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember")
@@ -99,6 +110,7 @@ _KIND_TITLE = {
     "keamanan": "Keamanan per kecamatan",
     "insiden": "Insiden / kejadian menonjol (satu baris per kejadian)",
     "netralitas": "Kasus netralitas ASN (satu baris per kasus)",
+    "tindak_lanjut": "Tindak lanjut lintas sektor (satu baris per tindak lanjut)",
 }
 
 
@@ -119,6 +131,22 @@ class _Sheet:
     kind: str
     rows: list[_Row]
     info_headers: list[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Desk:
+    """Who the workbook is for. A kab/kota desk reports every kind about itself; a provincial desk
+    sends only `PROVINCE_KINDS` under the province's code, and its rows may name any kab/kota of
+    the province or the province itself (the suites' `kabkota_sesuai_folder` rule)."""
+
+    code: str  # the sender code of the file names and the folder
+    name: str  # as printed: "Kabupaten Kutai Kartanegara", "Provinsi Kalimantan Timur"
+    kinds: tuple[str, ...]  # the sheets, in contract order
+    kabkota: tuple[tuple[str, str], ...]  # what kode_kabkota may hold: (code, name)
+
+    @property
+    def province(self) -> bool:
+        return len(self.code) == 2
 
 
 def _tanggal(d: date) -> str:
@@ -146,6 +174,21 @@ def _kab_row(kabkota: str) -> dict[str, Any]:
         raise ValueError(f"kode kab/kota '{kabkota}' tidak dikenal; gunakan salah satu dari: "
                          f"{known}")
     return kab.row(0, named=True)
+
+
+def _desk(code: str) -> _Desk:
+    """The desk behind a sender code: 4 digits = a kab/kota, 2 digits = a provincial desk."""
+    if len(code) != 2:
+        name = _kab_row(code)["kabkota_name"]
+        return _Desk(code, name, KINDS, ((code, name),))
+    known = provinces()["provinsi_code"].to_list()
+    if code not in known:
+        raise ValueError(f"kode provinsi '{code}' tidak dikenal; gunakan salah satu dari: "
+                         f"{', '.join(known)}")
+    name = f"Provinsi {scope_name(code)}"
+    kab = regions(code)["kabkota"].sort("kabkota_code")
+    return _Desk(code, name, tuple(k for k in KINDS if k in PROVINCE_KINDS),
+                 ((code, name), *zip(kab["kabkota_code"], kab["kabkota_name"], strict=True)))
 
 
 def _names(kabkota: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -225,18 +268,42 @@ def _ringkasan(kabkota: str, prev: list[dict[str, Any]]) -> _Sheet:
                   ["INFO kab/kota"])
 
 
+class _Items(NamedTuple):
+    """A kind whose sheet lists items (one row each) carried while they are open."""
+
+    key: str  # the item's id column
+    state: str  # the column holding its state
+    final: frozenset[str]  # states that close it: no longer carried
+    order: str  # the column the carried rows are sorted by (then the id)
+    sender: str  # the column of `core.<kind>_current` naming who reported it
+    update: str  # what the desk should update, for the INFO column
+
+
+ITEM_KINDS: dict[str, _Items] = {
+    "insiden": _Items("id_insiden", "status", FINAL_STATUS_INSIDEN, "waktu_kejadian",
+                      "kode_kabkota", "status bila berubah"),
+    "netralitas": _Items("id_kasus", "tahap", FINAL_TAHAP, "tanggal_lapor", "kode_kabkota",
+                         "tahap dan tanggal_tahap bila berubah"),
+    # history per (sender, id): the provincial desk's follow-ups name other kab/kota
+    "tindak_lanjut": _Items("id_tindak_lanjut", "status", FINAL_TINDAK_LANJUT,
+                            "tanggal_keputusan", "pengirim",
+                            "status, tanggal_status dan catatan; tetap cantumkan sampai "
+                            "selesai atau dibatalkan"),
+}
+
+
 def _open_items(kind: str, prev: list[dict[str, Any]]) -> _Sheet:
-    """Incidents / cases still open at their latest report, as rows to update this week."""
-    state = "status" if kind == "insiden" else "tahap"
-    final = FINAL_STATUS_INSIDEN if kind == "insiden" else FINAL_TAHAP
+    """Incidents / cases / follow-ups still open at their latest report, as rows to update this
+    week (the same "latest earlier row per id" the cross-week rules compare with)."""
+    items = ITEM_KINDS[kind]
     names = [c.name for c in COLUMNS[kind]]
     rows = [
         _Row({c: p[c] for c in names},
-             [f"dibawa dari laporan {p['week']} ({state} terakhir: {p[state]}); perbarui "
-              + ("status bila berubah" if kind == "insiden" else
-                 "tahap dan tanggal_tahap bila berubah")],
+             [f"dibawa dari laporan {p['week']} ({items.state} terakhir: {p[items.state]}"
+              + (f", tenggat {p['tenggat']:%Y-%m-%d}" if kind == "tindak_lanjut" else "")
+              + f"); perbarui {items.update}"],
              frozenset(LOCKED_KEYS[kind]), frozenset(names))
-        for p in prev if p[state] not in final
+        for p in prev if p[items.state] not in items.final
     ]
     return _Sheet(kind, rows, ["INFO keterangan"])
 
@@ -247,28 +314,31 @@ _PREV_SQL = {
     "ringkasan": "SELECT * FROM core.ringkasan_current WHERE week = ? AND kode_kabkota = ? "
                  "ORDER BY row_number LIMIT 1",
 }
-# The latest reported row of every incident / case before the template's week.
+_PREFILLED = {"ringkasan": _ringkasan, "logistik": _logistik, "keamanan": _keamanan}
+# The latest reported row of every item the desk sent before the template's week.
 _OPEN_SQL = """
 SELECT * FROM core.{kind}_current
-WHERE week < ? AND kode_kabkota = ?
+WHERE week < ? AND {sender} = ?
 QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY week DESC, row_number DESC) = 1
 ORDER BY {order}, {key}
 """
 
 
-def _sheets(kabkota: str, week: str,
+def _sheets(desk: _Desk, week: str,
             con: duckdb.DuckDBPyConnection | None) -> tuple[list[_Sheet], dict[str, int]]:
+    """The desk's sheets, and how many rows of each were carried from the warehouse."""
     prev_week = previous_week(week)
-    prev = {k: _previous(con, q, [prev_week, kabkota]) for k, q in _PREV_SQL.items()}
-    insiden = _previous(con, _OPEN_SQL.format(kind="insiden", key="id_insiden",
-                                              order="waktu_kejadian"), [week, kabkota])
-    netralitas = _previous(con, _OPEN_SQL.format(kind="netralitas", key="id_kasus",
-                                                 order="tanggal_lapor"), [week, kabkota])
-    sheets = [_ringkasan(kabkota, prev["ringkasan"]), _logistik(kabkota, prev["logistik"]),
-              _keamanan(kabkota, prev["keamanan"]), _open_items("insiden", insiden),
-              _open_items("netralitas", netralitas)]
-    carried = {k: len(v) for k, v in prev.items()}
-    carried.update(insiden=len(sheets[3].rows), netralitas=len(sheets[4].rows))
+    sheets, carried = [], {}
+    for kind in desk.kinds:
+        if kind in _PREFILLED:
+            prev = _previous(con, _PREV_SQL[kind], [prev_week, desk.code])
+            sheets.append(_PREFILLED[kind](desk.code, prev))
+            carried[kind] = len(prev)
+        else:
+            i = ITEM_KINDS[kind]
+            sql = _OPEN_SQL.format(kind=kind, sender=i.sender, key=i.key, order=i.order)
+            sheets.append(_open_items(kind, _previous(con, sql, [week, desk.code])))
+            carried[kind] = len(sheets[-1].rows)
     return sheets, carried
 
 
@@ -355,14 +425,16 @@ class _Formats:
         self.p_cell_head = fmt(bold=True, border=1, bg_color="#D9D9D9", text_wrap=True)
 
 
-def _daftar_items(kabkota: str) -> dict[str, list[tuple[str, str]]]:
-    """Every dropdown list (value, label): the contract's enumerations and the kab/kota's own
-    region codes."""
-    kec_names, desa_names = _names(kabkota)
-    lists = {name: list(values.items()) for name, values in ENUMS.items()}
-    lists["kode_kabkota"] = [(kabkota, _kab_row(kabkota)["kabkota_name"])]
-    lists["kode_kecamatan"] = sorted(kec_names.items())
-    lists["kode_desa"] = sorted(desa_names.items())
+def _daftar_items(desk: _Desk) -> dict[str, list[tuple[str, str]]]:
+    """Every dropdown list (value, label) the desk's sheets use: the contract's enumerations and
+    the region codes it may write (a kab/kota's own; a province's kab/kota and itself)."""
+    used = {enum for kind in desk.kinds for enum in ENUM_COLUMNS[kind].values()}
+    lists = {name: list(values.items()) for name, values in ENUMS.items() if name in used}
+    lists["kode_kabkota"] = list(desk.kabkota)
+    if not desk.province:
+        kec_names, desa_names = _names(desk.code)
+        lists["kode_kecamatan"] = sorted(kec_names.items())
+        lists["kode_desa"] = sorted(desa_names.items())
     return lists
 
 
@@ -513,6 +585,11 @@ def _highlights(ws: Any, kind: str, columns: tuple[Column, ...], last_row: int,
     elif kind == "netralitas":
         rules.append(("sanksi", f'=AND({cell("tahap")}<>"",'
                                 f'({cell("sanksi")}<>"")<>({cell("tahap")}="sanksi_dijatuhkan"))'))
+    elif kind == "tindak_lanjut":
+        decided = cell("tanggal_keputusan")
+        for name in ("tenggat", "tanggal_status"):  # tenggat_setelah_keputusan, urutan_tanggal
+            rules.append((name, f"=AND(ISNUMBER({cell(name)}),ISNUMBER({decided}),"
+                                f"{cell(name)}<{decided})"))
     for name, formula in rules:
         ws.conditional_format(FIRST_DATA_ROW, at[name], last_row, at[name],
                               {"type": "formula", "criteria": formula, "format": f.bad})
@@ -526,9 +603,10 @@ def _width(col: Column, kind: str) -> float:
     return {"code": 14, "int": 12, "date": 12, "datetime": 17, "str": 18}[col.type]
 
 
-def _write_kind(wb: xlsxwriter.Workbook, f: _Formats, sheet: _Sheet, kabkota: str, week: str,
-                lists: dict[str, str], kab_name: str) -> None:
+def _write_kind(wb: xlsxwriter.Workbook, f: _Formats, sheet: _Sheet, desk: _Desk, week: str,
+                lists: dict[str, str]) -> None:
     kind = sheet.kind
+    kabkota = desk.code
     ws = wb.add_worksheet(kind)
     columns = COLUMNS[kind]
     n = len(columns)
@@ -544,14 +622,18 @@ def _write_kind(wb: xlsxwriter.Workbook, f: _Formats, sheet: _Sheet, kabkota: st
     for k in range(len(sheet.info_headers)):
         ws.set_column(n + k, n + k, 26, f.info)
 
-    title = (f"{_KIND_TITLE[kind]} — {kab_name} ({kabkota}) — minggu {week} "
+    title = (f"{_KIND_TITLE[kind]} — {desk.name} ({kabkota}) — minggu {week} "
              f"({_tanggal(week_start(week))} s.d. {_tanggal(week_end(week))}). "
              f"Simpan/kirim sebagai {kabkota}_{kind}_{week}.xlsx; lihat lembar {PETUNJUK}.")
     ws.write_string(TITLE_ROW, 0, title, f.title)
     for j in range(1, n + len(sheet.info_headers)):
         ws.write_blank(TITLE_ROW, j, None, f.locked)
     for j, col in enumerate(columns):
-        ws.write_string(HINT_ROW, j, _hint(col, kind, max_len[col.name]), f.hint)
+        hint = _hint(col, kind, max_len[col.name])
+        if desk.province and col.name == "kode_kabkota":
+            hint = (f"wajib: kab/kota yang dituju, atau {kabkota} untuk tingkat provinsi "
+                    "(pilih dari daftar)")
+        ws.write_string(HINT_ROW, j, hint, f.hint)
         ws.write_string(HEADER_ROW, j, col.name, f.header)
     for k, name in enumerate(sheet.info_headers):
         ws.write_string(HINT_ROW, n + k, "hanya informasi, tidak dibaca sistem", f.hint)
@@ -561,8 +643,11 @@ def _write_kind(wb: xlsxwriter.Workbook, f: _Formats, sheet: _Sheet, kabkota: st
     if kind == "ringkasan":
         ws.set_row(FIRST_DATA_ROW, 150)  # room to read the narasi while typing it
 
-    formula_kab = kind in ("insiden", "netralitas")
-    total = len(sheet.rows) + (BLANK_ROWS if formula_kab else 0)
+    # item sheets offer empty rows for new items; on a kab/kota desk's, kode_kabkota fills itself
+    # (a provincial desk chooses the kab/kota per row)
+    items = kind in ITEM_KINDS
+    formula_kab = items and not desk.province
+    total = len(sheet.rows) + (BLANK_ROWS if items else 0)
     last_input = xl_col_to_name(n - 1)
     for i in range(total):
         r = FIRST_DATA_ROW + i
@@ -600,7 +685,7 @@ def _write_kind(wb: xlsxwriter.Workbook, f: _Formats, sheet: _Sheet, kabkota: st
                       n + len(sheet.info_headers) - 1)
     ws.protect("", {
         "format_columns": True, "format_rows": True, "autofilter": True,
-        "insert_rows": formula_kab, "select_locked_cells": True, "select_unlocked_cells": True,
+        "insert_rows": items, "select_locked_cells": True, "select_unlocked_cells": True,
     })
 
 
@@ -614,9 +699,10 @@ def _lines(text: str, width: float) -> int:
     return max(1, sum(-(-max(len(part), 1) // per_line) for part in text.split("\n")))
 
 
-def _write_petunjuk(wb: xlsxwriter.Workbook, f: _Formats, kabkota: str, week: str,
-                    kab_name: str, sheets: list[_Sheet], carried: dict[str, int],
-                    due: datetime) -> None:
+def _write_petunjuk(wb: xlsxwriter.Workbook, f: _Formats, desk: _Desk, week: str,
+                    sheets: list[_Sheet], carried: dict[str, int], due: datetime) -> None:
+    """The instructions, written for the desk's own sheets (a provincial desk's workbook holds
+    only the kinds it sends, so its Petunjuk says nothing about logistik or villages)."""
     ws = wb.add_worksheet(PETUNJUK)
     for j, w in enumerate(_P_WIDTHS):
         ws.set_column(j, j, w)
@@ -645,31 +731,51 @@ def _write_petunjuk(wb: xlsxwriter.Workbook, f: _Formats, kabkota: str, week: st
             r += 1
         r += 1
 
+    kabkota, kinds = desk.code, set(desk.kinds)
     start, end = week_start(week), week_end(week)
     prev_week = previous_week(week)
-    line(f"Templat laporan mingguan Desk Pilkada — {kab_name} ({kabkota})", f.p_title, 20)
+    n_tl = carried.get("tindak_lanjut", 0)
+    line(f"Templat laporan mingguan Desk Pilkada — {desk.name} ({kabkota})", f.p_title, 20)
     line(f"Minggu laporan {week}: {_hari_tanggal(start)} s.d. {_hari_tanggal(end)} (WITA).")
     line(f"Batas kirim: {_hari_tanggal(due.date())} pukul {due:%H.%M} WITA. Kiriman setelah "
          "batas tetap diterima tetapi dicatat terlambat.", f.p_head, 15)
     r += 1
 
     line("1. Apa yang diisi", f.p_head, 15)
-    line("• Sel abu-abu (kode wilayah, barang, judul kolom) terkunci: barisnya sudah disiapkan "
-         "untuk Anda. Sel putih diisi; sel biru sudah terisi dan perlu diperiksa serta "
-         "diperbarui. Kolom 'INFO …' di sebelah kanan hanya keterangan dan tidak dibaca sistem.")
-    line("• Kebutuhan barang (jumlah_kebutuhan) dan jumlah TPS per desa/kecamatan terisi dari data "
-         "referensi provinsi; perbaiki bila data Anda berbeda (kebutuhan surat suara tidak boleh "
-         "kurang dari DPT + cadangan).")
-    if carried["logistik"] or carried["keamanan"]:
-        line(f"• Angka laporan minggu lalu ({prev_week}) yang sudah diterima provinsi sudah "
-             "diisikan (angka diterima, rusak, TPS lengkap, moda angkut, kelas TPS, personel, "
-             "posko): perbarui dengan keadaan minggu ini.")
+    if desk.province:
+        line(f"• Buku kerja desk provinsi: hanya laporan tindak lanjut lintas sektor, dikirim "
+             f"dengan kode provinsi {kabkota}. Setiap baris menyebut kab/kota yang dituju di "
+             f"kode_kabkota (pilih dari daftar), atau {kabkota} untuk urusan tingkat provinsi. "
+             "Sel abu-abu (judul kolom, id tindak lanjut yang dibawa) terkunci. Sel putih diisi; "
+             "sel biru sudah terisi dan perlu diperiksa serta diperbarui. Kolom 'INFO …' di "
+             "sebelah kanan hanya keterangan dan tidak dibaca sistem.")
     else:
-        line(f"• Belum ada laporan minggu lalu ({prev_week}) yang diterima provinsi, jadi kolom "
-             "angka masih kosong.")
-    line("• Kolom per_tanggal (tanggal keadaan) diisi pada setiap baris. Sel berisi daftar "
-         "pilihan (panah di sisi sel) atau aturan isian; pilih sel untuk melihat keterangannya. "
-         "Sel merah berarti ada aturan yang dilanggar (lihat bagian 3).")
+        line("• Sel abu-abu (kode wilayah, barang, judul kolom) terkunci: barisnya sudah "
+             "disiapkan untuk Anda. Sel putih diisi; sel biru sudah terisi dan perlu diperiksa "
+             "serta diperbarui. Kolom 'INFO …' di sebelah kanan hanya keterangan dan tidak dibaca "
+             "sistem.")
+        line("• Kebutuhan barang (jumlah_kebutuhan) dan jumlah TPS per desa/kecamatan terisi dari "
+             "data referensi provinsi; perbaiki bila data Anda berbeda (kebutuhan surat suara "
+             "tidak boleh kurang dari DPT + cadangan).")
+        if carried["logistik"] or carried["keamanan"]:
+            line(f"• Angka laporan minggu lalu ({prev_week}) yang sudah diterima provinsi sudah "
+                 "diisikan (angka diterima, rusak, TPS lengkap, moda angkut, kelas TPS, "
+                 "personel, posko): perbarui dengan keadaan minggu ini.")
+        else:
+            line(f"• Belum ada laporan minggu lalu ({prev_week}) yang diterima provinsi, jadi "
+                 "kolom angka masih kosong.")
+    if "tindak_lanjut" in kinds:
+        line(f"• Tindak lanjut: {n_tl} tindak lanjut yang masih terbuka (baru, berjalan, "
+             "terkendala) pada laporan Anda sebelumnya sudah diisikan (baris biru): perbarui "
+             "status, tanggal_status dan catatan; jangan hapus barisnya sampai berstatus selesai "
+             "atau dibatalkan. Keputusan baru ditambahkan di baris kosong." if n_tl else
+             "• Tindak lanjut: tidak ada tindak lanjut terbuka dari laporan Anda sebelumnya. "
+             "Keputusan rapat (Desk Pilkada, Rakor Forkopimda) yang perlu ditindaklanjuti "
+             "ditulis satu baris per tindakan, dengan satu instansi penanggung jawab.")
+    line(("• Kolom per_tanggal (tanggal keadaan) diisi pada setiap baris. " if not desk.province
+          else "") + "Sel berisi daftar pilihan (panah di sisi sel) atau aturan isian; pilih sel "
+         "untuk melihat keterangannya. Sel merah berarti ada aturan yang dilanggar (lihat "
+         "bagian 3).")
     r += 1
 
     rows = []
@@ -690,58 +796,103 @@ def _write_petunjuk(wb: xlsxwriter.Workbook, f: _Formats, kabkota: str, week: st
                            "sebelumnya: perbarui tahap. " if s.rows else "")
                           + "Tambahkan kasus baru di baris kosong; kode_kabkota terisi sendiri. "
                             "Tidak ada kasus: biarkan kosong dan tetap kirim.",
+            "tindak_lanjut": (f"{len(s.rows)} tindak lanjut yang masih terbuka dibawa dari "
+                              "laporan sebelumnya: perbarui status, tanggal_status, catatan; "
+                              "WAJIB dikirim sampai semuanya selesai atau dibatalkan. "
+                              if s.rows else "TIDAK WAJIB: kosong berarti tidak ada tindak "
+                              "lanjut; kirim bila ada isinya. ")
+                             + ("Tambahkan tindak lanjut baru di baris kosong; kode_kabkota "
+                                "terisi sendiri." if not desk.province else
+                                "Tambahkan tindak lanjut baru di baris kosong; pilih "
+                                "kode_kabkota setiap baris."),
         }[s.kind]
         rows.append((s.kind, f"{kabkota}_{s.kind}_{week}.xlsx", what))
 
+    required = [k for k in desk.kinds if k in REQUIRED_KINDS]
+    optional = [f"{kabkota}_{k}_{week}.xlsx" for k in desk.kinds if k not in REQUIRED_KINDS]
+    if required:
+        send = (f"Jadi buku kerja ini dikirim {_ANGKA[len(required)]} kali, sekali dengan setiap "
+                f"nama file laporan wajib di bawah, ke folder {kabkota}/ (isinya sama, namanya "
+                "berbeda)" + (f", dan sekali lagi sebagai {' / '.join(optional)} bila lembar "
+                              "itu berisi" if optional else "") + ".")
+    else:
+        send = f"Buku kerja ini dikirim sebagai {' / '.join(optional)} ke folder {kabkota}/."
     line("2. Nama file dan cara kirim", f.p_head, 15)
     line("Sistem membaca SATU jenis laporan per file, dari lembar yang namanya sama dengan jenis "
-         "laporan. Jadi buku kerja ini dikirim lima kali, sekali dengan setiap nama file di "
-         f"bawah, ke folder {kabkota}/ (isinya sama, namanya berbeda). Jangan mengganti nama "
-         "lembar. Cara lain: simpan tiap lembar sebagai 'CSV UTF-8' dengan nama "
-         f"{kabkota}_<jenis>_{week}.csv.")
+         f"laporan. {send} Jangan mengganti nama lembar. Cara lain: simpan tiap lembar sebagai "
+         f"'CSV UTF-8' dengan nama {kabkota}_<jenis>_{week}.csv.")
     table(rows, ("lembar = jenis laporan", "nama file", "isi"))
     line("Perbaikan: kirim ulang dengan nama yang sama atau dengan akhiran, mis. "
-         f"{kabkota}_logistik_{week}_revisi.xlsx. Versi terbaru menggantikan yang lama (riwayat "
-         "tetap disimpan). File yang isinya sama persis dengan kiriman sebelumnya dicatat sebagai "
-         "duplikat.")
-    line("Laporan insiden dan netralitas WAJIB dikirim walaupun tidak ada kejadian (lembar hanya "
-         f"berisi judul kolom). Lebih dari {BLANK_ROWS} kejadian/kasus baru: lanjutkan di bawah "
-         f"baris terakhir dan isi kode_kabkota {kabkota} sendiri.")
+         f"{kabkota}_{desk.kinds[-1] if desk.province else 'logistik'}_{week}_revisi.xlsx. Versi "
+         "terbaru menggantikan yang lama (riwayat tetap disimpan). File yang isinya sama persis "
+         "dengan kiriman sebelumnya dicatat sebagai duplikat.")
+    if {"insiden", "netralitas"} <= kinds:
+        line("Laporan insiden dan netralitas WAJIB dikirim walaupun tidak ada kejadian (lembar "
+             f"hanya berisi judul kolom). Lebih dari {BLANK_ROWS} kejadian/kasus baru: lanjutkan "
+             f"di bawah baris terakhir dan isi kode_kabkota {kabkota} sendiri.")
+    if "tindak_lanjut" in kinds:
+        line("Laporan tindak_lanjut tidak wajib: lembar kosong (atau tidak dikirim) berarti tidak "
+             "ada tindak lanjut yang dicatat. Tetapi tindak lanjut yang masih terbuka (baru, "
+             "berjalan, terkendala) pada laporan Anda sebelumnya harus tetap dicantumkan setiap "
+             "kali Anda mengirim, dengan status terbaru, sampai berstatus selesai atau "
+             "dibatalkan: tindak lanjut yang hilang dari laporan ditandai. Lebih dari "
+             f"{BLANK_ROWS} tindak lanjut baru: lanjutkan di bawah baris terakhir"
+             + ("." if desk.province else f" dan isi kode_kabkota {kabkota} sendiri."))
     r += 1
 
     line("3. Aturan pemeriksaan (baris yang melanggar ditandai dan tidak dihitung)", f.p_head, 15)
     ballot = f"{BALLOT_RESERVE * 100:.1f}".replace(".", ",")
-    for rule in (
-        "Urutan tahap: diterima_kabkota ≥ diterima_ppk ≥ diterima_pps ≥ diterima_tps; rusak "
-        "tidak lebih dari yang diterima; tps_lengkap ≤ jumlah_tps.",
-        f"Kebutuhan surat suara (ss_gubernur, ss_bupati_walikota) ≥ DPT + cadangan {ballot} % "
-        "(dibulatkan ke atas per TPS).",
-        "Angka diterima bersifat kumulatif dan tidak boleh turun dari minggu lalu; bila ada "
-        "koreksi, tulis alasannya di kolom catatan.",
-        "Setiap desa/kelurahan × setiap barang harus ada di logistik; setiap kecamatan di "
-        "keamanan. Jangan menghapus baris.",
-        "Keamanan: tps_kurang_rawan + tps_rawan + tps_sangat_rawan = jumlah_tps.",
-        f"Insiden: ada korban meninggal/luka berarti tingkat = tinggi; status tidak boleh mundur "
-        f"dari laporan sebelumnya; id_insiden unik (mis. INS-{kabkota}-0001).",
-        f"Netralitas: ref_subjek berisi kode samaran (mis. SBJ-{kabkota}-7F3A), JANGAN PERNAH "
-        "nama atau NIP ASN; sanksi diisi hanya (dan wajib) bila tahap = sanksi_dijatuhkan; "
-        "tahap tidak boleh mundur; tanggal_tahap tidak sebelum tanggal_lapor; id_kasus unik.",
-        f"Tanggal: per_tanggal di sekitar minggu laporan ({start:%Y-%m-%d} s.d. "
-        f"{end:%Y-%m-%d}); tanggal ditulis TTTT-BB-HH, waktu TTTT-BB-HH JJ:MM (WITA).",
-        "Kode wilayah hanya milik kab/kota sendiri; file berisi kode kab/kota lain ditolak.",
-        "Narasi wajib diisi walaupun situasi aman, paling panjang 2.000 karakter.",
-        "Menempel (paste) nilai dapat melewati daftar pilihan Excel; sistem tetap memeriksa dan "
-        "menandai nilai yang tidak ada di daftar.",
+    tl_dates = _date_windows("tindak_lanjut")
+    tl_last = start + timedelta(days=tl_dates["tanggal_status"][1])
+    region = (f"kode_kabkota hanya kab/kota di {desk.name} atau {kabkota} (tingkat provinsi); "
+              "kode lain membuat file ditolak." if desk.province else
+              "Kode wilayah hanya milik kab/kota sendiri; file berisi kode kab/kota lain ditolak.")
+    for needs, rule in (
+        ("logistik", "Urutan tahap: diterima_kabkota ≥ diterima_ppk ≥ diterima_pps ≥ "
+                     "diterima_tps; rusak tidak lebih dari yang diterima; tps_lengkap ≤ "
+                     "jumlah_tps."),
+        ("logistik", f"Kebutuhan surat suara (ss_gubernur, ss_bupati_walikota) ≥ DPT + cadangan "
+                     f"{ballot} % (dibulatkan ke atas per TPS)."),
+        ("logistik", "Angka diterima bersifat kumulatif dan tidak boleh turun dari minggu lalu; "
+                     "bila ada koreksi, tulis alasannya di kolom catatan."),
+        ("logistik", "Setiap desa/kelurahan × setiap barang harus ada di logistik; setiap "
+                     "kecamatan di keamanan. Jangan menghapus baris."),
+        ("keamanan", "Keamanan: tps_kurang_rawan + tps_rawan + tps_sangat_rawan = jumlah_tps."),
+        ("insiden", "Insiden: ada korban meninggal/luka berarti tingkat = tinggi; status tidak "
+                    "boleh mundur dari laporan sebelumnya; id_insiden unik (mis. "
+                    f"INS-{kabkota}-0001)."),
+        ("netralitas", f"Netralitas: ref_subjek berisi kode samaran (mis. SBJ-{kabkota}-7F3A), "
+                       "JANGAN PERNAH nama atau NIP ASN; sanksi diisi hanya (dan wajib) bila "
+                       "tahap = sanksi_dijatuhkan; tahap tidak boleh mundur; tanggal_tahap tidak "
+                       "sebelum tanggal_lapor; id_kasus unik."),
+        ("tindak_lanjut", "Tindak lanjut: id_tindak_lanjut unik dan tetap sama dari minggu ke "
+                          f"minggu (mis. TL-{kabkota}-0001); satu instansi penanggung jawab per "
+                          "baris; tenggat dan tanggal_status tidak sebelum tanggal_keputusan; "
+                          "tanggal_keputusan dan tanggal_status paling lambat "
+                          f"{tl_last:%Y-%m-%d}; status tidak boleh mundur (baru → berjalan/"
+                          "terkendala → selesai/dibatalkan) kecuali alasannya ditulis di "
+                          "catatan."),
+        ("", (f"Tanggal: per_tanggal di sekitar minggu laporan ({start:%Y-%m-%d} s.d. "
+              f"{end:%Y-%m-%d}); tanggal ditulis TTTT-BB-HH, waktu TTTT-BB-HH JJ:MM (WITA)."
+              if "ringkasan" in kinds else "Tanggal ditulis TTTT-BB-HH.")),
+        ("", region),
+        ("ringkasan", "Narasi wajib diisi walaupun situasi aman, paling panjang 2.000 karakter."),
+        ("", "Menempel (paste) nilai dapat melewati daftar pilihan Excel; sistem tetap memeriksa "
+             "dan menandai nilai yang tidak ada di daftar."),
     ):
-        line("• " + rule)
+        if not needs or needs in kinds:  # "": every workbook
+            line("• " + rule)
     r += 1
 
     line("4. Daftar pilihan", f.p_head, 15)
     choices = [
         (f"{kind}.{column}" if i == 0 else "", value, label)
-        for kind in KINDS for column, enum in ENUM_COLUMNS[kind].items()
+        for kind in desk.kinds for column, enum in ENUM_COLUMNS[kind].items()
         for i, (value, label) in enumerate(ENUMS[enum].items())
     ]
+    if desk.province:
+        choices += [("tindak_lanjut.kode_kabkota" if i == 0 else "", code, name)
+                    for i, (code, name) in enumerate(desk.kabkota)]
     table(choices, ("kolom", "isi yang ditulis", "arti"))
     line("Penjelasan lengkap setiap kolom: dokumen format laporan dari tim data provinsi "
          "(docs/submission-format.md).")
@@ -768,14 +919,18 @@ def build_template(kabkota: str, week: str, out: Path,
                    due: datetime | None = None) -> Path:
     """Write `<out>/<kabkota>_<week>_template.xlsx` and return its path.
 
-    `con`: a warehouse connection (read-only is enough); with it the previous week's accepted
-    figures and the still-open incidents and cases are prefilled. `fill`: kind -> rows of
-    contract values to write into the sheet (matched on the kind's row key, else appended), as
-    a desk would type them. `due`: the deadline shown (default Saturday 12:00 WITA of `week`).
+    `kabkota`: a kab/kota code, or a province code (`64`) for the provincial desk, whose
+    workbook holds only the kinds it sends (`PROVINCE_KINDS`). `con`: a warehouse connection
+    (read-only is enough); with it the previous week's accepted figures and the still-open
+    incidents, cases and follow-ups are prefilled. `fill`: kind -> rows of contract values to
+    write into the sheet (matched on the kind's row key, else appended), as a desk would type
+    them. `due`: the deadline shown (default Saturday 12:00 WITA of `week`).
     """
     parse_week(week)
-    kab_name = _kab_row(kabkota)["kabkota_name"]
-    sheets, carried = _sheets(kabkota, week, con)
+    desk = _desk(kabkota)
+    if fill and (extra := set(fill) - set(desk.kinds)):
+        raise ValueError(f"templat {kabkota} tidak memuat lembar {', '.join(sorted(extra))}")
+    sheets, carried = _sheets(desk, week, con)
     for s in sheets:
         if fill and s.kind in fill:
             _apply_fill(s, fill[s.kind])
@@ -790,10 +945,10 @@ def build_template(kabkota: str, week: str, out: Path,
         "created": datetime.combine(week_start(week), time()),  # fixed: same input, same bytes
     })
     f = _Formats(wb)
-    items = _daftar_items(kabkota)
-    _write_petunjuk(wb, f, kabkota, week, kab_name, sheets, carried, _due(week, due))
+    items = _daftar_items(desk)
+    _write_petunjuk(wb, f, desk, week, sheets, carried, _due(week, due))
     for s in sheets:
-        _write_kind(wb, f, s, kabkota, week, _list_ranges(items), kab_name)
+        _write_kind(wb, f, s, desk, week, _list_ranges(items))
     _write_daftar(wb, f, items)  # last: hidden, holds the dropdown lists
     wb.close()
     return path
@@ -801,8 +956,10 @@ def build_template(kabkota: str, week: str, out: Path,
 
 def build_all(week: str, out: Path, con: duckdb.DuckDBPyConnection | None = None, *,
               due: datetime | None = None, scope: str = KALTIM) -> list[Path]:
-    """One template per kab/kota of the area (`PILKADA_PROVINCE`) into `out` (the CLI passes
-    `<outbox>/templates/<week>/`)."""
+    """One template per desk of the area (`PILKADA_PROVINCE`) into `out` (the CLI passes
+    `<outbox>/templates/<week>/`): every kab/kota, and every provincial desk (its code sorts
+    before its kab/kota)."""
     parse_week(week)
-    codes = sorted(regions(scope)["kabkota"]["kabkota_code"].to_list())
+    kab = regions(scope)["kabkota"]
+    codes = sorted({*kab["kabkota_code"].to_list(), *kab["provinsi_code"].to_list()})
     return [build_template(code, week, out, con, due=due) for code in codes]

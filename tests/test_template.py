@@ -1,16 +1,20 @@
-"""Prefilled desk templates (issue 11): the workbook the template builder writes, filled with a
-desk's figures by the same code path, is accepted by the pipeline for every kind; values pasted
-past the dropdowns are still caught; the XLSX carries its validations, protection and frozen
-panes; the previous week's accepted figures are carried forward; LibreOffice opens it."""
+"""Prefilled desk templates (issues 11, 18): the workbook the template builder writes, filled
+with a desk's figures by the same code path, is accepted by the pipeline for every kind; values
+pasted past the dropdowns are still caught; the XLSX carries its validations, protection and
+frozen panes; the previous week's accepted figures and open items (incidents, cases, follow-ups)
+are carried forward; the provincial desk gets its own follow-up workbook; LibreOffice opens and
+resaves it and the result is accepted."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shutil
 import subprocess
 import zipfile
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import fastexcel
@@ -18,7 +22,7 @@ import pytest
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from tasks.config import WITA
-from tasks.contract import COLUMNS, ENUM_COLUMNS, ENUMS, KINDS
+from tasks.contract import COLUMNS, ENUM_COLUMNS, ENUMS, KINDS, REQUIRED_KINDS, TINDAK_LANJUT_OPEN
 from tasks.ingest import ingest_inbox
 from tasks.load import Verdict
 from tasks.parse import ROW, read_table, type_columns
@@ -27,6 +31,7 @@ from tasks.template import (
     DAFTAR,
     FINAL_STATUS_INSIDEN,
     FINAL_TAHAP,
+    FINAL_TINDAK_LANJUT,
     PETUNJUK,
     build_all,
     build_template,
@@ -35,6 +40,7 @@ from tasks.template import (
 from tasks.weeks import week_start
 
 KAB, WEEK, PREV = "6402", "2024-W47", "2024-W46"
+PROV = "64"
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +58,41 @@ def _sample_rows(sample_dir: Path, kind: str, week: str = WEEK) -> list[dict]:
     return typed.drop(ROW).to_dicts()
 
 
+def _follow_up(kab: str, n: int, status: str, decided: date, **more) -> dict:
+    """One follow-up as a desk types it (contract columns, typed)."""
+    return {"kode_kabkota": kab, "id_tindak_lanjut": f"TL-{kab}-{n:04d}",
+            "tanggal_keputusan": decided, "forum": "desk_pilkada", "bidang": "logistik",
+            "isu": f"Kotak suara rusak di gudang ({n})", "tindakan": "Kirim kotak pengganti",
+            "instansi": "kpu", "tenggat": decided + timedelta(days=10), "status": status,
+            "tanggal_status": decided + timedelta(days=2), "catatan": None} | more
+
+
+def _follow_ups(kab: str = KAB) -> list[dict]:
+    """The desk's follow-ups of WEEK. Built here, not taken from the sample generator, so these
+    tests do not depend on what (if anything) the sample says about follow-ups."""
+    return [
+        _follow_up(kab, 1, "berjalan", date(2024, 11, 11)),
+        _follow_up(kab, 2, "selesai", date(2024, 11, 18), forum="rakor_forkopimda",
+                   bidang="keamanan", instansi="polri", catatan="Tambahan 40 personel"),
+        _follow_up(kab, 3, "baru", date(2024, 11, 20), bidang="netralitas",
+                   instansi="bawaslu", tenggat=date(2024, 11, 27)),
+    ]
+
+
+def _desk_rows(sample_dir: Path, kind: str) -> list[dict]:
+    """A desk's week for one kind: the sample's, and our own follow-ups."""
+    return _follow_ups() if kind == "tindak_lanjut" else _sample_rows(sample_dir, kind)
+
+
+def _csv(rows: list[dict], kind: str) -> bytes:
+    """Rows as a desk's CSV file (dates ISO, empty cells for None)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, [c.name for c in COLUMNS[kind]])
+    w.writeheader()
+    w.writerows({k: "" if v is None else str(v) for k, v in r.items()} for r in rows)
+    return buf.getvalue().encode()
+
+
 def _sheet(path: Path, kind: str) -> list[dict]:
     """A sheet of a workbook as the pipeline reads it (typed, with `_row`)."""
     typed, issues = type_columns(read_table(path.read_bytes(), "xlsx", kind), kind)
@@ -59,16 +100,35 @@ def _sheet(path: Path, kind: str) -> list[dict]:
     return typed.to_dicts()
 
 
+def _friday(week: str) -> float:
+    """Friday 09:30 WITA of the week (before the Saturday deadline), as a file time."""
+    return datetime.combine(week_start(week) + timedelta(days=4), time(9, 30), WITA).timestamp()
+
+
 def _send(settings, workbook: Path, kinds, week: str = WEEK, kab: str = KAB) -> None:
     """Drop the workbook into the inbox once per kind, under that kind's file name, stamped
     Friday morning (before the Saturday deadline)."""
     folder = Path(settings.inbox) / kab
     folder.mkdir(parents=True, exist_ok=True)
-    sent = datetime.combine(week_start(week) + timedelta(days=4), time(9, 30), WITA).timestamp()
     for kind in kinds:
         target = folder / f"{kab}_{kind}_{week}{workbook.suffix}"
         shutil.copyfile(workbook, target)
-        os.utime(target, (sent, sent))
+        os.utime(target, (_friday(week), _friday(week)))
+
+
+def _send_csv(settings, kab: str, week: str, rows: list[dict]) -> None:
+    """An earlier follow-up report, sent as the desk's own CSV file."""
+    folder = Path(settings.inbox) / kab
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{kab}_tindak_lanjut_{week}.csv"
+    target.write_bytes(_csv(rows, "tindak_lanjut"))
+    os.utime(target, (_friday(week), _friday(week)))
+
+
+def _text(path: Path, sheet: str) -> str:
+    """Every non-empty cell of a sheet, joined (for the Petunjuk's wording)."""
+    frame = fastexcel.read_excel(path.read_bytes()).load_sheet(sheet, header_row=None).to_polars()
+    return " ".join(str(v) for row in frame.iter_rows() for v in row if v)
 
 
 def _ingest(con, settings) -> dict[str, Verdict]:
@@ -88,8 +148,8 @@ def _assert_clean(verdicts: dict[str, Verdict], kinds) -> None:
 
 def test_round_trip_every_kind(sample_dir, settings_env, warehouse, tmp_path):
     """The desk fills the template with its week's figures (same builder, `fill`), saves the one
-    workbook under the five file names: every kind is accepted with no finding, figures intact."""
-    fill = {kind: _sample_rows(sample_dir, kind) for kind in KINDS}
+    workbook under the six file names: every kind is accepted with no finding, figures intact."""
+    fill = {kind: _desk_rows(sample_dir, kind) for kind in KINDS}
     assert all(fill.values()), "the sample week must have rows of every kind"
     path = build_template(KAB, WEEK, tmp_path / "filled", fill=fill)
     assert path.name == template_name(KAB, WEEK) == f"{KAB}_{WEEK}_template.xlsx"
@@ -105,7 +165,8 @@ def test_round_trip_every_kind(sample_dir, settings_env, warehouse, tmp_path):
     for kind, key, value in (("logistik", "kode_desa", "diterima_tps"),
                              ("keamanan", "kode_kecamatan", "personel_linmas"),
                              ("insiden", "id_insiden", "waktu_kejadian"),
-                             ("netralitas", "id_kasus", "tanggal_tahap")):
+                             ("netralitas", "id_kasus", "tanggal_tahap"),
+                             ("tindak_lanjut", "id_tindak_lanjut", "tenggat")):
         got = dict(warehouse.execute(
             f"SELECT {key} || '|' || coalesce(barang, ''), {value} FROM core.{kind}_current "
             "WHERE week = ?" if kind == "logistik" else
@@ -118,16 +179,17 @@ def test_round_trip_every_kind(sample_dir, settings_env, warehouse, tmp_path):
     assert narasi == [(fill["ringkasan"][0]["narasi"],)]
 
 
-def test_blank_incident_and_case_sheets_are_valid_empty_reports(settings_env, warehouse,
-                                                                tmp_path):
-    """Nothing happened this week: the untouched insiden/netralitas sheets (their kode_kabkota
-    formulas evaluate to empty) are accepted as empty reports, not as rows of blanks."""
+def test_blank_item_sheets_are_valid_empty_reports(settings_env, warehouse, tmp_path):
+    """Nothing happened this week: the untouched insiden/netralitas/tindak_lanjut sheets (their
+    kode_kabkota formulas evaluate to empty) are accepted as empty reports, not as rows of
+    blanks."""
+    kinds = ("insiden", "netralitas", "tindak_lanjut")
     path = build_template("6474", WEEK, tmp_path)
-    assert _sheet(path, "insiden") == [] and _sheet(path, "netralitas") == []
-    _send(settings_env, path, ("insiden", "netralitas"), kab="6474")
+    assert all(_sheet(path, kind) == [] for kind in kinds)
+    _send(settings_env, path, kinds, kab="6474")
     verdicts = _ingest(warehouse, settings_env)
-    _assert_clean(verdicts, ("insiden", "netralitas"))
-    assert verdicts["insiden"].rows_total == verdicts["netralitas"].rows_total == 0
+    _assert_clean(verdicts, kinds)
+    assert all(verdicts[kind].rows_total == 0 for kind in kinds)
 
 
 def test_value_outside_dropdown_is_flagged(sample_dir, settings_env, warehouse, tmp_path):
@@ -137,7 +199,10 @@ def test_value_outside_dropdown_is_flagged(sample_dir, settings_env, warehouse, 
     target["moda_angkut"] = "perahu_motor"
     insiden = _sample_rows(sample_dir, "insiden")
     insiden[0]["kategori"] = "tawuran"
-    path = build_template(KAB, WEEK, tmp_path, fill={"logistik": logistik, "insiden": insiden})
+    follow_ups = _follow_ups()
+    follow_ups[1]["instansi"] = "satpol_pp"
+    path = build_template(KAB, WEEK, tmp_path, fill={"logistik": logistik, "insiden": insiden,
+                                                    "tindak_lanjut": follow_ups})
 
     rows = _sheet(path, "logistik")
     excel_row = next(r[ROW] for r in rows if (r["kode_desa"], r["barang"])
@@ -145,11 +210,14 @@ def test_value_outside_dropdown_is_flagged(sample_dir, settings_env, warehouse, 
     assert excel_row > 3  # below the title, hint and header rows
     incident_row = next(r[ROW] for r in _sheet(path, "insiden")
                         if r["id_insiden"] == insiden[0]["id_insiden"])
+    follow_up_row = next(r[ROW] for r in _sheet(path, "tindak_lanjut")
+                         if r["id_tindak_lanjut"] == follow_ups[1]["id_tindak_lanjut"])
 
-    _send(settings_env, path, ("logistik", "insiden"))
+    _send(settings_env, path, ("logistik", "insiden", "tindak_lanjut"))
     verdicts = _ingest(warehouse, settings_env)
     for kind, column, row in (("logistik", "moda_angkut", excel_row),
-                              ("insiden", "kategori", incident_row)):
+                              ("insiden", "kategori", incident_row),
+                              ("tindak_lanjut", "instansi", follow_up_row)):
         v = verdicts[kind]
         assert v.verdict == "accepted_with_flags", (kind, v.reason)
         assert [(f.row, f.column, f.rule) for f in v.findings] == [
@@ -158,17 +226,27 @@ def test_value_outside_dropdown_is_flagged(sample_dir, settings_env, warehouse, 
 
 def test_previous_week_carried_forward(sample_dir, settings_env, warehouse, tmp_path):
     """With last week's accepted reports in the warehouse, the template carries the cumulative
-    figures and the open incidents/cases; filled with this week's figures it passes the
-    cross-week rules (quantities do not fall, statuses do not move back)."""
+    figures and the open incidents/cases/follow-ups (not the closed ones); filled with this
+    week's figures it passes the cross-week rules (quantities do not fall, statuses do not move
+    back, an open follow-up is not dropped)."""
     inbox = Path(settings_env.inbox) / KAB
     inbox.mkdir(parents=True)
-    for f in (sample_dir / KAB).glob(f"*_{PREV}*"):
-        shutil.copy2(f, inbox / f.name)
-    first = {v.archived.source.source_path: v.verdict
-             for _, v in ingest_inbox(warehouse, settings_env)}
+    for kind in REQUIRED_KINDS:  # the sample's; its follow-ups (if any) are not ours
+        for f in (sample_dir / KAB).glob(f"{KAB}_{kind}_{PREV}*"):
+            shutil.copy2(f, inbox / f.name)
+    earlier = [  # two open, two closed follow-ups; 0001 moves on this week (_follow_ups)
+        _follow_up(KAB, 1, "baru", date(2024, 11, 11)),
+        _follow_up(KAB, 4, "terkendala", date(2024, 11, 4), bidang="partisipasi",
+                   instansi="diskominfo", catatan="anggaran belum cair"),
+        _follow_up(KAB, 8, "selesai", date(2024, 11, 5)),
+        _follow_up(KAB, 9, "dibatalkan", date(2024, 11, 6), catatan="digabung ke TL-6402-0001"),
+    ]
+    _send_csv(settings_env, KAB, PREV, earlier)
+    first = {v.archived.source.source_path: v for _, v in ingest_inbox(warehouse, settings_env)}
     # the sample's deliberate resubmission: a flawed keamanan file, then its _revisi
-    assert first.pop(f"{KAB}/{KAB}_keamanan_{PREV}.csv") == "accepted_with_flags"
-    assert set(first.values()) == {"accepted"} and len(first) == 5
+    assert first.pop(f"{KAB}/{KAB}_keamanan_{PREV}.csv").verdict == "accepted_with_flags"
+    assert {v.verdict for v in first.values()} == {"accepted"} and len(first) == 6
+    assert first[f"{KAB}/{KAB}_tindak_lanjut_{PREV}.csv"].findings == []
 
     path = build_template(KAB, WEEK, tmp_path / "blank", con=warehouse)
     got = {(r["kode_desa"], r["barang"]): r for r in _sheet(path, "logistik")}
@@ -202,13 +280,34 @@ def test_previous_week_carried_forward(sample_dir, settings_env, warehouse, tmp_
             assert r["kode_kabkota"] == KAB  # the default formula's value
             assert {c: r[c] for c in open_before[k]} == open_before[k]
 
-    fill = {kind: _sample_rows(sample_dir, kind) for kind in KINDS}
+    # follow-ups: the open ones, whole, in decision order; the closed ones stay behind
+    assert {"selesai", "dibatalkan"} == FINAL_TINDAK_LANJUT
+    carried = _sheet(path, "tindak_lanjut")
+    assert [r["id_tindak_lanjut"] for r in carried] == ["TL-6402-0004", "TL-6402-0001"]
+    assert [{k: v for k, v in r.items() if k != ROW} for r in carried] == [
+        earlier[1], earlier[0]]
+    assert all(r["status"] in TINDAK_LANJUT_OPEN for r in carried)
+    petunjuk = _text(path, PETUNJUK)
+    assert "2 tindak lanjut yang masih terbuka" in petunjuk
+
+    fill = {kind: _desk_rows(sample_dir, kind) for kind in KINDS}
     filled = build_template(KAB, WEEK, tmp_path / "filled", con=warehouse, fill=fill)
     _send(settings_env, filled, KINDS)
     verdicts = _ingest(warehouse, settings_env)
     _assert_clean(verdicts, KINDS)
     # carried incidents the desk left untouched are resent as they were: harmless
     assert verdicts["insiden"].rows_total >= len(fill["insiden"])
+    # ... and so is the untouched open follow-up 0004, which must not vanish while open
+    now = dict(warehouse.execute(
+        "SELECT id_tindak_lanjut, status FROM core.tindak_lanjut_current WHERE week = ?",
+        [WEEK]).fetchall())
+    assert now == {"TL-6402-0001": "berjalan", "TL-6402-0002": "selesai",
+                   "TL-6402-0003": "baru", "TL-6402-0004": "terkendala"}
+
+    # the next week's template carries what is still open after this week's report
+    after = build_template(KAB, "2024-W48", tmp_path / "next", con=warehouse)
+    assert [r["id_tindak_lanjut"] for r in _sheet(after, "tindak_lanjut")] == [
+        "TL-6402-0004", "TL-6402-0001", "TL-6402-0003"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,6 +343,17 @@ def _list_sources(xml: str) -> dict[str, str]:
     return out
 
 
+def _dropdown(path: Path, kind: str, column: str) -> list[str]:
+    """The values a column's list validation offers, read from the hidden daftar sheet."""
+    lists = _list_sources(_sheet_xml(path)[kind])
+    letter = xl_col_to_name([c.name for c in COLUMNS[kind]].index(column))
+    src = re.fullmatch(r"daftar!\$([A-Z]+)\$(\d+):\$\1\$(\d+)", lists[letter])
+    assert src, (kind, column, lists.get(letter))
+    daftar = fastexcel.read_excel(path.read_bytes()).load_sheet(DAFTAR, header_row=None)
+    values = daftar.to_polars()[:, xl_cell_to_rowcol(f"{src[1]}1")[1]].to_list()
+    return values[int(src[2]) - 1:int(src[3])]
+
+
 def test_workbook_structure(tmp_path):
     path = build_template(KAB, WEEK, tmp_path)
     reader = fastexcel.read_excel(path.read_bytes())
@@ -275,22 +385,27 @@ def test_workbook_structure(tmp_path):
     assert any(t == "custom" for t, _, _ in _validations(xml["netralitas"]))  # ref_subjek
 
     # every enumerated column's dropdown holds exactly its enumeration, from the daftar sheet
-    daftar = reader.load_sheet(DAFTAR, header_row=None).to_polars()
     for kind in KINDS:
-        lists = _list_sources(xml[kind])
         for column, enum in ENUM_COLUMNS[kind].items():
-            letter = xl_col_to_name([c.name for c in COLUMNS[kind]].index(column))
-            src = re.fullmatch(r"daftar!\$([A-Z]+)\$(\d+):\$\1\$(\d+)", lists[letter])
-            assert src, (kind, column, lists.get(letter))
-            values = daftar[:, xl_cell_to_rowcol(f"{src[1]}1")[1]].to_list()
-            assert values[int(src[2]) - 1:int(src[3])] == list(ENUMS[enum]), (kind, column)
-    petunjuk = reader.load_sheet(PETUNJUK, header_row=None).to_polars()
-    text = " ".join(str(v) for row in petunjuk.iter_rows() for v in row if v)
+            assert _dropdown(path, kind, column) == list(ENUMS[enum]), (kind, column)
+    assert _dropdown(path, "tindak_lanjut", "kode_kabkota") == [KAB]
+    text = _text(path, PETUNJUK)
     for kind in KINDS:
         assert f"{KAB}_{kind}_{WEEK}.xlsx" in text
     for phrase in ("Sabtu, 23 November 2024 pukul 12.00 WITA", "JANGAN PERNAH nama atau NIP",
-                   "cadangan 2,5 %", "revisi"):
+                   "cadangan 2,5 %", "revisi", "dikirim lima kali",
+                   f"sekali lagi sebagai {KAB}_tindak_lanjut_{WEEK}.xlsx",
+                   "Laporan tindak_lanjut tidak wajib: lembar kosong",
+                   "sampai berstatus selesai atau dibatalkan", "TL-6402-0001",
+                   "paling lambat 2024-11-25"):
         assert phrase in text, phrase
+
+    # tindak_lanjut: frozen right of kode_kabkota and the id; a date before the decision is red
+    assert re.search(r'<pane xSplit="2" ySplit="3"', xml["tindak_lanjut"])
+    for column in ("tenggat", "tanggal_status"):
+        letter = xl_col_to_name([c.name for c in COLUMNS["tindak_lanjut"]].index(column))
+        assert re.search(rf'<conditionalFormatting sqref="{letter}4:{letter}\d+">.*?'
+                         rf"{letter}4&lt;\$C4", xml["tindak_lanjut"]), column
 
 
 def test_template_is_deterministic_and_checks_its_arguments(tmp_path):
@@ -304,26 +419,95 @@ def test_template_is_deterministic_and_checks_its_arguments(tmp_path):
 
 
 def test_build_all(tmp_path):
+    """Every desk of the area: the provincial desk, then the ten kab/kota."""
     out = tmp_path / "templates" / WEEK
     paths = build_all(WEEK, out)
     assert [p.name for p in paths] == [
-        template_name(c, WEEK) for c in ("6401", "6402", "6403", "6407", "6408", "6409",
+        template_name(c, WEEK) for c in (PROV, "6401", "6402", "6403", "6407", "6408", "6409",
                                          "6411", "6471", "6472", "6474")]
     assert all(p.parent == out for p in paths)
-    for p in paths:
+    assert fastexcel.read_excel(paths[0].read_bytes()).sheet_names == [
+        PETUNJUK, "tindak_lanjut", DAFTAR]
+    for p in paths[1:]:
         rows = _sheet(p, "logistik")
         kab = p.name[:4]
         assert {r["kode_kabkota"] for r in rows} == {kab}
         assert {r["kode_kecamatan"][:4] for r in _sheet(p, "keamanan")} == {kab}
 
 
-def test_libreoffice_opens_the_workbook(sample_dir, tmp_path):
+def test_provincial_desk_workbook(settings_env, warehouse, tmp_path):
+    """The provincial desk (sender 64) gets a workbook with the tindak_lanjut sheet only,
+    prefilled with its own open follow-ups (naming a kab/kota or the province itself), with
+    kode_kabkota chosen per row from the province's codes; filled and sent as
+    64/64_tindak_lanjut_<week>.xlsx it is accepted with no finding. History is per sender: a
+    kab/kota's template does not carry the province's follow-ups about that kab/kota."""
+    earlier = [
+        _follow_up(PROV, 1, "berjalan", date(2024, 11, 12), kode_kabkota=KAB,
+                   forum="rakor_forkopimda", instansi="dishub"),
+        _follow_up(PROV, 2, "baru", date(2024, 11, 13), kode_kabkota=PROV, bidang="keamanan",
+                   instansi="polri"),
+        _follow_up(PROV, 3, "selesai", date(2024, 11, 11), kode_kabkota="6471"),
+    ]
+    _send_csv(settings_env, PROV, PREV, earlier)
+    _assert_clean(_ingest(warehouse, settings_env), ["tindak_lanjut"])
+
+    path = build_template(PROV, WEEK, tmp_path / "blank", con=warehouse)
+    assert path.name == f"{PROV}_{WEEK}_template.xlsx"
+    assert fastexcel.read_excel(path.read_bytes()).sheet_names == [
+        PETUNJUK, "tindak_lanjut", DAFTAR]
+    carried = [{k: v for k, v in r.items() if k != ROW} for r in _sheet(path, "tindak_lanjut")]
+    assert carried == earlier[:2]  # the open ones, as last reported; 0003 was closed
+
+    # dropdowns: the province and its ten kab/kota, and each enumeration
+    assert _dropdown(path, "tindak_lanjut", "kode_kabkota") == [
+        PROV, "6401", "6402", "6403", "6407", "6408", "6409", "6411", "6471", "6472", "6474"]
+    for column, enum in ENUM_COLUMNS["tindak_lanjut"].items():
+        assert _dropdown(path, "tindak_lanjut", column) == list(ENUMS[enum]), column
+    xml = _sheet_xml(path)["tindak_lanjut"]
+    assert "<f>" not in xml  # no kode_kabkota formula: the desk picks the kab/kota per row
+    assert re.search(r"<sheetProtection [^>]*sheet=\"1\"", xml)
+    assert re.search(r'<pane xSplit="2" ySplit="3"[^>]*state="frozen"', xml)
+    text = _text(path, PETUNJUK)
+    for phrase in ("Provinsi Kalimantan Timur (64)", f"{PROV}_tindak_lanjut_{WEEK}.xlsx",
+                   "folder 64/", "2 tindak lanjut yang masih terbuka", "TL-64-0001",
+                   "atau 64 (tingkat provinsi)"):
+        assert phrase in text, phrase
+    for phrase in ("per_tanggal", "diterima_kabkota", "lima kali"):  # the kab/kota's reports
+        assert phrase not in text, phrase
+    assert _sheet(build_template(KAB, WEEK, tmp_path / "kab", con=warehouse),
+                  "tindak_lanjut") == []
+
+    done = {**earlier[0], "status": "selesai", "tanggal_status": date(2024, 11, 19)}
+    fill = {"tindak_lanjut": [
+        done,
+        _follow_up(PROV, 4, "baru", date(2024, 11, 19), kode_kabkota="6474", instansi="bpbd"),
+        _follow_up(PROV, 5, "berjalan", date(2024, 11, 18), kode_kabkota=PROV,
+                   forum="lainnya", bidang="partisipasi", instansi="kesbangpol"),
+    ]}
+    filled = build_template(PROV, WEEK, tmp_path / "filled", con=warehouse, fill=fill)
+    _send(settings_env, filled, ["tindak_lanjut"], kab=PROV)
+    verdicts = _ingest(warehouse, settings_env)
+    _assert_clean(verdicts, ["tindak_lanjut"])
+    got = warehouse.execute(
+        "SELECT id_tindak_lanjut, pengirim, kode_kabkota, status FROM core.tindak_lanjut_current "
+        "WHERE week = ? ORDER BY 1", [WEEK]).fetchall()
+    assert got == [("TL-64-0001", PROV, KAB, "selesai"), ("TL-64-0002", PROV, PROV, "baru"),
+                   ("TL-64-0004", PROV, "6474", "baru"), ("TL-64-0005", PROV, PROV, "berjalan")]
+
+    with pytest.raises(ValueError, match="tidak memuat lembar logistik"):
+        build_template(PROV, WEEK, tmp_path, fill={"logistik": []})
+    with pytest.raises(ValueError, match="kode provinsi '99' tidak dikenal"):
+        build_template("99", WEEK, tmp_path)
+
+
+def test_libreoffice_opens_the_workbook(sample_dir, settings_env, warehouse, tmp_path):
     """LibreOffice reads the workbook: the first sheet converts to a CSV with content, and a
-    filled workbook resaved by LibreOffice still reads the same through the parser."""
+    filled workbook resaved by LibreOffice still reads the same through the parser and, sent
+    under the six file names, is accepted with no finding."""
     soffice = shutil.which("libreoffice") or shutil.which("soffice")
     assert soffice, ("LibreOffice is required for this test: `make test` installs the Debian "
                      "package libreoffice-calc-nogui")
-    fill = {kind: _sample_rows(sample_dir, kind) for kind in KINDS}
+    fill = {kind: _desk_rows(sample_dir, kind) for kind in KINDS}
     path = build_template(KAB, WEEK, tmp_path / "in", fill=fill)
     profile = (tmp_path / "lo-profile").as_uri()
 
@@ -340,6 +524,8 @@ def test_libreoffice_opens_the_workbook(sample_dir, tmp_path):
     for kind in KINDS:
         assert ([{k: v for k, v in r.items() if k != ROW} for r in _sheet(resaved, kind)]
                 == fill[kind]), kind
+    _send(settings_env, resaved, KINDS)
+    _assert_clean(_ingest(warehouse, settings_env), KINDS)
 
     # "save each sheet as CSV" (the other way Petunjuk offers): every sheet, one CSV each
     convert("csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
