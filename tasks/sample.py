@@ -849,6 +849,171 @@ def _ringkasan_rows(kab: _Kab, week: str, logistik: list[dict], keamanan: list[d
 
 
 # --------------------------------------------------------------------------------------------
+# tindak_lanjut: what the Desk Pilkada meetings and the Forkopimda rakor decided, week by week
+#
+# Unlike the other kinds these are not drawn from the seed: a follow-up is a decision people
+# took about what the other kinds show (Mahakam Ulu's river logistics, Samarinda's clash,
+# Kukar's very vulnerable TPS), so the season's follow-ups are written out as a script that
+# matches seed 2024's figures and narratives. Kutai Barat, Kritis in W47, deliberately has none:
+# the bulletin must be able to say that nobody has acted on it yet.
+
+_FORKOPIMDA_RAKOR = date(2024, 11, 13)  # the provincial Forkopimda coordination meeting
+
+
+@dataclass(frozen=True)
+class _FollowUp:
+    """One follow-up and its whole course as its sender reports it: a row in every weekly
+    report from the decision until the week it is closed (`selesai` or `dibatalkan`)."""
+
+    sender: str  # a kab/kota desk, or the provincial desk under the province's code
+    number: int
+    kabkota: str  # whom it concerns: a kab/kota, or the whole province
+    decided: date  # a Monday's Desk Pilkada, or the Forkopimda rakor
+    forum: str
+    bidang: str
+    isu: str
+    tindakan: str
+    instansi: str
+    tenggat: date
+    # (tanggal_status, status, catatan), one entry per reported week, in order
+    course: tuple[tuple[date, str, str | None], ...]
+
+    @property
+    def id(self) -> str:
+        return f"TL-{self.sender}-{self.number:03d}"
+
+
+def _nov(day: int) -> date:
+    return date(2024, 11, day)
+
+
+_FOLLOW_UPS: tuple[_FollowUp, ...] = (
+    # Kutai Kartanegara: ASN and village heads at rallies; very vulnerable TPS in remote areas.
+    _FollowUp("6402", 1, "6402", date(2024, 10, 28), "desk_pilkada", "netralitas",
+              "Kepala desa dan ASN terpantau hadir dalam kegiatan kampanye paslon",
+              "Terbitkan surat edaran Bupati tentang netralitas ASN dan kepala desa, lalu "
+              "sosialisasikan lewat camat", "pemda", _nov(8),
+              ((date(2024, 10, 28), "baru", None),
+               (_nov(6), "selesai", "surat edaran terbit 6 November dan diteruskan ke camat"))),
+    _FollowUp("6402", 2, "6402", _nov(11), "desk_pilkada", "keamanan",
+              "TPS sangat rawan di kawasan tambang dan perkebunan Kec. Tabang dan Kembang "
+              "Janggut", "Tambah personel dan patroli rutin di TPS sangat rawan sampai hari "
+              "pemungutan suara", "polri", _nov(22),
+              ((_nov(11), "baru", None),
+               (_nov(20), "selesai", "personel tambahan ditempatkan di seluruh TPS sangat "
+                                     "rawan"))),
+    # Mahakam Ulu: ballots late at the warehouse, then the river too low to reach the PPK.
+    _FollowUp("6411", 1, "6411", date(2024, 10, 28), "desk_pilkada", "logistik",
+              "Surat suara belum tiba di gudang KPU Kab. Mahakam Ulu; logistik tertinggal "
+              "dari jadwal", "Percepat pengiriman logistik dari Samarinda ke gudang KPU di "
+              "Ujoh Bilang", "kpu", _nov(8),
+              ((date(2024, 10, 28), "baru", None),
+               (_nov(6), "berjalan", "kapal angkut kedua berangkat dari Samarinda"),
+               (_nov(13), "berjalan", "sebagian muatan tertahan karena debit sungai surut"),
+               (_nov(19), "selesai", "seluruh logistik tiba di gudang KPU 19 November"))),
+    _FollowUp("6411", 2, "6411", _nov(11), "desk_pilkada", "logistik",
+              "Debit Sungai Mahakam surut; kapal angkut tidak dapat mencapai PPK di hulu",
+              "Sewa perahu ketinting tambahan untuk distribusi ke PPK Long Apari dan Long "
+              "Pahangai", "pemda", _nov(16),
+              ((_nov(13), "berjalan", "dua perahu disewa, menunggu muatan dari gudang KPU"),
+               (_nov(19), "terkendala", "perahu tidak dapat melewati riam saat air surut; "
+                                        "diusulkan angkutan udara"),
+               (_nov(25), "dibatalkan", "digantikan angkutan udara TNI (TL-64-002)"))),
+    # Samarinda: the clash after a rally in Sambutan, and the video that spread afterwards.
+    _FollowUp("6472", 1, "6472", _nov(4), "desk_pilkada", "keamanan",
+              "Gesekan antarpendukung paslon usai kampanye terbuka di Kec. Sambutan",
+              "Fasilitasi pertemuan damai tim pemenangan paslon dan tambah patroli gabungan "
+              "di Kec. Sambutan", "polri", _nov(8),
+              ((_nov(7), "selesai", "pertemuan damai digelar 7 November"),)),
+    _FollowUp("6472", 2, "6472", _nov(4), "desk_pilkada", "keamanan",
+              "Video gesekan di Kec. Sambutan beredar dengan narasi provokatif di media "
+              "sosial", "Patroli siber dan klarifikasi resmi bersama Polresta Samarinda",
+              "diskominfo", _nov(22),
+              ((_nov(4), "baru", None),
+               (_nov(12), "berjalan", "akun penyebar dilaporkan ke platform"),
+               (_nov(19), "selesai", "klarifikasi resmi dirilis dan konten diturunkan"))),
+    _FollowUp("6472", 3, "6472", _nov(11), "desk_pilkada", "lainnya",
+              "Alat peraga kampanye masih terpasang menjelang masa tenang",
+              "Tertibkan alat peraga kampanye sebelum masa tenang 24 November", "pemda",
+              _nov(23),
+              ((_nov(11), "baru", None),
+               (_nov(21), "selesai", "penertiban bersama Bawaslu dan Satpol PP"))),
+    # Bontang: coastal TPS reached by sea; tired KPPS officers on voting day.
+    _FollowUp("6474", 1, "6474", _nov(11), "desk_pilkada", "keamanan",
+              "TPS di kampung pesisir dan pulau Kec. Bontang Selatan sulit dijangkau patroli "
+              "darat", "Patroli laut di TPS pesisir dan pulau pada masa tenang dan hari "
+              "pemungutan suara", "polri", _nov(27),
+              ((_nov(11), "baru", None),
+               (_nov(20), "berjalan", "kapal patroli Polairud disiagakan"),
+               (_nov(27), "selesai", "patroli laut berjalan sampai penghitungan suara "
+                                     "selesai"))),
+    _FollowUp("6474", 2, "6474", _nov(18), "desk_pilkada", "lainnya",
+              "Risiko kelelahan petugas KPPS saat pemungutan dan penghitungan suara",
+              "Siagakan layanan kesehatan dan ambulans bagi petugas KPPS di setiap kelurahan",
+              "dinkes", _nov(26),
+              ((_nov(18), "baru", None),
+               (_nov(26), "selesai", "tenggat pada laporan minggu lalu salah ketik; yang benar "
+                                     "26 November"))),
+    # The provincial desk: province-wide decisions, and help for the kab/kota that lag.
+    _FollowUp(PROVINCE, 1, PROVINCE, _nov(4), "desk_pilkada", "partisipasi",
+              "Hoaks penundaan pemungutan suara beredar di media sosial",
+              "Klarifikasi resmi dan patroli siber bersama KPU dan Polda Kalimantan Timur",
+              "diskominfo", _nov(8),
+              ((_nov(7), "selesai", "klarifikasi dirilis di kanal resmi Pemprov dan KPU"),)),
+    _FollowUp(PROVINCE, 2, "6411", _FORKOPIMDA_RAKOR, "rakor_forkopimda", "logistik",
+              "Distribusi logistik ke kampung di hulu Sungai Mahakam tertinggal; sungai surut",
+              "Dukungan angkutan udara (helikopter) untuk distribusi logistik ke PPK di hulu "
+              "Kab. Mahakam Ulu", "tni", _nov(20),
+              ((_FORKOPIMDA_RAKOR, "baru", None),
+               (_nov(21), "berjalan", "helikopter tiba di Ujoh Bilang 21 November; sorti "
+                                      "pertama ke Long Apari"),
+               (_nov(26), "selesai", "seluruh logistik tiba di PPK dan TPS hulu 26 November"))),
+    _FollowUp(PROVINCE, 3, PROVINCE, _FORKOPIMDA_RAKOR, "rakor_forkopimda", "keamanan",
+              "Pengamanan TPS sangat rawan pada masa tenang dan hari pemungutan suara",
+              "Tetapkan pola pengamanan dan tambahan personel di TPS sangat rawan se-Kalimantan "
+              "Timur", "polri", _nov(22),
+              ((_FORKOPIMDA_RAKOR, "baru", None),
+               (_nov(20), "selesai", "rencana pengamanan ditetapkan; personel BKO dikirim ke "
+                                     "kab/kota"))),
+    _FollowUp(PROVINCE, 4, PROVINCE, _FORKOPIMDA_RAKOR, "rakor_forkopimda", "netralitas",
+              "Dugaan pelanggaran netralitas ASN meningkat menjelang pemungutan suara",
+              "Surat edaran Gubernur tentang netralitas ASN dan pemantauan oleh BKD di setiap "
+              "perangkat daerah", "pemda", _nov(15),
+              ((_nov(14), "selesai", "surat edaran terbit 14 November"),)),
+    _FollowUp(PROVINCE, 5, "6411", _FORKOPIMDA_RAKOR, "rakor_forkopimda", "lainnya",
+              "Laporan Desk Pilkada Kab. Mahakam Ulu terhambat gangguan jaringan di Long Bagun",
+              "Pinjamkan telepon satelit dan perangkat internet satelit untuk Desk Pilkada "
+              "Kab. Mahakam Ulu", "diskominfo", _nov(20),
+              ((_FORKOPIMDA_RAKOR, "baru", None),
+               (_nov(21), "terkendala", "perangkat tertahan di Samarinda menunggu angkutan"),
+               (_nov(25), "selesai", "perangkat terpasang di Ujoh Bilang 25 November"))),
+    _FollowUp(PROVINCE, 6, "6408", _nov(18), "desk_pilkada", "logistik",
+              "Distribusi logistik ke PPS di Kab. Kutai Timur di bawah target",
+              "Tambah armada angkut dan laporkan distribusi ke PPS setiap hari", "kpu", _nov(25),
+              ((_nov(20), "berjalan", "armada tambahan dari KPU Provinsi tiba 20 November"),
+               (_nov(25), "selesai", "seluruh PPS menerima logistik 25 November"))),
+)
+
+
+def _tindak_lanjut_rows(sender: str, week: str) -> list[dict]:
+    """A sender's report for one week: every follow-up with a course entry that week, i.e.
+    each one still open plus those closed this week. An empty list means no report is sent."""
+    rows = []
+    for f in _FOLLOW_UPS:
+        entry = next(((d, s, c) for d, s, c in f.course if week_of(d) == week), None)
+        if f.sender != sender or entry is None:
+            continue
+        tanggal, status, catatan = entry
+        rows.append({
+            "kode_kabkota": f.kabkota, "id_tindak_lanjut": f.id, "tanggal_keputusan": f.decided,
+            "forum": f.forum, "bidang": f.bidang, "isu": f.isu, "tindakan": f.tindakan,
+            "instansi": f.instansi, "tenggat": f.tenggat, "status": status,
+            "tanggal_status": tanggal, "catatan": catatan,
+        })
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
 # Writing files
 
 
@@ -1054,6 +1219,25 @@ def _not_sent(out: _Out, seed: int) -> list[_Out]:
     return []
 
 
+# The open follow-up Samarinda's W46 report leaves out, and the tenggat Bontang types wrong in W47.
+_DROPPED_FOLLOW_UP = "TL-6472-002"
+_TENGGAT_TYPO = ("TL-6474-002", date(2024, 11, 16))
+
+
+def _dropped_follow_up(out: _Out, seed: int) -> list[_Out]:
+    """An open follow-up deleted from the report instead of updated: the file is accepted with
+    a whole-file `tindak_lanjut_hilang` finding; the next report lists it again, done."""
+    rows = [r for r in out.rows if r["id_tindak_lanjut"] != _DROPPED_FOLLOW_UP]
+    return [replace(out, rows=rows, defect="dropped_open", expected="accepted_with_flags")]
+
+
+def _tenggat_typo(out: _Out, seed: int) -> list[_Out]:
+    """A new follow-up's tenggat typed 16 instead of 26 November, before its decision date."""
+    code, wrong = _TENGGAT_TYPO
+    rows = [{**r, "tenggat": wrong} if r["id_tindak_lanjut"] == code else r for r in out.rows]
+    return [replace(out, rows=rows, defect="bad_rows", expected="accepted_with_flags")]
+
+
 _DEFECTS: dict[tuple[str, str, str], Callable[[_Out, int], list[_Out]]] = {
     ("6411", "logistik", "2024-W47"): _late,
     ("6402", "keamanan", "2024-W46"): _resubmission,
@@ -1067,18 +1251,26 @@ _DEFECTS: dict[tuple[str, str, str], Callable[[_Out, int], list[_Out]]] = {
     ("6409", "keamanan", "2024-W44"): _missing_linmas,
     ("6401", "insiden", "2024-W43"): _wrong_kabkota,
     ("6411", "keamanan", "2024-W47"): _not_sent,
+    ("6472", "tindak_lanjut", "2024-W46"): _dropped_follow_up,
+    ("6474", "tindak_lanjut", "2024-W47"): _tenggat_typo,
 }
+# Defects found by comparing with the sender's report of the week before: without that week
+# among the weeks generated the pipeline has nothing to compare with and accepts the file.
+_NEEDS_PREVIOUS_WEEK = frozenset({"dropped_open"})
 # Berau's desk saves its security table from Excel in an Indonesian locale, every week.
 _EXCEL_ID_DESKS = frozenset({("6403", "keamanan")})
 
 
-def _sent(out: _Out, seed: int) -> list[_Out]:
-    """The file(s) a desk actually sends for one kind and week."""
+def _sent(out: _Out, seed: int, weeks: Sequence[str]) -> list[_Out]:
+    """The file(s) a desk actually sends for one kind and week, among `weeks` generated."""
     out = _stamped(out)
     if (out.kab, out.kind) in _EXCEL_ID_DESKS:
         out = replace(out, fmt=EXCEL_ID_CSV, defect="semicolon_csv")
     defect = _DEFECTS.get((out.kab, out.kind, out.week))
-    return [_stamped(o) for o in defect(out, seed)] if defect else [out]
+    sent = [_stamped(o) for o in defect(out, seed)] if defect else [out]
+    return [replace(o, expected="accepted")
+            if o.defect in _NEEDS_PREVIOUS_WEEK and _shift(o.week, -1) not in weeks else o
+            for o in sent]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1102,21 +1294,26 @@ class _Season:
                    _incidents(seed, kab, last_week), _cases(seed, kab, last_week))
 
     def rows(self, week: str) -> dict[str, list[dict]]:
-        """The clean rows of every kind for one week; the summary is written from the rest."""
+        """The clean rows of every kind the desk sends for one week (follow-ups only in a week
+        it has some to report); the summary is written from the rest."""
         seed, kab = self.seed, self.kab
         logistik = _logistik_rows(seed, kab, self.logistik, week)
         keamanan = _keamanan_rows(seed, kab, self.keamanan, week)
         insiden = _insiden_rows(kab, self.incidents, week)
         netralitas = _netralitas_rows(kab, self.cases, week)
         ringkasan = _ringkasan_rows(kab, week, logistik, keamanan, insiden, netralitas)
-        return {"ringkasan": ringkasan, "logistik": logistik, "keamanan": keamanan,
+        rows = {"ringkasan": ringkasan, "logistik": logistik, "keamanan": keamanan,
                 "insiden": insiden, "netralitas": netralitas}
+        if tindak_lanjut := _tindak_lanjut_rows(kab.code, week):
+            rows["tindak_lanjut"] = tindak_lanjut
+        return rows
 
 
 def generate(out_dir: Path, weeks: list[str], seed: int = 2024,
              province: str = PROVINCE) -> list[SampleFile]:
-    """Write every kab/kota's five submissions for each week under `out_dir` and return them,
-    each with the verdict the pipeline should reach. Same seed, same bytes and mtimes."""
+    """Write every kab/kota's five submissions for each week, and the follow-up reports the
+    kab/kota and provincial desks send, under `out_dir`; return them, each with the verdict the
+    pipeline should reach. Same seed, same bytes and mtimes."""
     if province != PROVINCE:
         raise ValueError(
             f"contoh bercerita ini hanya untuk Kalimantan Timur (64); provinsi '{province}' "
@@ -1127,11 +1324,17 @@ def generate(out_dir: Path, weeks: list[str], seed: int = 2024,
         return []
     out_dir = Path(out_dir).resolve()
     files = []
+
+    def send(sender: str, kind: str, week: str, rows: list[dict]) -> None:
+        clean = _Out(sender, kind, week, rows, _received_at(seed, sender, kind, week))
+        files.extend(_write(o, out_dir) for o in _sent(clean, seed, weeks))
+
     for kab in _province():
         season = _Season.build(seed, kab, weeks[-1])
         for week in weeks:
             for kind, kind_rows in season.rows(week).items():
-                clean = _Out(kab.code, kind, week, kind_rows,
-                             _received_at(seed, kab.code, kind, week))
-                files += [_write(o, out_dir) for o in _sent(clean, seed)]
+                send(kab.code, kind, week, kind_rows)
+    for week in weeks:  # the provincial desk, under the province's code
+        if rows := _tindak_lanjut_rows(PROVINCE, week):
+            send(PROVINCE, "tindak_lanjut", week, rows)
     return files

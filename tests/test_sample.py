@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -15,7 +16,16 @@ import pytest
 
 from tasks import sample as sample_mod
 from tasks.config import WITA
-from tasks.contract import COLUMNS, ENUM_COLUMNS, ENUMS, STATUS_INSIDEN_RANK, TAHAP_RANK
+from tasks.contract import (
+    COLUMNS,
+    ENUM_COLUMNS,
+    ENUMS,
+    STATUS_INSIDEN_RANK,
+    STATUS_TINDAK_LANJUT_RANK,
+    TAHAP_RANK,
+    TINDAK_LANJUT_OPEN,
+)
+from tasks.ingest import ingest_inbox
 from tasks.reference import desa_requirements, tps_master
 from tasks.sample import DEFAULT_WEEKS, SampleFile, generate
 from tasks.weeks import deadline, week_end, week_of, week_range, week_start
@@ -37,7 +47,18 @@ DEFECTS = {
     "6409_keamanan_2024-W44.csv": ("missing_column", "rejected"),
     "6401_insiden_2024-W43.csv": ("wrong_kabkota", "rejected"),
     "6472_ringkasan_2024-W47.csv": ("markup", "accepted"),
+    "6472_tindak_lanjut_2024-W46.csv": ("dropped_open", "accepted_with_flags"),
+    "6474_tindak_lanjut_2024-W47.csv": ("bad_rows", "accepted_with_flags"),
     **{f"6403_keamanan_{w}.csv": ("semicolon_csv", "accepted") for w in WEEKS},
+}
+# Who sends a follow-up report (tindak_lanjut) in which week: the desks with follow-ups to
+# report, and the provincial desk under the province's code "64".
+FOLLOW_UP_REPORTS = {
+    *(("6402", w) for w in week_range("2024-W44", "2024-W47")),
+    *(("6411", w) for w in week_range("2024-W44", "2024-W48")),
+    *(("6472", w) for w in week_range("2024-W45", "2024-W47")),
+    *(("6474", w) for w in week_range("2024-W46", "2024-W48")),
+    *(("64", w) for w in week_range("2024-W45", "2024-W48")),
 }
 # Files whose rows are deliberately wrong, kept out of the "clean data" checks.
 DIRTY = {n for n, (_, status) in DEFECTS.items() if status != "accepted"}
@@ -103,16 +124,19 @@ def test_other_province_is_refused(tmp_path: Path) -> None:
 
 
 def test_layout_and_count(sample: list[SampleFile]) -> None:
-    # 10 kab/kota x 5 kinds x 9 weeks, minus Mahakam Ulu's missing keamanan, plus one revision
-    assert len(sample) == 10 * 5 * 9 - 1 + 1
-    names = re.compile(r"^(\d{4})_([a-z]+)_(\d{4}-W\d{2})(_revisi)?\.(csv|xlsx|json)$")
+    # 10 kab/kota x 5 kinds x 9 weeks, minus Mahakam Ulu's missing keamanan, plus one revision,
+    # plus the follow-up reports
+    assert len(sample) == 10 * 5 * 9 - 1 + 1 + len(FOLLOW_UP_REPORTS)
+    names = re.compile(
+        r"^(\d{4}|\d{2})_([a-z_]+)_(\d{4}-W\d{2})(_revisi)?\.(csv|xlsx|json)$")
     for f in sample:
         m = names.match(f.path.name)
         assert m and f.path.is_file() and f.path.parent.name == f.kabkota
         assert (m[1], m[2], m[3]) == (f.kabkota, f.kind, f.week)
     sent = {(f.kabkota, f.kind, f.week) for f in sample}
     assert ("6411", "keamanan", "2024-W47") not in sent
-    assert len(sent) == 10 * 5 * 9 - 1
+    assert len(sent) == 10 * 5 * 9 - 1 + len(FOLLOW_UP_REPORTS)
+    assert {(f.kabkota, f.week) for f in sample if f.kind == "tindak_lanjut"} == FOLLOW_UP_REPORTS
 
 
 def test_every_defect_is_present_with_its_verdict(sample: list[SampleFile]) -> None:
@@ -355,3 +379,144 @@ def test_ringkasan_rows(sample: list[SampleFile]) -> None:
     assert status[("6411", "2024-W47")] == "kritis"
     assert list(status.values()).count("kritis") == 1
     assert list(status.values()).count("aman_terkendali") > len(status) / 2
+
+
+def _follow_ups(sample: list[SampleFile]) -> pl.DataFrame:
+    """Every follow-up row of every report, with its sender (`kab`), week, file and the day
+    the report was sent, dates as dates."""
+    frames = [_typed(f).with_columns(sent=pl.lit(
+        datetime.fromtimestamp(f.path.stat().st_mtime, WITA).date()))
+        for f in sample if f.kind == "tindak_lanjut"]
+    dates = ("tanggal_keputusan", "tenggat", "tanggal_status")
+    return pl.concat(frames, how="diagonal_relaxed").with_columns(
+        pl.col(dates).str.to_date()).sort("kab", "id_tindak_lanjut", "week")
+
+
+def _without_the_typo(df: pl.DataFrame) -> pl.DataFrame:
+    """All but Bontang's W47 row with the mistyped tenggat (the rest of that file is sound)."""
+    code, _ = sample_mod._TENGGAT_TYPO
+    return df.filter((pl.col("id_tindak_lanjut") != code) | (pl.col("week") != "2024-W47"))
+
+
+def test_tindak_lanjut_rows_are_consistent(sample: list[SampleFile]) -> None:
+    df = _follow_ups(sample)
+    clean = _without_the_typo(df)
+    assert clean["id_tindak_lanjut"].str.contains(r"^TL-(\d{2}|\d{4})-\d{3}$").all()
+    assert (clean["id_tindak_lanjut"].str.split("-").list.get(1) == clean["kab"]).all()
+    desks = clean.filter(pl.col("kab") != "64")
+    assert (desks["kode_kabkota"] == desks["kab"]).all()  # a kab/kota desk reports its own
+    province = clean.filter(pl.col("kab") == "64")
+    assert set(province["kode_kabkota"]) <= {"64", *KABKOTA}
+    assert province["kode_kabkota"].n_unique() > 1  # province-wide and for kab/kota
+    for r in clean.iter_rows(named=True):
+        decided = r["tanggal_keputusan"]
+        if r["forum"] == "desk_pilkada":
+            assert decided.weekday() == 0, r  # Desk Pilkada meets on Mondays
+        else:
+            assert (r["forum"], decided) == ("rakor_forkopimda", date(2024, 11, 13)), r
+        assert decided <= r["tenggat"] and decided <= r["tanggal_status"], r
+        assert week_of(r["tanggal_status"]) == r["week"] and r["tanggal_status"] <= r["sent"], r
+
+    # the same follow-up in consecutive reports until it is closed, never moving back
+    fixed = ["kode_kabkota", "tanggal_keputusan", "forum", "bidang", "isu", "tindakan",
+             "instansi", "tenggat"]
+    for (_, code), rows in clean.group_by("kab", "id_tindak_lanjut", maintain_order=True):
+        weeks, statuses = rows["week"].to_list(), rows["status"].to_list()
+        if code != sample_mod._DROPPED_FOLLOW_UP:
+            assert weeks == week_range(weeks[0], weeks[-1]), (code, weeks)
+        assert rows.select(fixed).n_unique() == 1, code
+        ranks = [STATUS_TINDAK_LANJUT_RANK[s] for s in statuses]
+        assert ranks == sorted(ranks), (code, statuses)
+        assert [s in TINDAK_LANJUT_OPEN for s in statuses] == [True] * (len(weeks) - 1) + [
+            False], (code, statuses)  # open until the one report that closes it
+        assert rows["tanggal_status"].is_sorted(), code
+
+
+def test_tindak_lanjut_tells_the_story(sample: list[SampleFile]) -> None:
+    df = _follow_ups(sample)
+    clean = _without_the_typo(df)
+    done = clean.filter(pl.col("status") == "selesai")
+    assert done.filter(pl.col("tanggal_status") <= pl.col("tenggat")).height > 0  # on time
+    assert done.filter(pl.col("tanggal_status") > pl.col("tenggat")).height > 0  # late
+    assert {"terkendala", "dibatalkan"} <= set(clean["status"])
+    assert {"desk_pilkada", "rakor_forkopimda"} <= set(clean["forum"])
+
+    # W47: Mahakam Ulu asked for air transport; the TNI's helicopters are overdue
+    narasi = _raw(next(f for f in sample if f.path.name == "6411_ringkasan_2024-W47.csv"))
+    assert "dukungan angkutan udara" in narasi["narasi"][0]
+    w47 = df.filter(pl.col("week") == "2024-W47")
+    overdue = w47.filter(pl.col("status").is_in(TINDAK_LANJUT_OPEN)
+                         & (pl.col("tenggat") < week_end("2024-W47") + timedelta(days=1)))
+    air = overdue.filter((pl.col("kab") == "64") & (pl.col("instansi") == "tni"))
+    assert air["kode_kabkota"].to_list() == ["6411"]
+    assert "angkutan udara" in air["tindakan"][0]
+    assert overdue.filter(pl.col("status") == "terkendala").height > 0
+    assert {"polri", "pemda"} <= set(clean["instansi"])  # security and ASN neutrality
+
+    # Kutai Barat, Kritis in W47, has no follow-up at all: neither from its desk nor the province
+    assert "6407" not in set(df["kode_kabkota"]) and "6407" not in set(df["kab"])
+    by_name = {f.path.name: f for f in sample}
+    assert by_name["64_tindak_lanjut_2024-W47.csv"].path.parent.name == "64"
+
+
+def test_tindak_lanjut_defects(sample: list[SampleFile], tmp_path: Path) -> None:
+    df = _follow_ups(sample)
+    dropped = df.filter(pl.col("id_tindak_lanjut") == sample_mod._DROPPED_FOLLOW_UP)
+    assert dropped.select("week", "status").rows() == [("2024-W45", "baru"),
+                                                       ("2024-W47", "selesai")]
+    assert df.filter((pl.col("kab") == "6472") & (pl.col("week") == "2024-W46")).height > 0
+    code, wrong = sample_mod._TENGGAT_TYPO
+    typo = df.filter(pl.col("id_tindak_lanjut") == code).select("week", "tenggat",
+                                                                "tanggal_keputusan")
+    assert typo.rows() == [("2024-W47", wrong, date(2024, 11, 18)),
+                           ("2024-W48", date(2024, 11, 26), date(2024, 11, 18))]
+    # the dropped row is only found when the report of the week before is there to compare
+    alone = {f.path.name: f for f in generate(tmp_path / "a", ["2024-W46"])}
+    pair = {f.path.name: f for f in generate(tmp_path / "b", ["2024-W45", "2024-W46"])}
+    name = "6472_tindak_lanjut_2024-W46.csv"
+    assert alone[name].expected_status == "accepted"
+    assert pair[name].expected_status == "accepted_with_flags"
+    assert alone[name].path.read_bytes() == pair[name].path.read_bytes()
+
+
+def test_tindak_lanjut_through_the_pipeline(sample: list[SampleFile], warehouse,
+                                            settings_env) -> None:
+    """Every follow-up report and W47's other reports, ingested for real: the verdicts, the
+    findings, and what the marts then say about W47."""
+    root = sample[0].path.parents[1]
+    chosen = [f for f in sample if f.kind == "tindak_lanjut" or f.week == "2024-W47"]
+    for f in chosen:
+        target = Path(settings_env.inbox) / f.path.relative_to(root)
+        target.parent.mkdir(exist_ok=True)
+        shutil.copy2(f.path, target)
+    ingest_inbox(warehouse, settings_env, run_id="sample-tindak-lanjut")
+
+    ledger = dict(warehouse.execute(
+        "SELECT file_name, status FROM audit.submission_status").fetchall())
+    assert ledger == {f.path.name: f.expected_status for f in chosen}
+    rules = set(warehouse.execute(
+        "SELECT f.file_name, i.rule FROM audit.row_issue i JOIN raw.file f USING (file_id) "
+        "WHERE f.kind = 'tindak_lanjut'").fetchall())
+    assert rules == {("6472_tindak_lanjut_2024-W46.csv", "tindak_lanjut_hilang"),
+                     ("6474_tindak_lanjut_2024-W47.csv", "tenggat_setelah_keputusan")}
+
+    def rows(query: str) -> list[tuple]:
+        return warehouse.execute(query).fetchall()
+
+    assert rows("SELECT id_tindak_lanjut FROM mart.tindak_lanjut WHERE week = '2024-W46' "
+                "AND hilang_dari_laporan") == [(sample_mod._DROPPED_FOLLOW_UP,)]
+    w47 = "FROM mart.tindak_lanjut WHERE week = '2024-W47'"
+    assert ("TL-64-002", "6411", "tni") in rows(
+        f"SELECT id_tindak_lanjut, kode_kabkota, instansi {w47} AND terlambat")
+    assert rows(f"SELECT count(*) {w47} AND terbuka AND status = 'terkendala'")[0][0] > 0
+    assert rows(f"SELECT count(*) {w47} AND selesai_minggu_ini AND NOT selesai_terlambat"
+                )[0][0] > 0
+    late = "FROM mart.tindak_lanjut WHERE selesai_minggu_ini AND selesai_terlambat"
+    assert rows(f"SELECT count(*) {late}")[0][0] > 0
+    kritis = rows("SELECT kabkota_code, tindak_lanjut_terbuka FROM mart.kabkota_weekly "
+                  "WHERE week = '2024-W47' AND status = 'Kritis' ORDER BY 1")
+    assert kritis[0] == ("6407", 0) and len(kritis) == 2 and kritis[1][1] > 0
+    none = rows("SELECT k.kabkota_code FROM mart.kabkota_weekly k WHERE k.week = '2024-W47' "
+                "AND k.status = 'Kritis' AND NOT EXISTS (SELECT 1 FROM mart.tindak_lanjut t "
+                "WHERE t.week = k.week AND t.kode_kabkota = k.kabkota_code)")
+    assert none == [("6407",)]  # the one Kritis kab/kota nobody has acted on yet
