@@ -27,6 +27,43 @@ STRINGS: dict[str, tuple[str, str]] = {
     "counts_title": ("Status kab/kota minggu ini", "Regency/city status this week"),
     "actions_title": ("Perlu tindakan minggu ini", "Action needed this week"),
     "no_actions": ("Tidak ada tindakan mendesak minggu ini.", "No urgent action this week."),
+    # Cross-sector follow-ups (tindak lanjut): beside each kab/kota needing action, in their own
+    # section by agency, and in each annex.
+    "tl_label": ("Tindak lanjut", "Follow-ups"),
+    "tl_none_for": ("belum ada tindak lanjut", "no follow-up yet"),
+    "tl_due": ("tenggat {date}", "due {date}"),
+    "tl_overdue": ("lewat {n} hari dari tenggat", "{n} days past due"),
+    "tl_overdue_1": ("lewat 1 hari dari tenggat", "1 day past due"),
+    "tl_more_beside": (
+        "… dan {n} lainnya di bagian Tindak lanjut lintas sektor.",
+        "… and {n} more under Cross-sector follow-ups.",
+    ),
+    "actions_more": ("Juga perlu perhatian", "Also needing attention"),
+    "tl_open_count": ("tindak lanjut terbuka: {n}", "open follow-ups: {n}"),
+    "tl_open_late": (", lewat tenggat: {n}", ", past due: {n}"),
+    "tl_title": ("Tindak lanjut lintas sektor", "Cross-sector follow-ups"),
+    "tl_summary": (
+        "Tindak lanjut terbuka: {open}, {late} di antaranya lewat tenggat dan {blocked} "
+        "terkendala.",
+        "Open follow-ups: {open}, of which {late} past due and {blocked} blocked.",
+    ),
+    "tl_open_none": ("Tidak ada tindak lanjut terbuka.", "No open follow-ups."),
+    "tl_overdue_title": ("Lewat tenggat", "Past due"),
+    "tl_pending_title": ("Belum lewat tenggat", "Not yet due"),
+    "tl_listed_of": (
+        "Ditampilkan {shown} dari {total}; lampiran tiap kab/kota memuat semuanya.",
+        "Showing {shown} of {total}; each regency's annex lists them all.",
+    ),
+    "tl_done": ("Selesai minggu ini: {done}", "Done this week: {done}"),
+    "tl_done_late_of": (
+        ", {late} di antaranya melewati tenggat",
+        ", {late} of them after the due date",
+    ),
+    "tl_none": (
+        "Tidak ada tindak lanjut terbuka atau selesai minggu ini.",
+        "No follow-ups open or done this week.",
+    ),
+    "province_wide": ("Seluruh provinsi", "Whole province"),
     "scorecard_title": ("Kartu skor kab/kota", "Regency/city scorecard"),
     "kabkota": ("Kab/Kota", "Regency/city"),
     "status": ("Status", "Status"),
@@ -262,6 +299,21 @@ STRINGS: dict[str, tuple[str, str]] = {
         "rincian disembunyikan (data kasus ASN)",
         "detail withheld (civil-servant case data)",
     ),
+    "tl_open_title": ("Terbuka", "Open"),
+    "tl_closed_title": ("Ditutup minggu ini", "Closed this week"),
+    "tl_status_on": ("{status} per {date}", "{status} as of {date}"),
+    "tl_done_late": ("selesai lewat tenggat", "done after the due date"),
+    "tl_decided": ("Diputuskan di {forum}, {date}", "Decided at {forum}, {date}"),
+    "tl_by_province": ("dicatat Desk Pilkada provinsi", "filed by the provincial desk"),
+    "tl_note": ("Catatan: {text}", "Note: {text}"),
+    "tl_missing_from_report": (
+        "tidak tercantum di laporan minggu ini; status terakhir dari {week}",
+        "not in this week's report; last status from {week}",
+    ),
+    "tl_own_none": (
+        "Tidak ada tindak lanjut terbuka atau ditutup minggu ini untuk kab/kota ini.",
+        "No follow-ups open or closed this week for this regency/city.",
+    ),
     "annex_method": (
         "Angka dalam lampiran ini sama dengan buletin provinsi minggu ini dan dihitung dengan "
         "cara yang sama (lihat docs/metrics.md); baris yang ditandai tidak dihitung. Waktu dalam "
@@ -345,6 +397,40 @@ ENUMS_EN: dict[str, dict[str, str]] = {
         "rekomendasi_bkn": "BKN sanction recommendation",
         "sanksi_dijatuhkan": "Sanction imposed",
         "tidak_ditindaklanjuti": "Not followed up",
+    },
+    # Agencies keep their Indonesian acronym, which is how they sign; the gloss says who they are.
+    "instansi": {
+        "kpu": "KPU (election commission)",
+        "bawaslu": "Bawaslu (election supervisor)",
+        "polri": "Polri (police)",
+        "tni": "TNI (armed forces)",
+        "pemda": "Local government",
+        "bpbd": "BPBD (disaster management)",
+        "kejaksaan": "Prosecutor's office",
+        "kesbangpol": "Kesbangpol (national unity office)",
+        "dishub": "Transport office",
+        "diskominfo": "Communications office",
+        "dinkes": "Health office",
+        "dprd": "DPRD (regional parliament)",
+    },
+    "status_tindak_lanjut": {
+        "baru": "New",
+        "berjalan": "In progress",
+        "terkendala": "Blocked",
+        "selesai": "Done",
+        "dibatalkan": "Cancelled",
+    },
+    "forum": {
+        "desk_pilkada": "the Pilkada desk",
+        "rakor_forkopimda": "the Forkopimda coordination meeting",
+        "lainnya": "another forum",
+    },
+    "bidang": {
+        "logistik": "Logistics",
+        "keamanan": "Security",
+        "netralitas": "ASN neutrality",
+        "partisipasi": "Voter participation",
+        "lainnya": "Other",
     },
 }
 

@@ -8,6 +8,7 @@ dicts, so a figure has one definition.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -23,6 +24,9 @@ ACTIONS = 3
 # (514) or a large province (Jawa Timur, 38) reads those that need attention and the totals, in an
 # email that stays under the ~100 KB at which Gmail clips a message (docs/decisions.md).
 LISTED = 20
+# Open follow-ups shown beside one kab/kota in the action list; the rest are in the bulletin's
+# follow-up section (by agency) and all of them in the kab/kota's annex.
+FOLLOW_UPS_BESIDE = 3
 
 
 def _plain(value: Any) -> Any:
@@ -41,16 +45,69 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str,
     return [{c: _plain(v) for c, v in zip(cols, row, strict=True)} for row in cur.fetchall()]
 
 
-def _actions(kabkota: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """The three things that need action: the first reason of the worst kab/kota first."""
+def _actions(kabkota: list[dict[str, Any]], lang: str,
+             open_by_kabkota: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The three things that need action: the first reason of the worst kab/kota first, each
+    with its open follow-ups, so the reader sees at once who was asked to act on it (or that
+    nobody was)."""
     reason_key = "alasan_en" if lang == "en" else "alasan"
     flagged = [k for k in kabkota if k["status_level"] > 0 and k[reason_key]]
     flagged.sort(key=lambda k: (-k["status_level"], k["kabkota_name"]))
-    return [
-        {"kabkota_name": k["kabkota_name"], "status": k["status"],
-         "reason": k[reason_key].split("; ")[0]}
-        for k in flagged[:ACTIONS]
-    ]
+    out = []
+    for k in flagged[:ACTIONS]:
+        follow_ups = open_by_kabkota.get(k["kabkota_code"], [])
+        out.append({"kabkota_code": k["kabkota_code"], "kabkota_name": k["kabkota_name"],
+                    "short_name": k["short_name"], "status": k["status"],
+                    "reason": k[reason_key].split("; ")[0],
+                    "tindak_lanjut": follow_ups[:FOLLOW_UPS_BESIDE],
+                    "tindak_lanjut_total": len(follow_ups)})
+    return out
+
+
+def _by_agency(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Follow-ups grouped by the agency that must act, so each Forkopimda member finds its own:
+    the agency with the most items first, items keeping their order (most overdue first).
+
+    At most LISTED items in all, cut in the order shown, so a long list loses the last agencies'
+    tail rather than a few items of every agency; `total` keeps each agency's full count.
+    """
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in items:
+        groups[item["instansi"]].append(item)
+    ordered = sorted(groups.values(), key=lambda g: (-len(g), g[0]["instansi_label"] or ""))
+    out, room = [], LISTED
+    for g in ordered:
+        if room <= 0:
+            break
+        out.append({"instansi": g[0]["instansi"], "instansi_label": g[0]["instansi_label"],
+                    "items": g[:room], "total": len(g)})
+        room -= len(g)
+    return out
+
+
+def _follow_up_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Open, overdue and obstructed follow-ups, and those done this week (and how many late),
+    from rows of `bulletin_tindak_lanjut.sql` or `annex_tindak_lanjut.sql` (flags of the mart)."""
+    still_open = [r for r in rows if r["terbuka"]]
+    done = [r for r in rows if r["selesai_minggu_ini"]]
+    return {
+        "terbuka": len(still_open),
+        "terlambat": sum(bool(r["terlambat"]) for r in still_open),
+        "terkendala": sum(r["status"] == "terkendala" for r in still_open),
+        "selesai_minggu_ini": len(done),
+        "selesai_terlambat": sum(bool(r["selesai_terlambat"]) for r in done),
+    }
+
+
+def _follow_ups(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The bulletin's follow-up section: counts, then the overdue and the other open follow-ups,
+    each by agency (the kab/kota annexes list every one)."""
+    still_open = [r for r in rows if r["terbuka"]]
+    return {
+        **_follow_up_counts(rows),
+        "lewat_tenggat": _by_agency([r for r in still_open if r["terlambat"]]),
+        "berjalan": _by_agency([r for r in still_open if not r["terlambat"]]),
+    }
 
 
 def _header(con: duckdb.DuckDBPyConnection, week: str, lang: str) -> dict[str, Any]:
@@ -84,10 +141,20 @@ def bulletin_context(con: duckdb.DuckDBPyConnection, week: str,
     netralitas["tahap"] = rows("netralitas_tahap")
     listed = kabkota[:LISTED]
     codes = {k["kabkota_code"] for k in listed}
+    follow_ups = rows("tindak_lanjut")  # open or done this week, the most overdue first
+    open_by_kabkota: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in follow_ups:
+        if r["terbuka"] and not r["seluruh_provinsi"]:
+            open_by_kabkota[r["kode_kabkota"]].append(r)
+    actions = _actions(kabkota, lang, open_by_kabkota)
+    in_actions = {a["kabkota_code"] for a in actions}
     return {
         **_header(con, week, lang),
         "counts": counts,
-        "actions": _actions(kabkota, lang),
+        "actions": actions,
+        "actions_more": [k for k in listed if k["status_level"] > 0
+                         and k["kabkota_code"] not in in_actions],
+        "tindak_lanjut": _follow_ups(follow_ups),
         "kabkota": listed,
         "kabkota_total": len(kabkota),
         "logistik": {
@@ -156,9 +223,10 @@ def annex_context(con: duckdb.DuckDBPyConnection, week: str, kabkota_code: str,
     """Everything one kab/kota desk's annex shows, from the same marts as the bulletin.
 
     Unlike the bulletin, nothing is cut to a top-n except the row findings (50, with the total):
-    the desk works through its own list. ASN neutrality is counts only (`annex_netralitas*.sql`)
-    and finding messages on neutrality files lose their echoed values (see
-    `_without_case_detail`), because annexes may reach recipients outside the province.
+    the desk works through its own list, follow-ups included (every open one on its kab/kota,
+    whoever filed it, and those closed this week). ASN neutrality is counts only
+    (`annex_netralitas*.sql`) and finding messages on neutrality files lose their echoed values
+    (see `_without_case_detail`), because annexes may reach recipients outside the province.
     """
     params = {"week": week, "kabkota": kabkota_code}
     rows = _rows(con, "annex_kabkota", params)
@@ -176,6 +244,7 @@ def annex_context(con: duckdb.DuckDBPyConnection, week: str, kabkota_code: str,
     kualitas["temuan_total"] = temuan[0]["total"] if temuan else 0
     kualitas["temuan"] = [_without_case_detail({k: v for k, v in f.items() if k != "total"})
                           for f in temuan]
+    follow_ups = _rows(con, "annex_tindak_lanjut", params)  # open first, the most overdue first
     return {
         **_header(con, week, lang),
         "kabkota": rows[0],
@@ -188,4 +257,5 @@ def annex_context(con: duckdb.DuckDBPyConnection, week: str, kabkota_code: str,
         "keamanan": keamanan,
         "netralitas": netralitas,
         "kualitas": kualitas,
+        "tindak_lanjut": {**_follow_up_counts(follow_ups), "items": follow_ups},
     }

@@ -107,6 +107,13 @@ class Formatter:
             d = as_wita(d).date()
         return format_date(d, format="long", locale=self.locale)
 
+    def day(self, d: date | None) -> str:
+        """Weekday and short date ("Rab 20 Nov"), for due dates: an official plans by the day of
+        the week, and the year is always this campaign's."""
+        if d is None:
+            return NO_DATA
+        return format_date(d, format="EEE d MMM", locale=self.locale)
+
     def week_range(self, start: date, end: date) -> str:
         return format_interval(start, end, "yMMMd", locale=self.locale)
 

@@ -1,7 +1,8 @@
 """A realistic bulletin context without a warehouse, shared by the rendering and PDF tests.
 
-Ten kab/kota with mixed statuses, one missing report and hostile free text in a narasi and an
-incident summary: what the templates must survive.
+Ten kab/kota with mixed statuses, one missing report, cross-sector follow-ups (overdue, blocked,
+province-wide, a kab/kota needing action with none) and hostile free text in a narasi, an
+incident summary and a follow-up: what the templates must survive.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ NARASI = {
     "Koordinasi dengan Polres untuk pengawalan.",
 }
 XSS_RINGKASAN = 'Spanduk dirusak <b onmouseover="alert(3)">malam</b> & pelaku kabur'
+XSS_TINDAKAN = "Klarifikasi camat <script>alert(4)</script> & kepala desa"
 
 # code, name, short, status, previous status, TPS
 KABKOTA = [
@@ -34,6 +36,19 @@ KABKOTA = [
 ]
 LEVEL = {"Siap": 0, "Waspada": 1, "Kritis": 2}
 WEEK_END = date(2024, 11, 24)
+MONDAY = WEEK_END + timedelta(days=1)  # tanggal_acuan: overdue means due before it
+INSTANSI = {"polri": "Polri", "kpu": "KPU", "bawaslu": "Bawaslu", "pemda": "Pemda"}
+STATUS_TL = {"baru": "Baru", "berjalan": "Berjalan", "terkendala": "Terkendala"}
+# Open follow-ups: kab/kota (or the province, "64"), agency, due date, status, action.
+FOLLOW_UPS = [
+    ("6411", "polri", date(2024, 11, 20), "berjalan",
+     "Pengawalan longboat logistik ke Long Apari"),
+    ("6411", "kpu", date(2024, 11, 27), "terkendala",
+     "Sewa helikopter untuk distribusi logistik ke Long Pahangai"),
+    ("6402", "bawaslu", date(2024, 11, 28), "berjalan", XSS_TINDAKAN),
+    ("6472", "polri", date(2024, 11, 23), "berjalan", "Patroli gabungan di gudang logistik KPU"),
+    ("64", "pemda", date(2024, 11, 24), "baru", "Pastikan genset cadangan di TPS rawan padam"),
+]
 
 
 def _kabkota_row(
@@ -85,6 +100,8 @@ def _kabkota_row(
         "jenis_hilang": ["logistik"] if missing_logistics else [],
         "file_ditolak": 0,
         "baris_ditandai": 3 if i == 1 else 0,
+        "tindak_lanjut_terbuka": sum(f[0] == code for f in FOLLOW_UPS),
+        "tindak_lanjut_terlambat": sum(f[0] == code and f[2] < MONDAY for f in FOLLOW_UPS),
     }
 
 
@@ -154,9 +171,48 @@ def _provenance() -> list[dict]:
     return rows
 
 
+def _follow_ups() -> list[dict]:
+    """Open follow-ups as `bulletin_tindak_lanjut.sql` returns them, the most overdue first."""
+    names = {code: (name, short) for code, name, short, *_ in KABKOTA}
+    rows = []
+    for n, (code, instansi, tenggat, status, tindakan) in enumerate(FOLLOW_UPS, start=1):
+        name, short = names.get(code, ("Kalimantan Timur", "Kalimantan Timur"))
+        late = tenggat < MONDAY
+        rows.append({
+            "pengirim": "64", "id_tindak_lanjut": f"TL-64-{n:03d}", "kode_kabkota": code,
+            "wilayah": name, "wilayah_singkat": short, "seluruh_provinsi": code == "64",
+            "isu": "Isu dari rakor Forkopimda", "tindakan": tindakan,
+            "instansi": instansi, "instansi_label": INSTANSI[instansi], "tenggat": tenggat,
+            "status": status, "status_label": STATUS_TL[status], "terbuka": True,
+            "terlambat": late, "hari_lewat_tenggat": (MONDAY - tenggat).days if late else None,
+            "baru_minggu_ini": n == 5, "selesai_minggu_ini": False, "selesai_terlambat": False,
+        })
+    rows.sort(key=lambda r: (not r["terlambat"], -(r["hari_lewat_tenggat"] or 0),
+                             r["status"] != "terkendala", r["tenggat"]))
+    return rows
+
+
+def _by_agency(rows: list[dict]) -> list[dict]:
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(r["instansi"], []).append(r)
+    ordered = sorted(groups.values(), key=lambda g: (-len(g), g[0]["instansi_label"]))
+    return [{"instansi": g[0]["instansi"], "instansi_label": g[0]["instansi_label"],
+             "items": g, "total": len(g)} for g in ordered]
+
+
 def make_ctx(lang: str = "id") -> dict:
     """A realistic week: 10 kab/kota, mixed statuses, one missing report, hostile free text."""
     rows = [_kabkota_row(i, *k) for i, k in enumerate(KABKOTA)]
+    follow_ups = _follow_ups()
+    by_code = {r["kabkota_code"]: r for r in rows}
+
+    def beside(code: str) -> dict:
+        """An action's kab/kota identity and its open follow-ups."""
+        mine = [f for f in follow_ups if f["kode_kabkota"] == code]
+        return {"kabkota_code": code, "short_name": by_code[code]["short_name"],
+                "tindak_lanjut": mine, "tindak_lanjut_total": len(mine)}
+
     desa = [
         {
             "kabkota_name": "Kabupaten Mahakam Ulu",
@@ -192,18 +248,31 @@ def make_ctx(lang: str = "id") -> dict:
                 "kabkota_name": "Kabupaten Mahakam Ulu",
                 "status": "Kritis",
                 "reason": "Logistik di PPS baru 41% (target 75%); 5 desa sungai belum terjangkau",
+                **beside("6411"),
             },
             {
                 "kabkota_name": "Kabupaten Kutai Kartanegara",
                 "status": "Waspada",
                 "reason": "2 insiden terbuka, 1 dengan korban luka",
+                **beside("6402"),
             },
             {
                 "kabkota_name": "Kabupaten Kutai Barat",
                 "status": "Waspada",
                 "reason": "Linmas 1,4 per TPS di 3 kecamatan",
+                **beside("6407"),
             },
         ],
+        "actions_more": [by_code["6408"]],  # Kutim: Waspada, no follow-up
+        "tindak_lanjut": {
+            "terbuka": len(follow_ups),
+            "terlambat": sum(f["terlambat"] for f in follow_ups),
+            "terkendala": sum(f["status"] == "terkendala" for f in follow_ups),
+            "selesai_minggu_ini": 3,
+            "selesai_terlambat": 1,
+            "lewat_tenggat": _by_agency([f for f in follow_ups if f["terlambat"]]),
+            "berjalan": _by_agency([f for f in follow_ups if not f["terlambat"]]),
+        },
         "kabkota": rows,
         "logistik": {
             "items": _items(),
