@@ -201,7 +201,7 @@ def desk(warehouse) -> Desk:
 
 
 ALWAYS = {"logistik_selisih", "insiden_terbuka_tinggi", "korban_meninggal_baru",
-          "kasus_asn_baru", "laporan_hilang", "status_umum"}
+          "korban_meninggal_verifikasi", "kasus_asn_baru", "laporan_hilang", "status_umum"}
 NEAR = ALWAYS | {"linmas_per_tps", "logistik_hilang"}  # from H-7
 
 
@@ -215,6 +215,7 @@ DOC_METRIC = {
     "Linmas per TPS": "linmas_per_tps",
     "open high-severity incidents": "insiden_terbuka_tinggi",
     "deaths in new incidents": "korban_meninggal_baru",
+    "deaths claimed in flagged incident rows (perlu verifikasi)": "korban_meninggal_verifikasi",
     "new ASN cases in the week": "kasus_asn_baru",
     "report kinds missing": "laporan_hilang",
     "logistics report missing": "logistik_hilang",
@@ -262,6 +263,7 @@ def test_documented_thresholds_are_the_policy_table(warehouse) -> None:
         ("linmas_per_tps", 7): (2.0, 1.5, "below"),
         ("insiden_terbuka_tinggi", 9999): (1, 3, "above"),
         ("korban_meninggal_baru", 9999): (1, 1, "above"),
+        ("korban_meninggal_verifikasi", 9999): (1, 1, "above"),
         ("kasus_asn_baru", 9999): (3, 1e9, "above"),
         ("laporan_hilang", 9999): (1, 1e9, "above"),
         ("logistik_hilang", 7): (1, 1, "above"),
@@ -273,6 +275,7 @@ def test_documented_thresholds_are_the_policy_table(warehouse) -> None:
     assert doc["linmas_per_tps"] == ("< 2.0", "< 1.5", "from H-7")
     assert doc["insiden_terbuka_tinggi"] == ("≥ 1", "≥ 3", "always")
     assert doc["korban_meninggal_baru"] == ("—", "≥ 1", "always")
+    assert doc["korban_meninggal_verifikasi"] == ("—", "≥ 1", "always")
     assert doc["kasus_asn_baru"] == ("≥ 3", "—", "always")
     assert doc["laporan_hilang"] == ("≥ 1", "—", "always")
     assert doc["logistik_hilang"] == ("—", "yes", "from H-7")

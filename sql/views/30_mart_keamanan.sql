@@ -49,3 +49,27 @@ SELECT
     count(*) AS insiden_kumulatif
 FROM mart.insiden_state
 GROUP BY ALL;
+
+-- Incident rows a rule flagged that still claim a death, an injury or high severity. They stay
+-- out of the counts above (some value of the row is in doubt) but never out of sight: the
+-- bulletin lists them as "perlu verifikasi", and a claimed death makes the kab/kota Kritis until
+-- the desk corrects the row (mart.status_finding, metric korban_meninggal_verifikasi).
+CREATE OR REPLACE VIEW mart.insiden_perlu_verifikasi AS
+SELECT c.week, c.kabkota_code, i.id_insiden, i.waktu_kejadian, i.kode_kecamatan, i.kategori,
+       i.tingkat, i.status, i.korban_meninggal, i.korban_luka, i.ringkasan, i.row_number,
+       (SELECT string_agg(DISTINCT ri.message, '; ')
+        FROM audit.row_issue ri
+        WHERE ri.file_id = i.file_id AND ri.row_number = i.row_number
+          AND ri.severity = 'flag') AS alasan
+FROM core.insiden i
+JOIN core.current_file c USING (file_id)
+WHERE i.flagged
+  AND (coalesce(i.korban_meninggal, 0) > 0 OR coalesce(i.korban_luka, 0) > 0
+       OR i.tingkat = 'tinggi');
+
+CREATE OR REPLACE VIEW mart.insiden_verifikasi_weekly AS
+SELECT week, kabkota_code, count(*) AS insiden_verifikasi,
+       coalesce(sum(korban_meninggal), 0) AS korban_meninggal_verifikasi,
+       coalesce(sum(korban_luka), 0) AS korban_luka_verifikasi
+FROM mart.insiden_perlu_verifikasi
+GROUP BY ALL;

@@ -31,11 +31,13 @@ WITH base AS (
            k.linmas_per_tps,
            coalesce(i.insiden_terbuka_tinggi, 0) AS insiden_terbuka_tinggi,
            coalesce(i.korban_meninggal_baru, 0) AS korban_meninggal_baru,
+           coalesce(v.korban_meninggal_verifikasi, 0) AS korban_meninggal_verifikasi,
            coalesce(n.kasus_baru, 0) AS kasus_baru, q.jenis_hilang, r.status_umum
     FROM ref.kabkota_week kw
     LEFT JOIN mart.logistik_weekly l USING (week, kabkota_code)
     LEFT JOIN mart.keamanan_weekly k USING (week, kabkota_code)
     LEFT JOIN mart.insiden_weekly i USING (week, kabkota_code)
+    LEFT JOIN mart.insiden_verifikasi_weekly v USING (week, kabkota_code)
     LEFT JOIN mart.netralitas_weekly n USING (week, kabkota_code)
     LEFT JOIN mart.kualitas_data_weekly q USING (week, kabkota_code)
     LEFT JOIN core.ringkasan_current r ON r.week = kw.week AND r.kode_kabkota = kw.kabkota_code
@@ -46,6 +48,7 @@ WITH base AS (
         ('keamanan', 'linmas_per_tps', b.linmas_per_tps),
         ('keamanan', 'insiden_terbuka_tinggi', b.insiden_terbuka_tinggi::DOUBLE),
         ('keamanan', 'korban_meninggal_baru', b.korban_meninggal_baru::DOUBLE),
+        ('keamanan', 'korban_meninggal_verifikasi', b.korban_meninggal_verifikasi::DOUBLE),
         ('netralitas', 'kasus_asn_baru', b.kasus_baru::DOUBLE),
         ('kualitas_data', 'laporan_hilang', len(b.jenis_hilang)::DOUBLE),
         ('kualitas_data', 'logistik_hilang',
@@ -86,6 +89,9 @@ SELECT
             j.value::HUGEINT)
         WHEN 'korban_meninggal_baru' THEN format('{} korban meninggal dalam insiden minggu ini',
             j.value::HUGEINT)
+        WHEN 'korban_meninggal_verifikasi' THEN format(
+            '{} korban meninggal dilaporkan dalam laporan insiden yang perlu verifikasi',
+            j.value::HUGEINT)
         WHEN 'kasus_asn_baru' THEN format('{} kasus netralitas ASN baru minggu ini', j.value::HUGEINT)
         WHEN 'laporan_hilang' THEN format('laporan {} belum diterima',
             array_to_string(j.jenis_hilang, ', '))
@@ -104,6 +110,8 @@ SELECT
         WHEN 'insiden_terbuka_tinggi' THEN format('{} high-severity incidents still open',
             j.value::HUGEINT)
         WHEN 'korban_meninggal_baru' THEN format('{} deaths in incidents this week', j.value::HUGEINT)
+        WHEN 'korban_meninggal_verifikasi' THEN format(
+            '{} deaths claimed in incident reports that need verification', j.value::HUGEINT)
         WHEN 'kasus_asn_baru' THEN format('{} new civil-servant neutrality cases this week',
             j.value::HUGEINT)
         WHEN 'laporan_hilang' THEN format('{} report(s) not received',
@@ -141,6 +149,9 @@ SELECT
     k.jumlah_tps, k.tps_rawan, k.tps_sangat_rawan, k.linmas_per_tps, k.polri_per_tps,
     k.tni_per_tps,
     coalesce(i.insiden_baru, 0) AS insiden_baru, coalesce(i.insiden_terbuka, 0) AS insiden_terbuka,
+    coalesce(v.insiden_verifikasi, 0) AS insiden_verifikasi,
+    coalesce(v.korban_meninggal_verifikasi, 0) AS korban_meninggal_verifikasi,
+    coalesce(v.korban_luka_verifikasi, 0) AS korban_luka_verifikasi,
     coalesce(n.kasus_baru, 0) AS kasus_asn_baru,
     coalesce(n.kasus_kumulatif, 0) AS kasus_asn_kumulatif,
     coalesce(n.kasus_sanksi, 0) AS kasus_asn_sanksi,
@@ -152,6 +163,7 @@ LEFT JOIN core.ringkasan_current r ON r.week = kw.week AND r.kode_kabkota = kw.k
 LEFT JOIN mart.logistik_weekly l USING (week, kabkota_code)
 LEFT JOIN mart.keamanan_weekly k USING (week, kabkota_code)
 LEFT JOIN mart.insiden_weekly i USING (week, kabkota_code)
+LEFT JOIN mart.insiden_verifikasi_weekly v USING (week, kabkota_code)
 LEFT JOIN mart.netralitas_weekly n USING (week, kabkota_code)
 LEFT JOIN mart.kualitas_data_weekly q USING (week, kabkota_code)
 LEFT JOIN mart.tindak_lanjut_kabkota_weekly tl USING (week, kabkota_code);

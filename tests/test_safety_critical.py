@@ -1,0 +1,83 @@
+"""Nothing safety-critical is dropped by a flag (issue 17): a claimed death, injury or
+high-severity incident in a row a rule flagged reaches the marts as "perlu verifikasi", a claimed
+death makes the kab/kota Kritis, and a small file of independent reports is never refused whole
+for its flagged rows."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from tasks.config import WITA
+from tasks.ingest import ingest_inbox
+
+HEADER = ("kode_kabkota,id_insiden,waktu_kejadian,kode_kecamatan,kode_desa,kategori,tingkat,"
+          "status,korban_meninggal,korban_luka,ditangani_oleh,sumber,ringkasan")
+
+
+def _send(inbox: Path, kab: str, kind: str, week: str, text: str) -> None:
+    path = inbox / kab / f"{kab}_{kind}_{week}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    t = datetime(2024, 11, 14, 9, tzinfo=WITA).timestamp()
+    os.utime(path, (t, t))
+
+
+def test_a_flagged_death_is_kept_shown_and_makes_the_kabkota_kritis(settings_env, warehouse):
+    inbox = Path(settings_env.inbox)
+    # one incident, a death written with severity 'rendah': rule korban_berarti_tinggi flags it
+    _send(inbox, "6407", "insiden", "2024-W46", "\n".join([
+        HEADER,
+        "6407,INS-6407-01,2024-11-12 08:00,640706,,bentrokan_massa,rendah,ditangani,1,2,"
+        "Polres Kutai Barat,warga,Bentrokan antarpendukung di dekat posko",
+    ]) + "\n")
+    # a second kab/kota: a clean high-severity incident without casualties
+    _send(inbox, "6401", "insiden", "2024-W46", "\n".join([
+        HEADER,
+        "6401,INS-6401-01,2024-11-12 08:00,640101,,intimidasi,tinggi,dilaporkan,0,0,,,Ancaman",
+    ]) + "\n")
+    verdicts = {v.archived.identity.kabkota_code: v for _, v in ingest_inbox(warehouse,
+                                                                             settings_env)}
+    kept = verdicts["6407"]
+    assert kept.verdict == "accepted_with_flags", kept.reason  # not refused whole (1 of 1 row)
+    assert [(f.row, f.rule) for f in kept.findings] == [(2, "korban_berarti_tinggi")]
+
+    (claim,) = warehouse.execute(
+        "SELECT kabkota_code, id_insiden, korban_meninggal, korban_luka, alasan "
+        "FROM mart.insiden_perlu_verifikasi WHERE week = '2024-W46'").fetchall()
+    assert claim[:4] == ("6407", "INS-6407-01", 1, 2)
+    assert "tingkat harus 'tinggi'" in claim[4]
+
+    rows = {r[0]: r[1:] for r in warehouse.execute(
+        "SELECT kabkota_code, status, alasan, korban_meninggal_verifikasi, insiden_verifikasi "
+        "FROM mart.kabkota_weekly WHERE week = '2024-W46'").fetchall()}
+    status, reason, deaths, claims = rows["6407"]
+    assert (status, deaths, claims) == ("Kritis", 1, 1)
+    assert "1 korban meninggal dilaporkan dalam laporan insiden yang perlu verifikasi" in reason
+    # the clean incident counts as usual and is not "perlu verifikasi"
+    assert rows["6401"][2:] == (0, 0)
+    assert warehouse.execute(
+        "SELECT insiden_terbuka_tinggi FROM mart.insiden_weekly "
+        "WHERE week = '2024-W46' AND kabkota_code = '6401'").fetchall() == [(1,)]
+
+
+def test_a_corrected_row_clears_the_verification(settings_env, warehouse):
+    inbox = Path(settings_env.inbox)
+    bad = ("6407,INS-6407-01,2024-11-12 08:00,640706,,bentrokan_massa,rendah,ditangani,1,0,"
+           ",,Bentrokan")
+    _send(inbox, "6407", "insiden", "2024-W46", f"{HEADER}\n{bad}\n")
+    ingest_inbox(warehouse, settings_env)
+    fixed = bad.replace(",rendah,", ",tinggi,")
+    path = inbox / "6407" / "6407_insiden_2024-W46_revisi.csv"
+    path.write_text(f"{HEADER}\n{fixed}\n", encoding="utf-8")
+    t = datetime(2024, 11, 15, 9, tzinfo=WITA).timestamp()
+    os.utime(path, (t, t))
+    ingest_inbox(warehouse, settings_env)
+    assert warehouse.execute("SELECT count(*) FROM mart.insiden_perlu_verifikasi").fetchall() \
+        == [(0,)]
+    (row,) = warehouse.execute(
+        "SELECT status, korban_meninggal_verifikasi, alasan FROM mart.kabkota_weekly "
+        "WHERE week = '2024-W46' AND kabkota_code = '6407'").fetchall()
+    assert row[:2] == ("Kritis", 0)  # Kritis now from the verified death itself
+    assert "1 korban meninggal dalam insiden minggu ini" in row[2]
