@@ -368,8 +368,6 @@ ALIASES: dict[str, str] = {
     "permasalahan": "isu",
     "masalah": "isu",
     "rencana_tindak_lanjut": "tindakan",
-    "penanggung_jawab": "instansi",
-    "pj": "instansi",
     "batas_waktu": "tenggat",
     "deadline": "tenggat",
     "status_tindak_lanjut": "status",

@@ -18,7 +18,7 @@ from tasks.load import DATA_ERRORS, Verdict
 from tasks.parse import ROW, ParseError, missing_columns, read_table, type_columns
 from tasks.personal import scrub, unechoed, withhold
 from tasks.pull import ArchivedFile, InboxFile, Skipped, SourceUnreadable, archive, list_inbox
-from tasks.validate import FILE, Finding, policy, validate_kind
+from tasks.validate import FILE, Finding, completeness, policy, validate_kind
 from tasks.warehouse import sql
 from tasks.weeks import deadline, parse_week, week_start
 
@@ -235,6 +235,7 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
     pending: dict[int, tuple[ArchivedFile, pl.DataFrame, list[Finding]]] = {}
     first_in_run: dict[tuple, int] = {}  # (sha, identity) -> pending index of the first copy
     copies: list[tuple[ArchivedFile, int]] = []
+    empty: dict[str, list[tuple[int, str, str]]] = {}  # kind -> header-only files
     for a in sorted(archived, key=lambda x: (_received_at(x), x.source.raw_path)):
         key = _dup_key(a)
         if key in accepted:
@@ -264,6 +265,9 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
         cell_findings += [Finding(idx, row, col, rule, NOTE, message)
                           for row, col, rule, message in private]
         pending[idx] = (a, typed, cell_findings)
+        if typed.height == 0:  # nothing to validate row by row; what it lacks is still judged
+            empty.setdefault(a.identity.kind, []).append((idx, a.identity.kabkota_code,
+                                                          a.identity.week))
         batches.setdefault(a.identity.kind, []).append(typed.with_columns(
             pl.lit(idx).alias(FILE),
             pl.lit(a.identity.kabkota_code).alias("_expected_kabkota"),
@@ -281,6 +285,18 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
                 if f.rule == "wajib_diisi" and (f.file_id, f.row, f.column) in unreadable:
                     continue  # the cell was unreadable; the format finding already says so
                 findings_by_file[f.file_id].append(f)
+    for kind, files in empty.items():  # e.g. a header-only follow-up report: open items owed
+        ids = [idx for idx, _, _ in files]
+        try:
+            found = completeness(con, kind, pl.concat(
+                [f for f in batches[kind] if f.height == 0], how="vertical_relaxed"),
+                pl.DataFrame(files, orient="row", schema={
+                    FILE: pl.Int64, "_expected_kabkota": pl.String, "_week": pl.String}))
+        except FILE_ERRORS as exc:
+            broken.update(dict.fromkeys(ids, exc))
+            continue
+        for f in found:
+            findings_by_file[f.file_id].append(f)
     judged: dict[int, Verdict] = {}
     for idx, (a, typed, _) in pending.items():
         if idx in broken:

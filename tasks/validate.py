@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from tasks.config import EXPECTATIONS_DIR
+from tasks.contract import ENUMS
 from tasks.warehouse import sql
 
 FILE = "_file_id"
@@ -108,7 +109,18 @@ def _keep(kind: str, pdf: Any, result: Any) -> None:
 
 
 def suite_document(kind: str) -> dict[str, Any]:
-    return json.loads((EXPECTATIONS_DIR / f"{kind}.json").read_text(encoding="utf-8"))
+    """The kind's suite as GX reads it. An enumerated column's allowed values live only in the
+    contract (`tasks.contract.ENUMS`): the JSON names the enumeration (`"value_set": {"enum":
+    "instansi"}`) and its message says `{pilihan}`, both filled in here, so adding an agency or a
+    category is one edit."""
+    doc = json.loads((EXPECTATIONS_DIR / f"{kind}.json").read_text(encoding="utf-8"))
+    for e in doc["expectations"]:
+        values = e["kwargs"].get("value_set")
+        if isinstance(values, dict):
+            allowed = sorted(ENUMS[values["enum"]])
+            e["kwargs"]["value_set"] = allowed
+            e["meta"]["message"] = e["meta"]["message"].replace("{pilihan}", ", ".join(allowed))
+    return doc
 
 
 @cache
@@ -229,21 +241,30 @@ def prepare(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> p
 _COMPLETENESS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "logistik": (("kode_desa", "barang"), "lengkap", "Tidak lengkap: "),
     "keamanan": (("kode_kecamatan",), "lengkap", "Tidak lengkap: "),
-    "tindak_lanjut": (("_week", "id_tindak_lanjut"), "tindak_lanjut_hilang", "Hilang: "),
+    "tindak_lanjut": (("id_tindak_lanjut",), "tindak_lanjut_hilang", "Hilang: "),
 }
 
 
-def completeness(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> list[Finding]:
+def completeness(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame,
+                 empty: pl.DataFrame | None = None) -> list[Finding]:
     """Whole-file findings for what a file lacks: villages, kecamatan, or a follow-up still open
-    in the sender's previous report."""
-    if kind not in _COMPLETENESS or batch.height == 0:
+    in the sender's previous report. `empty` lists files without any row (`FILE`,
+    `_expected_kabkota`, `_week`): a header-only follow-up report still owes its open items."""
+    if kind not in _COMPLETENESS:
+        return []
+    files = batch.select(FILE, "_expected_kabkota", "_week").unique()
+    if empty is not None:
+        files = pl.concat([files, empty.select(files.columns)], how="vertical_relaxed")
+    if files.height == 0:
         return []
     columns, rule, prefix = _COMPLETENESS[kind]
     con.register("batch", batch.select(FILE, "_expected_kabkota", *columns).to_arrow())
+    con.register("files", files.to_arrow())
     try:
         rows = con.execute(sql(f"validate/completeness_{kind}.sql")).fetchall()
     finally:
         con.unregister("batch")
+        con.unregister("files")
     return [Finding(fid, None, col, rule, "flag", f"{prefix}{detail}") for fid, col, detail in rows]
 
 

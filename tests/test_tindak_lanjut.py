@@ -179,3 +179,16 @@ def test_a_small_report_with_a_flagged_row_is_kept_not_refused(settings_env, war
     assert [(f.row, f.rule) for f in v.findings] == [(2, "pilihan_instansi")]
     assert warehouse.execute("SELECT count(*) FROM core.tindak_lanjut WHERE flagged").fetchall() \
         == [(1,)]
+
+
+def test_a_header_only_report_still_owes_its_open_follow_ups(campaign, settings_env, warehouse):
+    """An empty report means "no follow-ups" only for a sender with nothing open: the provincial
+    desk's header-only W47 report is told that TL-64-01 (terkendala) is still open."""
+    _send(Path(settings_env.inbox), "64", "tindak_lanjut", "2024-W47", [],
+          datetime(2024, 11, 21, 9))
+    (v,) = [v for _, v in ingest_inbox(warehouse, settings_env)]
+    assert v.verdict == "accepted_with_flags", v.reason
+    assert [(f.row, f.rule) for f in v.findings] == [(None, "tindak_lanjut_hilang")]
+    assert "TL-64-01" in v.findings[0].message and "terkendala" in v.findings[0].message
+    gone = _state(warehouse, "2024-W47")["TL-64-01"]
+    assert (gone["terbuka"], gone["hilang_dari_laporan"]) == (True, True)

@@ -689,6 +689,18 @@ def test_enumerations_in_suites_match_the_contract(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_enumerations_are_written_only_in_the_contract(kind):
+    """The suite files name an enumeration instead of copying its values (one place to extend
+    the agencies, categories, stages…)."""
+    raw = json.loads((EXPECTATIONS_DIR / f"{kind}.json").read_text(encoding="utf-8"))
+    for e in raw["expectations"]:
+        column = e["kwargs"].get("column")
+        if column in ENUM_COLUMNS[kind] and e["type"] == "expect_column_values_to_be_in_set":
+            assert e["kwargs"]["value_set"] == {"enum": ENUM_COLUMNS[kind][column]}, column
+            assert "{pilihan}" in e["meta"]["message"], column
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_required_column_has_a_wajib_diisi_rule(kind):
     rules = {(e["meta"]["rule"], e["kwargs"].get("column"))
              for e in suite_document(kind)["expectations"]}

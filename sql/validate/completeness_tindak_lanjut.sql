@@ -1,8 +1,8 @@
 -- Follow-ups still open in the sender's latest earlier report that a file in the batch no longer
 -- lists: a follow-up is closed by reporting it `selesai` or `dibatalkan`, never by dropping it.
 -- The mart keeps showing it as last reported (mart.tindak_lanjut.minggu_laporan).
-WITH files AS (SELECT DISTINCT _file_id, _expected_kabkota, _week FROM batch),
-last_known AS (
+-- `files` lists every file of the batch, a header-only one too (it has no row in `batch`).
+WITH last_known AS (
     SELECT f._file_id, p.id_tindak_lanjut, p.tindakan, p.status, p.week
     FROM files f
     JOIN core.tindak_lanjut_current p ON p.pengirim = f._expected_kabkota AND p.week < f._week
