@@ -322,6 +322,33 @@ STRINGS: dict[str, tuple[str, str]] = {
         "same way (see docs/metrics.md); flagged rows are left out. Times are WITA. File "
         "verdicts and findings are written by the system in Indonesian.",
     ),
+    # Subject line (tasks.render._subject): "[H-3] 1 Kritis: Mahulu · 3 Waspada: Kubar, …".
+    "subject_all_siap": ("Semua kab/kota Siap", "All regencies/cities Ready"),
+    "subject_none_after": (
+        "Tidak ada kab/kota Waspada atau Kritis",
+        "No regency/city on Watch or Critical",
+    ),
+    "subject_title_after": ("Buletin Pilkada", "Pilkada Bulletin"),
+    # Chart headlines: the finding, drawn above the chart and opening its alt text.
+    "chart_log_head_below": (
+        "Logistik: {n} dari {total} kab/kota di bawah target {stage} {h}",
+        "Supplies: {n} of {total} regencies/cities below the {stage} target for {h}",
+    ),
+    "chart_log_head_met": (
+        "Logistik: semua kab/kota mencapai target {h}",
+        "Supplies: every regency/city meets the {h} targets",
+    ),
+    "chart_log_head": ("Logistik per tahap, per kab/kota", "Supplies by stage, by regency/city"),
+    "chart_head_no_report": (", {n} tanpa laporan", ", {n} without a report"),
+    "chart_target": ("Target {h}", "Target {h}"),
+    "chart_tps_head": (
+        "Keamanan: {n} TPS sangat rawan, terbanyak di {name} ({m})",
+        "Security: {n} high-risk polling stations, most in {name} ({m})",
+    ),
+    "chart_tps_head_none": (
+        "Keamanan: tidak ada TPS sangat rawan",
+        "Security: no high-risk polling stations",
+    ),
 }
 
 STATUS_WORDS: dict[str, tuple[str, str]] = {
