@@ -58,6 +58,37 @@ SELECT w.week, w.h, t.stage, t.seq, t.label_id,
        greatest(0.0, least(1.0, (t.start_h - w.h)::DOUBLE / (t.start_h - t.due_h))) AS expected
 FROM ref.week w CROSS JOIN ref.stage_target t;
 
+-- Villages behind the plan for the date (not behind the full requirement): an item whose share
+-- at some stage is below that stage's expected share at this H-n. Grouped per kecamatan, with
+-- the earliest stage where the village falls behind (where the chain is blocked) and the items.
+CREATE OR REPLACE VIEW mart.desa_tertinggal AS
+WITH behind AS (
+    SELECT d.week, d.kabkota_code, d.kecamatan_code, d.desa_code, d.barang, d.moda_angkut,
+           e.stage, e.seq
+    FROM mart.logistik_desa_item_weekly d
+    JOIN mart.stage_expected e ON e.week = d.week
+    WHERE d.kebutuhan > 0
+      AND (CASE e.stage WHEN 'kabkota' THEN d.di_kabkota WHEN 'ppk' THEN d.di_ppk
+                WHEN 'pps' THEN d.di_pps ELSE d.di_tps END)::DOUBLE / d.kebutuhan
+          < e.expected - 1e-9
+), desa AS (
+    SELECT week, kabkota_code, kecamatan_code, desa_code, min(seq) AS seq,
+           list(DISTINCT barang) AS barang, any_value(moda_angkut) AS moda_angkut
+    FROM behind GROUP BY ALL
+)
+SELECT d.week, d.kabkota_code, d.kecamatan_code, k.kecamatan_name,
+       count(*) AS desa_tertinggal,
+       count(*) FILTER (WHERE d.moda_angkut IN ('sungai', 'udara')) AS desa_terpencil,
+       any_value(t.stage ORDER BY d.seq) AS tahap, any_value(t.label_id ORDER BY d.seq)
+           AS tahap_label,
+       list_sort(list_distinct(flatten(list(d.barang)))) AS barang,
+       list_sort(list(r.desa_name)) AS desa
+FROM desa d
+JOIN ref.kecamatan k ON k.kecamatan_code = d.kecamatan_code
+JOIN ref.desa r ON r.desa_code = d.desa_code
+JOIN ref.stage_target t ON t.seq = d.seq
+GROUP BY ALL;
+
 CREATE OR REPLACE VIEW mart.logistik_weekly AS
 WITH item AS (
     SELECT week, kabkota_code,
@@ -86,6 +117,23 @@ WITH item AS (
                WHEN 'ppk' THEN i.pct_ppk WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END) AS selisih
     FROM item i JOIN mart.stage_expected e USING (week)
     GROUP BY ALL
+), stages AS (
+    -- Each stage's share, and whether its due date has passed by the Monday the bulletin is
+    -- read (the due day itself included: at H-10 the warehouse stage is due that Sunday).
+    SELECT i.week, i.kabkota_code, t.stage, t.seq, t.due_h,
+           CASE t.stage WHEN 'kabkota' THEN i.pct_kabkota WHEN 'ppk' THEN i.pct_ppk
+                WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END AS pct,
+           wk.h <= t.due_h AS lewat_tenggat
+    FROM item i JOIN ref.week wk USING (week) CROSS JOIN ref.stage_target t
+), past AS (
+    -- The stage past its due date with the largest shortfall (a past-due stage escalates).
+    SELECT week, kabkota_code, arg_max(stage, 1 - pct) AS tahap_lewat,
+           max(1 - pct) AS selisih_tahap_lewat
+    FROM stages WHERE lewat_tenggat AND pct < 1 GROUP BY ALL
+), nxt AS (
+    -- The first stage of the chain not yet complete: the next deadline that needs action.
+    SELECT week, kabkota_code, arg_min(stage, seq) AS tahap_berikut
+    FROM stages WHERE pct < 1 GROUP BY ALL
 ), trend AS (
     -- Gain per week since the previous reported week (a missing week spreads the gain over two).
     SELECT i.week, i.kabkota_code, i.pct_tps, i.pct_pps,
@@ -109,6 +157,10 @@ SELECT
     CASE g.tahap_kritis WHEN 'kabkota' THEN i.pct_kabkota WHEN 'ppk' THEN i.pct_ppk
         WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END AS capaian_tahap_kritis,
     greatest(g.selisih, 0) AS selisih_target,
+    p.tahap_lewat, 1 - p.selisih_tahap_lewat AS capaian_tahap_lewat, p.selisih_tahap_lewat,
+    n.tahap_berikut, sn.label_id AS tahap_berikut_label,
+    DATE '2024-11-27' - sn.due_h AS tenggat_tahap_berikut, sn.due_h AS h_tahap_berikut,
+    wk.h <= sn.due_h AS tahap_berikut_lewat_tenggat,
     t.laju_tps_per_minggu,
     -- Projected day all goods reach the TPS, from last week's pace (NULL when not moving, or
     -- when that pace needs more than ten years: a crawl is no date, and a tiny pace would make
@@ -129,4 +181,7 @@ FROM item i
 JOIN desa d USING (week, kabkota_code)
 JOIN gap g USING (week, kabkota_code)
 JOIN trend t USING (week, kabkota_code)
-JOIN ref.week wk USING (week);
+JOIN ref.week wk USING (week)
+LEFT JOIN past p USING (week, kabkota_code)
+LEFT JOIN nxt n USING (week, kabkota_code)
+LEFT JOIN ref.stage_target sn ON sn.stage = n.tahap_berikut;

@@ -35,6 +35,7 @@ SELECT
     count(*) FILTER (WHERE is_asn AND tahap IN ('bukan_pelanggaran', 'dihentikan',
                                                 'tidak_ditindaklanjuti')) AS kasus_ditutup,
     count(*) FILTER (WHERE NOT is_asn) AS kasus_non_asn,
+    count(*) FILTER (WHERE NOT is_asn AND baru) AS kasus_non_asn_baru,
     median(hari_lapor_ke_rekomendasi) FILTER (WHERE is_asn) AS median_hari_ke_rekomendasi
 FROM mart.netralitas_state
 GROUP BY ALL;

@@ -28,6 +28,7 @@ WITH base AS (
            CASE WHEN kw.h > 0 THEN 'H-' || kw.h WHEN kw.h = 0 THEN 'hari H'
                 ELSE 'H+' || (-kw.h) END AS h_label,
            l.selisih_target, l.tahap_kritis, l.capaian_tahap_kritis, l.target_tahap_kritis,
+           l.selisih_tahap_lewat, l.tahap_lewat, l.capaian_tahap_lewat,
            k.linmas_per_tps,
            coalesce(i.insiden_terbuka_tinggi, 0) AS insiden_terbuka_tinggi,
            coalesce(i.korban_meninggal_baru, 0) AS korban_meninggal_baru,
@@ -45,6 +46,7 @@ WITH base AS (
     SELECT b.*, m.area, m.metric, m.value FROM base b,
     LATERAL (VALUES
         ('logistik', 'logistik_selisih', b.selisih_target),
+        ('logistik', 'tahap_lewat_tenggat', b.selisih_tahap_lewat),
         ('keamanan', 'linmas_per_tps', b.linmas_per_tps),
         ('keamanan', 'insiden_terbuka_tinggi', b.insiden_terbuka_tinggi::DOUBLE),
         ('keamanan', 'korban_meninggal_baru', b.korban_meninggal_baru::DOUBLE),
@@ -72,7 +74,8 @@ WITH base AS (
                ELSE 0
            END AS level
     FROM measured m
-    JOIN ref.status_threshold t ON t.metric = m.metric AND m.h <= t.h_max
+    JOIN ref.status_threshold t
+        ON t.metric = m.metric AND m.h <= t.h_max AND m.h >= coalesce(t.h_min, -9999)
     QUALIFY row_number() OVER (PARTITION BY m.week, m.kabkota_code, m.metric ORDER BY t.h_max) = 1
 )
 -- Counts are printed via HUGEINT, not INTEGER: a week's casualties summed over many incidents
@@ -81,8 +84,12 @@ SELECT
     j.week, j.kabkota_code, j.area, j.metric, j.value, j.level,
     CASE j.metric
         WHEN 'logistik_selisih' THEN format('logistik di {} baru {}% (target {}%) pada {}',
-            st.label_id, round(j.capaian_tahap_kritis * 100)::INTEGER,
+            st.label_id, replace(printf('%.1f', floor(round(j.capaian_tahap_kritis * 1000, 6)) / 10), '.', ','),
             round(j.target_tahap_kritis * 100)::INTEGER, j.h_label)
+        WHEN 'tahap_lewat_tenggat' THEN format(
+            'logistik di {} baru {}%, padahal tenggatnya {} ({})', sl.label_id,
+            replace(printf('%.1f', floor(round(j.capaian_tahap_lewat * 1000, 6)) / 10), '.', ','),
+            strftime(DATE '2024-11-27' - sl.due_h, '%d-%m-%Y'), 'H-' || sl.due_h)
         WHEN 'linmas_per_tps' THEN format('Linmas baru {} per TPS (ketentuan 2) pada {}',
             replace(printf('%.2f', j.shown_down), '.', ','), j.h_label)
         WHEN 'insiden_terbuka_tinggi' THEN format('{} insiden tingkat tinggi masih terbuka',
@@ -103,8 +110,15 @@ SELECT
         WHEN 'logistik_selisih' THEN format('logistics at {} only {}% (target {}%) at {}',
             CASE j.tahap_kritis WHEN 'kabkota' THEN 'the regency warehouse'
                 WHEN 'ppk' THEN 'PPK (sub-district)' WHEN 'pps' THEN 'PPS (village)'
-                ELSE 'the polling stations' END, round(j.capaian_tahap_kritis * 100)::INTEGER,
+                ELSE 'the polling stations' END,
+            printf('%.1f', floor(round(j.capaian_tahap_kritis * 1000, 6)) / 10),
             round(j.target_tahap_kritis * 100)::INTEGER, replace(j.h_label, 'hari H', 'D-day'))
+        WHEN 'tahap_lewat_tenggat' THEN format('logistics at {} only {}%, past its due date {} ({})',
+            CASE j.tahap_lewat WHEN 'kabkota' THEN 'the regency warehouse'
+                WHEN 'ppk' THEN 'PPK (sub-district)' WHEN 'pps' THEN 'PPS (village)'
+                ELSE 'the polling stations' END,
+            printf('%.1f', floor(round(j.capaian_tahap_lewat * 1000, 6)) / 10),
+            strftime(DATE '2024-11-27' - sl.due_h, '%Y-%m-%d'), 'D-' || sl.due_h)
         WHEN 'linmas_per_tps' THEN format('only {} Linmas per TPS (rule: 2) at {}',
             printf('%.2f', j.shown_down), replace(j.h_label, 'hari H', 'D-day'))
         WHEN 'insiden_terbuka_tinggi' THEN format('{} high-severity incidents still open',
@@ -121,7 +135,8 @@ SELECT
             THEN 'the regency reports a critical situation' ELSE 'the regency reports problems' END
     END AS reason_en
 FROM judged j
-LEFT JOIN ref.stage_target st ON st.stage = j.tahap_kritis;
+LEFT JOIN ref.stage_target st ON st.stage = j.tahap_kritis
+LEFT JOIN ref.stage_target sl ON sl.stage = j.tahap_lewat;
 
 -- One row per kab/kota and week: overall status and the headline metrics of each area.
 CREATE OR REPLACE VIEW mart.kabkota_weekly AS
@@ -138,16 +153,27 @@ WITH s AS (
     FROM mart.status_finding GROUP BY ALL
 )
 SELECT
-    kw.week, kw.kabkota_code, kw.kabkota_name, kw.short_name, kw.h,
+    kw.week, kw.kabkota_code, kw.kabkota_name, kw.short_name, kw.h, kw.fase,
     ['Siap', 'Waspada', 'Kritis'][coalesce(s.level, 0) + 1] AS status,
+    lag(['Siap', 'Waspada', 'Kritis'][coalesce(s.level, 0) + 1])
+        OVER (PARTITION BY kw.kabkota_code ORDER BY kw.week) AS status_minggu_lalu,
     coalesce(s.level, 0) AS status_level,
     s.alasan, s.alasan_en,
     s.level_logistik, s.level_keamanan, s.level_netralitas, s.level_kualitas_data,
     r.status_umum, r.narasi,
     l.pct_kabkota, l.pct_ppk, l.pct_pps, l.pct_tps, l.pct_tps_lengkap, l.tps_lengkap,
     l.desa_kurang, l.rusak, l.proyeksi_lengkap_tps,
-    k.jumlah_tps, k.tps_rawan, k.tps_sangat_rawan, k.linmas_per_tps, k.polri_per_tps,
+    -- a missing security report never blanks what the logistics report gives
+    coalesce(k.jumlah_tps, l.jumlah_tps) AS jumlah_tps,
+    CASE WHEN k.jumlah_tps IS NOT NULL THEN 'keamanan'
+         WHEN l.jumlah_tps IS NOT NULL THEN 'logistik' END AS jumlah_tps_sumber,
+    k.tps_rawan, k.tps_sangat_rawan, k.linmas_per_tps, k.polri_per_tps,
     k.tni_per_tps,
+    EXISTS (SELECT 1 FROM ref.status_threshold t WHERE t.metric = 'linmas_per_tps'
+            AND kw.h <= t.h_max AND kw.h >= coalesce(t.h_min, -9999)) AS linmas_dinilai,
+    l.tahap_berikut, l.tahap_berikut_label, l.tenggat_tahap_berikut, l.h_tahap_berikut,
+    l.tahap_berikut_lewat_tenggat,
+    coalesce(dt.desa_tertinggal, 0) AS desa_tertinggal,
     coalesce(i.insiden_baru, 0) AS insiden_baru, coalesce(i.insiden_terbuka, 0) AS insiden_terbuka,
     coalesce(v.insiden_verifikasi, 0) AS insiden_verifikasi,
     coalesce(v.korban_meninggal_verifikasi, 0) AS korban_meninggal_verifikasi,
@@ -155,6 +181,17 @@ SELECT
     coalesce(n.kasus_baru, 0) AS kasus_asn_baru,
     coalesce(n.kasus_kumulatif, 0) AS kasus_asn_kumulatif,
     coalesce(n.kasus_sanksi, 0) AS kasus_asn_sanksi,
+    coalesce(n.kasus_non_asn_baru, 0) AS kasus_non_asn_baru,
+    coalesce(n.kasus_non_asn, 0) AS kasus_non_asn,
+    -- where a desk's own words contradict its figures (shown next to them, never silently)
+    nullif(concat_ws(' ',
+        CASE WHEN coalesce(i.insiden_baru, 0) > 0 AND regexp_matches(lower(coalesce(r.narasi, '')),
+                 'tidak (ada|terdapat) (kejadian|insiden|gangguan)')
+             THEN format('Narasi menyebut tidak ada kejadian, tetapi laporan insiden memuat {} '
+                         || 'insiden baru minggu ini.', i.insiden_baru) END,
+        CASE WHEN r.status_umum = 'aman_terkendali' AND coalesce(s.level, 0) = 2
+             THEN 'Kab/kota melaporkan aman terkendali, tetapi angka-angkanya berstatus Kritis.'
+        END), '') AS catatan_konsistensi,
     q.jenis_diterima, q.jenis_terlambat, q.jenis_hilang, q.file_ditolak, q.baris_ditandai,
     tl.terbuka AS tindak_lanjut_terbuka, tl.terlambat AS tindak_lanjut_terlambat
 FROM ref.kabkota_week kw
@@ -166,4 +203,6 @@ LEFT JOIN mart.insiden_weekly i USING (week, kabkota_code)
 LEFT JOIN mart.insiden_verifikasi_weekly v USING (week, kabkota_code)
 LEFT JOIN mart.netralitas_weekly n USING (week, kabkota_code)
 LEFT JOIN mart.kualitas_data_weekly q USING (week, kabkota_code)
-LEFT JOIN mart.tindak_lanjut_kabkota_weekly tl USING (week, kabkota_code);
+LEFT JOIN mart.tindak_lanjut_kabkota_weekly tl USING (week, kabkota_code)
+LEFT JOIN (SELECT week, kabkota_code, sum(desa_tertinggal) AS desa_tertinggal
+           FROM mart.desa_tertinggal GROUP BY ALL) dt USING (week, kabkota_code);
