@@ -15,6 +15,10 @@ LANGS = ("id", "en")
 # key -> (Bahasa Indonesia, English). `{name}` fields are filled in the templates.
 STRINGS: dict[str, tuple[str, str]] = {
     "title": ("Buletin Kesiapan Pilkada", "Pilkada Readiness Bulletin"),
+    # After voting day readiness is over: the bulletin watches security, open incidents and cases.
+    "title_pasca": ("Pemantauan Pasca-Pemungutan Pilkada", "Pilkada Post-Vote Monitoring"),
+    "data_as_of": ("Data per {date}", "Data as of {date}"),
+    "report_week": ("minggu laporan {range} ({week})", "reporting week {range} ({week})"),
     "week": ("Minggu", "Week"),
     "to_voting": ("menuju pemungutan suara {date}", "to voting day, {date}"),
     "voting_day": ("hari pemungutan suara {date}", "voting day, {date}"),
@@ -26,6 +30,57 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "counts_title": ("Status kab/kota minggu ini", "Regency/city status this week"),
     "actions_title": ("Perlu tindakan minggu ini", "Action needed this week"),
+    # The decision block: per Kritis/Waspada kab/kota, then one line each for security and ASN.
+    "last_week_status": ("minggu lalu {prev}", "last week {prev}"),
+    "next_deadline": ("Tenggat berikut", "Next deadline"),
+    "deadline_by": ("{stage} paling lambat {day} ({h})", "{stage} by {day} ({h})"),
+    "deadline_past": (
+        "{stage}: tenggat {day} ({h}) sudah lewat",
+        "{stage}: due {day} ({h}), now past",
+    ),
+    "desk_asks": ("Permintaan desk", "The desk asks (in Indonesian)"),
+    "consistency": ("Tidak konsisten", "Inconsistent (in Indonesian)"),
+    "behind_line": (
+        "{n} desa tertinggal dari rencana ({remote} terpencil), terbanyak Kec. {top} ({m})",
+        "{n} villages behind plan ({remote} remote), most in {top} district ({m})",
+    ),
+    "incidents_kab": (
+        "Insiden: {new} baru, {open} masih terbuka",
+        "Incidents: {new} new, {open} still open",
+    ),
+    "sec_line": (
+        "{new} insiden baru, {open} masih terbuka",
+        "{new} new incidents, {open} still open",
+    ),
+    "sec_casualties": (
+        "; korban baru: {dead} meninggal, {hurt} luka",
+        "; new casualties: {dead} dead, {hurt} hurt",
+    ),
+    "sec_no_casualties": ("; tidak ada korban baru", "; no new casualties"),
+    "needs_verification": ("Perlu verifikasi", "Needs verification"),
+    "verif_line": (
+        "{kab}: laporan {id} ({cat}, {when}) menyebut {dead} meninggal, {hurt} luka, tingkat "
+        "{level}; barisnya ditandai dan belum dihitung",
+        "{kab}: report {id} ({cat}, {when}) claims {dead} dead, {hurt} hurt, severity {level}; "
+        "the row is flagged and not yet counted",
+    ),
+    "asn_line": (
+        "{new} kasus baru{where} · {sanctioned} disanksi · {recommended} pernah direkomendasikan "
+        "ke BKN · {total} tercatat sejak awal",
+        "{new} new cases{where} · {sanctioned} sanctioned · {recommended} ever recommended to BKN "
+        "· {total} on record",
+    ),
+    "non_asn_line": (
+        "Di luar ASN (tidak masuk hitungan ASN): {items}",
+        "Outside ASN (not in the ASN counts): {items}",
+    ),
+    "non_asn_item": ("{kab} {n} ({kind}{new})", "{kab} {n} ({kind}{new})"),
+    "non_asn_new": (", {n} baru", ", {n} new"),
+    "non_asn_total": (
+        "{n} kasus di luar ASN (tidak masuk hitungan ASN)",
+        "{n} cases outside ASN (not in the ASN counts)",
+    ),
+    "non_asn_fresh": ("baru", "new"),
     "no_actions": ("Tidak ada tindakan mendesak minggu ini.", "No urgent action this week."),
     # Cross-sector follow-ups (tindak lanjut): beside each kab/kota needing action, in their own
     # section by agency, and in each annex.
@@ -38,7 +93,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "… dan {n} lainnya di bagian Tindak lanjut lintas sektor.",
         "… and {n} more under Cross-sector follow-ups.",
     ),
-    "actions_more": ("Juga perlu perhatian", "Also needing attention"),
     "tl_open_count": ("tindak lanjut terbuka: {n}", "open follow-ups: {n}"),
     "tl_open_late": (", lewat tenggat: {n}", ", past due: {n}"),
     "tl_title": ("Tindak lanjut lintas sektor", "Cross-sector follow-ups"),
@@ -64,7 +118,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No follow-ups open or done this week.",
     ),
     "province_wide": ("Seluruh provinsi", "Whole province"),
-    "scorecard_title": ("Kartu skor kab/kota", "Regency/city scorecard"),
+    "scorecard_title": ("Semua kab/kota", "All regencies/cities"),
     "kabkota": ("Kab/Kota", "Regency/city"),
     "status": ("Status", "Status"),
     "reasons": ("Alasan", "Reasons"),
@@ -81,10 +135,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "needing attention first; totals cover all of them, and every one is in "
         "mart.kabkota_weekly (pilkada query).",
     ),
-    "figures_title": ("Angka kunci per kab/kota", "Key figures by regency/city"),
     "col_pps": ("Logistik di PPS", "Supplies at PPS"),
     "col_tps_full": ("TPS lengkap", "TPS fully supplied"),
     "col_linmas": ("Linmas per TPS", "Linmas per TPS"),
+    "col_status": ("Kab/kota · status", "Regency · status"),
     "col_open_inc": ("Insiden terbuka", "Open incidents"),
     "col_asn_new": ("Kasus ASN baru", "New ASN cases"),
     "no_data": ("— = data tidak tersedia", "— = no data"),
@@ -106,15 +160,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "need": ("Kebutuhan", "Required"),
     "damaged": ("Rusak", "Damaged"),
     "short_title": ("Desa/kelurahan yang masih kurang", "Villages still short of supplies"),
-    "short_summary": (
-        "{total} desa/kelurahan masih kurang logistik; {remote} di antaranya "
-        "daerah terpencil (angkutan sungai, laut atau udara).",
-        "{total} villages are still short of supplies; {remote} of them are "
-        "remote (reached by river, sea or air).",
+    "behind_title": ("Desa tertinggal dari rencana", "Villages behind plan"),
+    "behind_summary": (
+        "{total} desa/kelurahan tertinggal dari rencana distribusi pada {h}; {remote} di "
+        "antaranya terpencil. Daftar per desa ada di lampiran tiap kab/kota.",
+        "{total} villages are behind the distribution plan at {h}; {remote} of them are "
+        "remote. Each regency's annex lists them by village.",
     ),
-    "short_shown": (
-        "Ditampilkan {n} dari {total}, daerah terpencil lebih dulu.",
-        "Showing {n} of {total}, remote areas first.",
+    "behind_row": (
+        "{n} desa di {kec} kecamatan ({remote} terpencil), tertinggal mulai {stage}; "
+        "terbanyak Kec. {top} ({m})",
+        "{n} villages in {kec} districts ({remote} remote), behind from {stage} on; "
+        "most in {top} ({m})",
+    ),
+    "behind_none": (
+        "Tidak ada desa/kelurahan yang tertinggal dari rencana.",
+        "No village is behind the plan.",
     ),
     "short_none": (
         "Tidak ada desa/kelurahan yang kekurangan logistik.",
@@ -131,6 +192,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "too_late": ("✖ lewat H-1", "✖ after D-1"),
     # Security
     "keamanan_title": ("Keamanan", "Security"),
+    "keamanan_pasca_title": ("Keamanan pasca-pemungutan", "Security after the vote"),
+    "personnel_line": (
+        "Personel: Linmas {linmas} ({linmas_tps} per TPS) · Polri {polri} ({polri_tps}) · "
+        "TNI {tni} ({tni_tps})",
+        "Personnel: Linmas {linmas} ({linmas_tps} per TPS) · Polri {polri} ({polri_tps}) · "
+        "TNI {tni} ({tni_tps})",
+    ),
     "chart_tps_caption": (
         "TPS menurut kerawanan (pemetaan Polri), per kab/kota",
         "Polling stations by police risk class, by regency/city",
@@ -160,11 +228,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     # Neutrality
     "netralitas_title": ("Netralitas ASN", "Civil-service (ASN) neutrality"),
     "asn_new": ("Kasus baru", "New cases"),
-    "asn_total": ("Kumulatif", "Cumulative"),
-    "asn_recommended": ("Direkomendasikan ke BKN", "Recommended to BKN"),
+    "asn_total": ("Tercatat sejak awal", "On record since the start"),
+    # Cumulative (ever reached the BKN stage), unlike the by-stage table's current stage.
+    "asn_recommended": (
+        "Pernah direkomendasikan ke BKN (kumulatif)",
+        "Ever recommended to BKN (cumulative)",
+    ),
     "asn_sanctioned": ("Disanksi", "Sanctioned"),
     "asn_median": ("Median hari sampai rekomendasi", "Median days to recommendation"),
-    "asn_by_stage": ("Kasus menurut tahap", "Cases by stage"),
+    "asn_by_stage": ("Kasus menurut tahap saat ini", "Cases by current stage"),
     "asn_by_kabkota": ("Kasus per kab/kota", "Cases by regency/city"),
     "stage": ("Tahap", "Stage"),
     "cases": ("Kasus", "Cases"),
@@ -180,9 +252,32 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "received": ("Diterima", "Received"),
     "flagged_rows": ("Baris ditandai", "Flagged rows"),
+    "quality_rest": (
+        "Kab/kota lain: semua laporan diterima tepat waktu, tanpa penolakan.",
+        "Other regencies: every report on time, none rejected.",
+    ),
     # Changes, narratives, method
     "changes_title": ("Perubahan sejak minggu lalu", "Changes since last week"),
     "changes_none": ("Tidak ada perubahan status.", "No status changes."),
+    "method_short": (
+        "Status dihitung dengan ambang per H-n (docs/metrics.md); waktu dalam WITA.",
+        "Status uses thresholds by days to the vote (docs/metrics.md); times are WITA.",
+    ),
+    "details_in_pdf": (
+        "Tabel rinci (per barang, per kab/kota, per kecamatan), narasi lengkap dan sumber "
+        "berkas ada di versi PDF dan di lampiran tiap kab/kota.",
+        "Detailed tables (by item, regency and district), full narratives and source files are "
+        "in the PDF version and each regency's annex.",
+    ),
+    "incidents_more": (
+        "… dan {n} lainnya di versi PDF dan lampiran kab/kota.",
+        "… and {n} more in the PDF version and the regency annexes.",
+    ),
+    "map_title": ("Peta status", "Status map"),
+    "map_caption": (
+        "Status kab/kota minggu ini; titik = insiden dengan lokasi",
+        "Regency status this week; dots = located incidents",
+    ),
     "narasi_title": ("Kondisi terkini (laporan kab/kota)", "Current situation (regency reports)"),
     "narasi_none": ("Tidak ada narasi.", "No narrative submitted."),
     "method_title": ("Catatan metode", "Method note"),
@@ -415,6 +510,13 @@ ENUMS_EN: dict[str, dict[str, str]] = {
     },
     "moda_angkut": {"darat": "road", "sungai": "river", "laut": "sea", "udara": "air"},
     "tingkat": {"rendah": "Low", "sedang": "Medium", "tinggi": "High"},
+    "jenis_pegawai": {
+        "pns": "PNS (civil servant)",
+        "pppk": "PPPK (contract civil servant)",
+        "honorer": "Honorary/non-ASN staff",
+        "kepala_desa": "Village head/official",
+        "lainnya": "Other",
+    },
     "tahap_kasus": {
         "registrasi": "Registered",
         "kajian_bawaslu": "Under Bawaslu review",

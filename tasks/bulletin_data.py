@@ -8,6 +8,7 @@ dicts, so a figure has one definition.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
@@ -19,7 +20,6 @@ import duckdb
 from tasks.config import WITA
 from tasks.weeks import h_minus, week_end, week_start
 
-ACTIONS = 3
 # Kab/kota (and incidents) a bulletin lists by name, worst first. Kaltim has 10; a national desk
 # (514) or a large province (Jawa Timur, 38) reads those that need attention and the totals, in an
 # email that stays under the ~100 KB at which Gmail clips a message (docs/decisions.md).
@@ -45,23 +45,91 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str,
     return [{c: _plain(v) for c, v in zip(cols, row, strict=True)} for row in cur.fetchall()]
 
 
+# Words with which a desk asks the province for something in its narrative ("membutuhkan
+# dukungan angkutan udara segera"): the sentences holding one lead its entry in the decision block.
+REQUEST_WORDS = ("membutuhkan", "butuh", "mohon", "meminta", "minta", "perlu dukungan",
+                 "perlu bantuan", "memerlukan dukungan", "memerlukan bantuan")
+# A sentence ends at . ! ? before a capital, a quote or a bracket, except after these
+# abbreviations, which desks write before names ("Kab. Kutai Barat", "s.d. 26 November").
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
+_ABBREVIATIONS = ("Kab.", "Kec.", "Kel.", "Ds.", "Prov.", "No.", "Jl.", "s.d.", "dr.", "H.", "Hj.")
+# Desk sentences quoted beside one kab/kota: the decision block must stay one phone screen.
+REQUESTS_BESIDE = 2
+
+
+def _sentences(text: str) -> list[str]:
+    """The narrative's sentences, not split after a known abbreviation."""
+    out: list[str] = []
+    for part in _SENTENCE_BREAK.split(text.strip()):
+        if out and out[-1].endswith(_ABBREVIATIONS):
+            out[-1] += " " + part
+        else:
+            out.append(part)
+    return [" ".join(x.split()) for x in out if x.strip()]
+
+
+def desk_requests(narasi: str | None) -> list[str]:
+    """The sentences of a desk's narrative that ask for something, as written (the template
+    escapes them): what the province must decide on is otherwise buried in the last lines of a
+    paragraph about the weather."""
+    if not narasi:
+        return []
+    hits = []
+    for sentence in _sentences(narasi):
+        # only the clauses that ask: "…membutuhkan angkutan udara segera; tabel keamanan …"
+        clauses = [c.strip() for c in sentence.split(";")]
+        asked = [c for c in clauses if any(w in c.lower() for w in REQUEST_WORDS)]
+        if asked:
+            hits.append("; ".join(asked).rstrip(".") + ".")
+    return hits[:REQUESTS_BESIDE]
+
+
+def _next_deadline(k: dict[str, Any]) -> dict[str, Any] | None:
+    """The next stage of the distribution chain still incomplete and its due date, before the
+    vote only (after it there is no chain left to push)."""
+    if k.get("fase") != "persiapan" or not k.get("tahap_berikut"):
+        return None
+    return {"tahap": k["tahap_berikut"], "label": k["tahap_berikut_label"],
+            "tenggat": k["tenggat_tahap_berikut"], "h": k["h_tahap_berikut"],
+            "lewat": bool(k.get("tahap_berikut_lewat_tenggat"))}
+
+
 def _actions(kabkota: list[dict[str, Any]], lang: str,
-             open_by_kabkota: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The three things that need action: the first reason of the worst kab/kota first, each
-    with its open follow-ups, so the reader sees at once who was asked to act on it (or that
-    nobody was)."""
+             open_by_kabkota: dict[str, list[dict[str, Any]]],
+             behind: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every listed Kritis/Waspada kab/kota, worst first, with what the reader decides on: why
+    (all reasons), what changed since last week, what its desk asks for, the next deadline in
+    the distribution chain, its open follow-ups (who was asked to act, or that nobody was) and
+    its contradictions between narrative and figures."""
     reason_key = "alasan_en" if lang == "en" else "alasan"
-    flagged = [k for k in kabkota if k["status_level"] > 0 and k[reason_key]]
+    flagged = [k for k in kabkota if k["status_level"] > 0]
     flagged.sort(key=lambda k: (-k["status_level"], k["kabkota_name"]))
     out = []
-    for k in flagged[:ACTIONS]:
+    for k in flagged:
         follow_ups = open_by_kabkota.get(k["kabkota_code"], [])
+        reasons = (k[reason_key] or k["alasan"] or "").split("; ")
         out.append({"kabkota_code": k["kabkota_code"], "kabkota_name": k["kabkota_name"],
                     "short_name": k["short_name"], "status": k["status"],
-                    "reason": k[reason_key].split("; ")[0],
+                    "status_prev": k["status_prev"],
+                    "reason": reasons[0], "reasons": [r for r in reasons if r],
+                    "permintaan": desk_requests(k["narasi"]),
+                    "tenggat": _next_deadline(k),
+                    "desa_tertinggal": behind.get(k["kabkota_code"]),
+                    "insiden_baru": k["insiden_baru"], "insiden_terbuka": k["insiden_terbuka"],
+                    "catatan_konsistensi": k.get("catatan_konsistensi"),
                     "tindak_lanjut": follow_ups[:FOLLOW_UPS_BESIDE],
                     "tindak_lanjut_total": len(follow_ups)})
     return out
+
+
+def _changes(kabkota: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Status changes of the kab/kota outside the decision block (those that got better), one
+    group per change ("▲ Waspada → ✔ Siap: Kukar, Paser"), so six changes read as one line."""
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for k in kabkota:
+        if k["status_prev"] and k["status_prev"] != k["status"]:
+            groups[(k["status_prev"], k["status"])].append(k["short_name"])
+    return [{"dari": dari, "ke": ke, "kabkota": names} for (dari, ke), names in groups.items()]
 
 
 def _by_agency(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -110,15 +178,19 @@ def _follow_ups(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _header(con: duckdb.DuckDBPyConnection, week: str, lang: str) -> dict[str, Any]:
-    """The keys every bulletin document starts with: language, week, H-n, issue time, and the
-    area the warehouse serves (PILKADA_PROVINCE: a province, or all of Indonesia)."""
+def _header(con: duckdb.DuckDBPyConnection, week: str, lang: str,
+            fase: str) -> dict[str, Any]:
+    """The keys every bulletin document starts with: language, week, H-n, the campaign's phase
+    (`persiapan` before voting day, `pasca_pemungutan` from the week holding it: the title,
+    sections and actions change with it), issue time, and the area the warehouse serves
+    (PILKADA_PROVINCE: a province, or all of Indonesia)."""
     return {
         "lang": lang,
         "week": week,
         "week_start": week_start(week),
         "week_end": week_end(week),
         "h": h_minus(week),
+        "fase": fase,
         "issued_at": datetime.now(WITA),
         "province_name": _rows(con, "scope", {})[0]["scope_name"],
     }
@@ -137,8 +209,13 @@ def bulletin_context(con: duckdb.DuckDBPyConnection, week: str,
     keamanan = rows("keamanan")[0]
     insiden = rows("insiden")  # the severe and the newest first
     keamanan["insiden"], keamanan["insiden_total"] = insiden[:LISTED], len(insiden)
+    new = [i for i in insiden if i["baru"]]
+    keamanan["korban_meninggal_baru"] = sum(i["korban_meninggal"] or 0 for i in new)
+    keamanan["korban_luka_baru"] = sum(i["korban_luka"] or 0 for i in new)
+    keamanan["perlu_verifikasi"] = rows("insiden_verifikasi")
     netralitas = rows("netralitas")[0]
     netralitas["tahap"] = rows("netralitas_tahap")
+    netralitas["non_asn"] = rows("non_asn")
     listed = kabkota[:LISTED]
     codes = {k["kabkota_code"] for k in listed}
     follow_ups = rows("tindak_lanjut")  # open or done this week, the most overdue first
@@ -146,21 +223,23 @@ def bulletin_context(con: duckdb.DuckDBPyConnection, week: str,
     for r in follow_ups:
         if r["terbuka"] and not r["seluruh_provinsi"]:
             open_by_kabkota[r["kode_kabkota"]].append(r)
-    actions = _actions(kabkota, lang, open_by_kabkota)
+    behind = rows("desa_tertinggal")
+    actions = _actions(listed, lang, open_by_kabkota, {b["kabkota_code"]: b for b in behind})
     in_actions = {a["kabkota_code"] for a in actions}
     return {
-        **_header(con, week, lang),
+        **_header(con, week, lang, kabkota[0]["fase"]),
         "counts": counts,
         "actions": actions,
-        "actions_more": [k for k in listed if k["status_level"] > 0
-                         and k["kabkota_code"] not in in_actions],
+        "perubahan": _changes([k for k in listed if k["kabkota_code"] not in in_actions]),
         "tindak_lanjut": _follow_ups(follow_ups),
         "kabkota": listed,
         "kabkota_total": len(kabkota),
         "logistik": {
             "items": rows("logistik_items"),
             "stage_targets": rows("stage_targets"),
-            "desa_kurang": rows("desa_kurang"),
+            "desa_tertinggal": behind[:LISTED],
+            "desa_tertinggal_total": sum(b["desa"] for b in behind),
+            "desa_tertinggal_terpencil": sum(b["terpencil"] for b in behind),
             **totals,
         },
         "keamanan": keamanan,
@@ -246,7 +325,7 @@ def annex_context(con: duckdb.DuckDBPyConnection, week: str, kabkota_code: str,
                           for f in temuan]
     follow_ups = _rows(con, "annex_tindak_lanjut", params)  # open first, the most overdue first
     return {
-        **_header(con, week, lang),
+        **_header(con, week, lang, rows[0]["fase"]),
         "kabkota": rows[0],
         "alasan": _rows(con, "annex_alasan", params),
         "logistik": {
