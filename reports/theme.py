@@ -24,11 +24,13 @@ STAGE_COLORS: dict[str, str] = {
     "tps": "#08306B",
 }
 
-# TPS police classes reuse the status hues so "sangat rawan" reads like "Kritis".
+# TPS police risk classes: a purple ramp, light to dark as the risk grows (ColorBrewer Purples,
+# ordered by lightness, so it reads without hue). Never the status hues: blue, orange and
+# vermillion mean Siap, Waspada and Kritis only, and a police risk class is not a status.
 TPS_CLASS_COLORS: dict[str, str] = {
-    "kurang_rawan": "#56B4E9",
-    "rawan": "#E69F00",
-    "sangat_rawan": "#D55E00",
+    "kurang_rawan": "#DADAEB",
+    "rawan": "#9E9AC8",
+    "sangat_rawan": "#54278F",
 }
 
 INK = "#1B1F24"  # body text on white: 16:1

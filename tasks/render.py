@@ -20,6 +20,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import ROUND_FLOOR, Decimal
 from email.message import EmailMessage
 from functools import lru_cache
 from typing import Any
@@ -32,6 +33,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reports import charts, i18n
+from reports import map as maps
 from reports.theme import STATUS_COLORS
 from tasks.config import REPORTS_DIR, VOTING_DAY, WITA
 
@@ -44,7 +46,10 @@ ANNEX_BODY = "_annex_body.html.j2"
 TEXT_TEMPLATE = "bulletin.txt.j2"
 ANNEX_TEXT_TEMPLATE = "annex.txt.j2"
 LINMAS_NORM = 2  # Linmas per TPS required by law (two per polling station)
-PRINT_CHART_SCALE = 2  # chart pixels per CSS px in the PDF: sharp on paper
+CHART_SCALE = 2  # chart pixels per CSS px, email and PDF alike: sharp on a phone and on paper
+PDF_VARIANT = "pdf/ua-1"  # tagged, accessible PDF (WeasyPrint writes the tags and metadata)
+SUBJECT_NAMES_CHARS = 60  # a phone shows ~40–60 characters of a subject: the names go there
+SHARE_DIGITS = 1  # every share (logistics, TPS complete, targets) is printed with one decimal
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,15 @@ def as_wita(dt: datetime) -> datetime:
     return dt.replace(tzinfo=WITA) if dt.tzinfo is None else dt.astimezone(WITA)
 
 
+def _truncated(x: float, digits: int) -> Decimal:
+    """`x` cut (not rounded) to `digits` decimals, after rounding away float noise at 6 more
+    decimals exactly as the SQL does (`floor(round(x * 10^d, 6)) / 10^d`): 0.29 stored as
+    0.28999… is still 29 %, while 0.9985 stays below 100 %."""
+    step = Decimal(1).scaleb(-digits)
+    return (Decimal(repr(float(x))) / step).quantize(Decimal("1e-6")).to_integral_value(
+        ROUND_FLOOR) * step
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Locale-aware formatting for the templates, so no template formats a number by hand.
@@ -82,22 +96,39 @@ class Formatter:
     def locale(self) -> str:
         return LOCALES[self.lang]
 
-    def pct(self, x: float | None, digits: int = 1) -> str:
+    def pct(self, x: float | None, digits: int = SHARE_DIGITS) -> str:
+        """A share (0..1) as a percentage, truncated to `digits` decimals like the reasons SQL
+        writes (sql/views/50_mart_status.sql), so progress is never overstated: 99.85 % reads
+        "99,8%", never "100%", and the same share reads the same in a reason and in a table.
+
+        A share above zero too small to show reads "<0,1%" rather than "0,0%": "nothing yet" and
+        "a little" lead to different calls. So only an exact 0 prints as 0 %, and only a share of
+        at least 1 as 100 % or more.
+        """
         if x is None:
             return NO_DATA
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-        return format_percent(x, format=pattern, locale=self.locale)
+        shown = _truncated(x, digits + 2)  # `digits` decimals of a percentage
+        prefix = ""
+        if shown == 0 and x > 0:
+            prefix, shown = "<", Decimal(1).scaleb(-digits - 2)
+        return prefix + format_percent(shown, format=pattern, locale=self.locale)
 
     def pct0(self, x: float | None) -> str:
-        return self.pct(x, 0)
+        """The same as `pct`: one measure has one precision wherever it is printed, so a share
+        never reads 48% in one place and 48,5% in another. Kept while templates still call it."""
+        return self.pct(x)
 
     def num(self, n: float | None) -> str:
         return NO_DATA if n is None else format_decimal(n, locale=self.locale)
 
     def dec(self, x: float | None, digits: int = 1) -> str:
+        """A ratio such as Linmas per TPS, truncated like `pct`: 1.995 against a norm of 2 reads
+        "1,99", as its reason does, never "2,00" next to a "below the norm" mark."""
         if x is None:
             return NO_DATA
-        return format_decimal(x, format="#,##0." + "0" * digits, locale=self.locale)
+        return format_decimal(_truncated(x, digits), format="#,##0." + "0" * digits,
+                              locale=self.locale)
 
     def date(self, d: date | datetime | None) -> str:
         """Long date ("24 November 2024"); a datetime is first put in WITA."""
@@ -208,11 +239,14 @@ def _pdf(view: dict[str, Any]) -> bytes:
     """The print layout through WeasyPrint: A4, page numbers, header with the week.
 
     `presentational_hints` makes WeasyPrint honour the align/width attributes the section
-    templates carry for mail clients, so both outputs lay tables out the same way.
+    templates carry for mail clients, so both outputs lay tables out the same way. The PDF is
+    tagged as PDF/UA-1 (PDF_VARIANT) so a screen reader gets what the email gives it: headings
+    as headings, tables as tables, charts as figures with their alt text, the language from
+    <html lang> and the title from <title> shown instead of the file name.
     """
     html = _environment().get_template(PRINT_TEMPLATE).render({**view, "chart_src": _data_src})
     document = weasyprint.HTML(string=html, url_fetcher=OfflineFetcher())
-    return document.write_pdf(presentational_hints=True)
+    return document.write_pdf(presentational_hints=True, pdf_variant=PDF_VARIANT)
 
 
 def _base_view(ctx: dict[str, Any], fmt: Formatter) -> dict[str, Any]:
@@ -237,38 +271,152 @@ def _base_view(ctx: dict[str, Any], fmt: Formatter) -> dict[str, Any]:
 
 
 def _subject(ctx: dict, fmt: Formatter, t: dict[str, str]) -> str:
-    """Short province name first: phones show only the first ~40 characters of a subject."""
+    """What needs a decision, before anything else: "[H-3] 1 Kritis: Mahulu · 3 Waspada: Kukar,
+    Kubar, Kutim — Buletin Kesiapan Pilkada Kaltim 2024-W47".
+
+    A phone shows the first ~40–60 characters, so the days to voting and the Kritis kab/kota
+    come first, Waspada next; names that would run past SUBJECT_NAMES_CHARS are counted ("+2")
+    instead. Counts cover every kab/kota (`counts`), names come from the listed ones. The title
+    and week close the line, for search and for telling weeks apart. After voting day the
+    subject no longer speaks of readiness.
+    """
+    h = ctx["h"]
+    words = i18n.labels(i18n.STATUS_WORDS, fmt.lang)
+    line = f"[{fmt.h(h)}]"
+    groups = []
+    for status in ("Kritis", "Waspada"):
+        n = ctx["counts"].get(status, 0)
+        if not n:
+            continue
+        group = f"{n} {words[status]}"
+        names = [k["short_name"] for k in ctx["kabkota"] if k["status"] == status]
+        shown = 0
+        for name in names:
+            sep = ": " if shown == 0 else ", "
+            if len(line) + len(" · ".join([*groups, group + sep + name])) + 1 > SUBJECT_NAMES_CHARS:
+                break
+            group += sep + name
+            shown += 1
+        if shown and shown < n:
+            group += f" +{n - shown}"
+        groups.append(group)
+    if groups:
+        finding = " · ".join(groups)
+    else:
+        finding = t["subject_all_siap"] if h >= 0 else t["subject_none_after"]
+    title = t["title"] if h >= 0 else t["subject_title_after"]
     province = i18n.PROVINCE_SHORT.get(ctx["province_name"], ctx["province_name"])
-    return f"{t['title']} {province} — {t['week']} {ctx['week']} ({fmt.h(ctx['h'])})"
+    return f"{line} {finding} — {title} {province} {ctx['week']}"
 
 
-def _charts(ctx: dict, fmt: Formatter, t: dict[str, str], scale: int) -> dict[str, charts.Chart]:
-    """The bulletin's charts, keyed by the name the template uses.
+def _logistics_headline(ctx: dict, fmt: Formatter, t: dict[str, str],
+                        targets: dict[str, float]) -> str:
+    """The logistics chart's finding: how many listed kab/kota are below a target for this H,
+    naming the stage when they all fall short at the same one."""
+    rows = ctx["kabkota"]
+    stages = i18n.labels(i18n.STAGES_SHORT, fmt.lang)
+    reporting = [r for r in rows if any(r[f"pct_{s}"] is not None for s in stages)]
+    missing = len(rows) - len(reporting)
+    if not targets:
+        head = t["chart_log_head"]
+    else:
+        below = [g for r in reporting
+                 if (g := charts.logistics_gap(r, targets)) and charts.below(g[1], targets[g[0]])]
+        if below:
+            short_at = {stage for stage, _ in below}
+            head = t["chart_log_head_below"].format(
+                n=len(below), total=len(rows), h=fmt.h(ctx["h"]),
+                stage=stages[short_at.pop()] if len(short_at) == 1 else "").replace("  ", " ")
+        else:
+            head = t["chart_log_head_met"].format(h=fmt.h(ctx["h"]))
+    return head + (t["chart_head_no_report"].format(n=missing) if missing else "")
+
+
+def _tps_headline(ctx: dict, fmt: Formatter, t: dict[str, str]) -> str:
+    """The TPS chart's finding: high-risk TPS in the province and the kab/kota with most."""
+    sec = ctx["keamanan"]
+    counted = [(c["sangat_rawan"], r["short_name"]) for r in ctx["kabkota"]
+               if (c := charts.tps_class_counts(r))]
+    if not sec.get("tps_sangat_rawan") or not counted:
+        return t["chart_tps_head_none"]
+    most, name = max(counted, key=lambda pair: pair[0])
+    return t["chart_tps_head"].format(n=fmt.num(sec["tps_sangat_rawan"]), name=name,
+                                      m=fmt.num(most))
+
+
+def _status_map(ctx: dict, fmt: Formatter, cid: str) -> charts.Chart | None:
+    """Every kab/kota coloured by status, with this week's new and open incidents as dots at
+    their kab/kota (incident rows name a kab/kota, not a place). None when the area has
+    kab/kota beyond the listed ones (the national bulletin lists the worst 20: a map of those
+    alone would mislead) or none of them has a boundary shipped (another province): no empty or
+    partial frame is sent."""
+    rows = ctx["kabkota"]
+    boundaries = maps.load_boundaries()
+    if len(rows) < ctx["kabkota_total"] or not any(k["kabkota_code"] in boundaries for k in rows):
+        return None
+    code_of = {k["kabkota_name"]: k["kabkota_code"] for k in rows}
+    short = {k["kabkota_code"]: k["short_name"] for k in rows}
+    by_code: dict[str, list[dict[str, Any]]] = {}
+    for i in ctx["keamanan"]["insiden"]:
+        code = i.get("kabkota_code") or code_of.get(i.get("kabkota_name"))
+        if code:
+            by_code.setdefault(code, []).append(i)
+    incidents = [
+        maps.Incident(lon, lat, label=f"{i['id_insiden']} {short.get(code, code)}",
+                      severity=i.get("tingkat"))
+        for code, group in by_code.items()
+        for i, (lon, lat) in zip(group, maps.incident_points(code, len(group)), strict=False)
+    ]
+    return maps.status_map(
+        {k["kabkota_code"]: k["status"] for k in rows},
+        incidents,
+        lang=fmt.lang,
+        names={k["kabkota_code"]: k["kabkota_name"] for k in rows},
+        short_names=short,
+        cid=cid,
+        scale=CHART_SCALE,
+    )
+
+
+def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, charts.Chart]:
+    """The bulletin's charts, keyed by the name the template uses; `peta` only where a map
+    can be drawn (the template checks `charts.peta is defined`).
 
     Content-IDs carry the week so that two bulletins in one mail thread do not share images.
     """
     week = ctx["week"].replace("-", "")
     rows = ctx["kabkota"]
-    return {
+    stages = i18n.labels(i18n.STAGES_SHORT, fmt.lang)
+    targets = {s["stage"]: s["expected"] for s in ctx["logistik"]["stage_targets"]
+               if s["stage"] in stages and s["expected"]}
+    out = {
         "logistik": charts.logistics_by_kabkota(
             rows,
-            i18n.labels(i18n.STAGES_SHORT, fmt.lang),
-            fmt.pct0,
+            stages,
+            targets,
+            fmt.pct,
             cid=f"logistik-{week}@siaga-pilkada",
+            title=_logistics_headline(ctx, fmt, t, targets),
             alt_title=t["chart_log_alt"],
+            target_label=t["chart_target"].format(h=fmt.h(ctx["h"])),
             no_data=t["no_data_word"],
-            scale=scale,
+            scale=CHART_SCALE,
         ),
         "tps": charts.tps_classes_by_kabkota(
             rows,
             i18n.labels(i18n.TPS_CLASSES, fmt.lang),
             fmt.num,
             cid=f"tps-{week}@siaga-pilkada",
+            title=_tps_headline(ctx, fmt, t),
             alt_title=t["chart_tps_alt"],
             no_data=t["no_data_word"],
-            scale=scale,
+            scale=CHART_SCALE,
         ),
     }
+    peta = _status_map(ctx, fmt, cid=f"peta-{week}@siaga-pilkada")
+    if peta:
+        out["peta"] = peta
+    return out
 
 
 def _bulletin_view(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -291,20 +439,20 @@ def _bulletin_view(ctx: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _with_charts(view: dict[str, Any], scale: int) -> dict[str, Any]:
-    """The view plus its charts, drawn at `scale` (1 for email, 2 for print)."""
-    return {**view, "charts": _charts(view, view["f"], view["t"], scale)}
+def _with_charts(view: dict[str, Any]) -> dict[str, Any]:
+    """The view plus its charts, drawn once for the email and the PDF alike."""
+    return {**view, "charts": _charts(view, view["f"], view["t"])}
 
 
 def render_pdf(ctx: dict) -> bytes:
     """The bulletin as an A4 PDF for printing, from the same context as the email."""
-    return _pdf(_with_charts(_bulletin_view(ctx), PRINT_CHART_SCALE))
+    return _pdf(_with_charts(_bulletin_view(ctx)))
 
 
 def render_bulletin(ctx: dict, with_pdf: bool = False) -> RenderedBulletin:
     """Render the HTML and text parts, the chart images and the subject for one week; with
-    `with_pdf`, the print version too (about a second more)."""
-    view = _with_charts(_bulletin_view(ctx), scale=1)
+    `with_pdf`, the print version too, from the same view and charts."""
+    view = _with_charts(_bulletin_view(ctx))
     text = _environment().get_template(TEXT_TEMPLATE).render(view)
     return RenderedBulletin(
         html=_email_html(view),
@@ -312,7 +460,7 @@ def render_bulletin(ctx: dict, with_pdf: bool = False) -> RenderedBulletin:
         images={c.cid: c.png for c in view["charts"].values()},
         subject=view["subject"],
         name=view["name"],
-        pdf=render_pdf(ctx) if with_pdf else None,
+        pdf=_pdf(view) if with_pdf else None,
     )
 
 

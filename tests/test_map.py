@@ -27,6 +27,7 @@ from reports.map import (
     _edge_distance,
     _interior_point,
     headline,
+    incident_points,
     kabkota_point,
     load_boundaries,
     map_frame,
@@ -258,3 +259,18 @@ def test_maps_drawn_from_several_threads_are_identical(mixed: Chart) -> None:
     for t in threads:
         t.join()
     assert results == [mixed.png] * 3
+
+
+def test_incident_points_sit_under_the_label_apart_and_inside() -> None:
+    """Incidents known only by their kab/kota: dots in a row under its label, never on it and
+    never on each other, inside the kab/kota; a small city keeps them on its own point."""
+    features = load_boundaries()
+    _, lat = kabkota_point("6411")
+    points = incident_points("6411", 7)
+    assert len(points) == 7 and len(set(points)) == 7
+    assert all(y < lat for _, y in points)
+    path = MplPath.make_compound_path(
+        *(MplPath(r, closed=True) for rings in features["6411"].polygons for r in rings))
+    assert all(path.contains_point(p) for p in points)
+    assert incident_points("6474", 1) == [kabkota_point("6474")]
+    assert incident_points("9999", 3) == [] and incident_points("6411", 0) == []

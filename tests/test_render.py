@@ -63,9 +63,15 @@ def test_images_match_cid_references_and_have_alt(bulletin: RenderedBulletin) ->
 
 
 def test_chart_alt_text_states_the_numbers(bulletin: RenderedBulletin) -> None:
-    assert "Mahulu 100% / 53% / 41% / 5%" in bulletin.html
+    """Alt texts open with the chart's headline and list every share with the precision the
+    tables use (one decimal, truncated)."""
+    assert "Mahulu 100,0% / 53,0% / 41,0% / 5,0%" in bulletin.html
     assert "Kutim — / — / — / —" in bulletin.html  # no logistics report
+    assert "Target H-3: PPK 100,0%, PPS 75,0%" in bulletin.html
+    assert 'alt="Logistik: 9 dari 10 kab/kota di bawah target PPK H-3, 1 tanpa laporan.' in (
+        bulletin.html)
     assert "Mahulu 56 / 14 / 7" in bulletin.html  # TPS by police class
+    assert 'alt="Keamanan: 279 TPS sangat rawan, terbanyak di Kukar (130).' in bulletin.html
 
 
 def test_email_safe_markup_and_size(bulletin: RenderedBulletin) -> None:
@@ -111,7 +117,9 @@ def test_size_stays_under_limit_with_long_free_text() -> None:
 
 
 def test_subject(bulletin: RenderedBulletin) -> None:
-    assert bulletin.subject == "Buletin Kesiapan Pilkada Kaltim — Minggu 2024-W47 (H-3)"
+    assert bulletin.subject == (
+        "[H-3] 1 Kritis: Mahulu · 3 Waspada: Kukar, Kubar, Kutim — Buletin Kesiapan Pilkada "
+        "Kaltim 2024-W47")
 
 
 def test_build_message_mime_structure(bulletin: RenderedBulletin) -> None:
@@ -168,7 +176,9 @@ def test_english_rendering() -> None:
     assert "✖ Critical" in b.html and "▲ Watch" in b.html
     assert "82.3%" in b.html and "1,447" in b.html
     assert "supplies at PPS" in b.html  # alasan_en is used
-    assert b.subject == "Pilkada Readiness Bulletin Kaltim — Week 2024-W47 (D-3)"
+    assert b.subject == (
+        "[D-3] 1 Critical: Mahulu · 3 Watch: Kukar, Kubar, Kutim — Pilkada Readiness Bulletin "
+        "Kaltim 2024-W47")
 
 
 def test_unknown_language_is_refused() -> None:
@@ -197,7 +207,7 @@ def test_quiet_week_and_voting_day_render() -> None:
         assert "Tidak ada tindakan mendesak" in part
         assert "Tidak ada insiden baru atau terbuka." in part
         assert "Tidak ada perubahan status." in part
-    assert "(H)" in b.subject and "hari pemungutan suara 27 November 2024" in b.html
+    assert b.subject.startswith("[H] ") and "hari pemungutan suara 27 November 2024" in b.html
 
 
 def test_naive_times_are_read_as_wita() -> None:
