@@ -20,6 +20,16 @@ NARASI = {
 }
 XSS_RINGKASAN = 'Spanduk dirusak <b onmouseover="alert(3)">malam</b> & pelaku kabur'
 XSS_TINDAKAN = "Klarifikasi camat <script>alert(4)</script> & kepala desa"
+XSS_REQUEST = "Mohon dukungan <script>alert(5)</script> angkutan udara"
+REQUEST = XSS_REQUEST + " ke Long Apari."
+# A flagged incident row that claims a death: left out of the counts, never out of sight.
+FLAGGED_DEATH = {
+    "kabkota_code": "6407", "kabkota_name": "Kabupaten Kutai Barat", "short_name": "Kubar",
+    "id_insiden": "INS-6407-0003", "waktu_kejadian": datetime(2024, 11, 21, 17, 7),
+    "kategori_label": "Politik uang", "tingkat": "rendah", "korban_meninggal": 1,
+    "korban_luka": 0, "ringkasan": "Dugaan pembagian uang.",
+    "alasan": "Baris 3, kolom tingkat: ada korban jiwa/luka, maka tingkat harus 'tinggi'",
+}
 
 # code, name, short, status, previous status, TPS
 KABKOTA = [
@@ -100,6 +110,10 @@ def _kabkota_row(
         "jenis_hilang": ["logistik"] if missing_logistics else [],
         "file_ditolak": 0,
         "baris_ditandai": 3 if i == 1 else 0,
+        "linmas_dinilai": True,
+        "kasus_non_asn_baru": 1 if short == "Kubar" else 0,
+        "kasus_non_asn": 1 if short == "Kubar" else 0,
+        "catatan_konsistensi": None,
         "tindak_lanjut_terbuka": sum(f[0] == code for f in FOLLOW_UPS),
         "tindak_lanjut_terlambat": sum(f[0] == code and f[2] < MONDAY for f in FOLLOW_UPS),
     }
@@ -208,30 +222,22 @@ def make_ctx(lang: str = "id") -> dict:
     by_code = {r["kabkota_code"]: r for r in rows}
 
     def beside(code: str) -> dict:
-        """An action's kab/kota identity and its open follow-ups."""
+        """An action's kab/kota identity, its figures and its open follow-ups."""
+        k = by_code[code]
         mine = [f for f in follow_ups if f["kode_kabkota"] == code]
-        return {"kabkota_code": code, "short_name": by_code[code]["short_name"],
+        return {"kabkota_code": code, "short_name": k["short_name"],
+                "status_prev": k["status_prev"], "permintaan": [], "tenggat": None,
+                "desa_tertinggal": None, "insiden_baru": k["insiden_baru"],
+                "insiden_terbuka": k["insiden_terbuka"], "catatan_konsistensi": None,
                 "tindak_lanjut": mine, "tindak_lanjut_total": len(mine)}
 
-    desa = [
-        {
-            "kabkota_name": "Kabupaten Mahakam Ulu",
-            "kecamatan_name": "Long Apari",
-            "desa_name": f"Long Penaneh {n}",
-            "barang": ["ss_gubernur", "tinta"],
-            "moda_angkut": "sungai",
-        }
-        for n in range(5)
-    ]
-    desa += [
-        {
-            "kabkota_name": "Kabupaten Kutai Kartanegara",
-            "kecamatan_name": "Muara Muntai",
-            "desa_name": f"Batuq {n}",
-            "barang": ["segel"],
-            "moda_angkut": "darat",
-        }
-        for n in range(10)
+    desa = [  # as bulletin_desa_tertinggal.sql: one row per kab/kota, most villages first
+        {"kabkota_code": "6402", "kabkota_name": "Kabupaten Kutai Kartanegara",
+         "short_name": "Kukar", "desa": 32, "terpencil": 4, "kecamatan": 3,
+         "kecamatan_terbanyak": "Muara Muntai", "desa_terbanyak": 10, "tahap": "pps"},
+        {"kabkota_code": "6411", "kabkota_name": "Kabupaten Mahakam Ulu",
+         "short_name": "Mahulu", "desa": 5, "terpencil": 5, "kecamatan": 1,
+         "kecamatan_terbanyak": "Long Apari", "desa_terbanyak": 5, "tahap": "pps"},
     ]
     return {
         "lang": lang,
@@ -239,6 +245,7 @@ def make_ctx(lang: str = "id") -> dict:
         "week_start": date(2024, 11, 18),
         "week_end": WEEK_END,
         "h": 3,
+        "fase": "persiapan",
         "issued_at": datetime(2024, 11, 25, 7, 0, tzinfo=WITA),
         "province_name": "Kalimantan Timur",
         "kabkota_total": len(rows),
@@ -248,22 +255,39 @@ def make_ctx(lang: str = "id") -> dict:
                 "kabkota_name": "Kabupaten Mahakam Ulu",
                 "status": "Kritis",
                 "reason": "Logistik di PPS baru 41% (target 75%); 5 desa sungai belum terjangkau",
+                "reasons": ["Logistik di PPS baru 41% (target 75%)",
+                            "5 desa sungai belum terjangkau"],
                 **beside("6411"),
+                "permintaan": [REQUEST],
+                "tenggat": {"tahap": "pps", "label": "PPS (desa/kelurahan)",
+                            "tenggat": date(2024, 11, 26), "h": 1, "lewat": False},
+                "desa_tertinggal": {"kabkota_code": "6411", "desa": 5, "terpencil": 5,
+                                    "kecamatan": 1, "kecamatan_terbanyak": "Long Apari",
+                                    "desa_terbanyak": 5, "tahap": "pps"},
             },
             {
                 "kabkota_name": "Kabupaten Kutai Kartanegara",
                 "status": "Waspada",
                 "reason": "2 insiden terbuka, 1 dengan korban luka",
+                "reasons": ["2 insiden terbuka, 1 dengan korban luka"],
                 **beside("6402"),
             },
             {
                 "kabkota_name": "Kabupaten Kutai Barat",
                 "status": "Waspada",
                 "reason": "Linmas 1,4 per TPS di 3 kecamatan",
+                "reasons": ["Linmas 1,4 per TPS di 3 kecamatan"],
                 **beside("6407"),
             },
+            {
+                "kabkota_name": "Kabupaten Kutai Timur",
+                "status": "Waspada",
+                "reason": "logistik di PPS belum dilaporkan",
+                "reasons": ["logistik di PPS belum dilaporkan"],
+                **beside("6408"),
+            },
         ],
-        "actions_more": [by_code["6408"]],  # Kutim: Waspada, no follow-up
+        "perubahan": [{"dari": "Waspada", "ke": "Siap", "kabkota": ["Paser"]}],
         "tindak_lanjut": {
             "terbuka": len(follow_ups),
             "terlambat": sum(f["terlambat"] for f in follow_ups),
@@ -280,9 +304,9 @@ def make_ctx(lang: str = "id") -> dict:
                 {"stage": "ppk", "label": "PPK (kecamatan)", "expected": 1.0},
                 {"stage": "pps", "label": "PPS (desa)", "expected": 0.75},
             ],
-            "desa_kurang": desa,
-            "desa_kurang_total": 37,
-            "desa_kurang_terpencil": 9,
+            "desa_tertinggal": desa,
+            "desa_tertinggal_total": 37,
+            "desa_tertinggal_terpencil": 9,
             "rusak_total": 318,
         },
         "keamanan": {
@@ -300,6 +324,9 @@ def make_ctx(lang: str = "id") -> dict:
             "insiden_terbuka": 6,
             "insiden": _incidents(),
             "insiden_total": len(_incidents()),
+            "korban_meninggal_baru": 0,
+            "korban_luka_baru": 0,
+            "perlu_verifikasi": [FLAGGED_DEATH],
         },
         "netralitas": {
             "kasus_baru": 9,
@@ -307,6 +334,8 @@ def make_ctx(lang: str = "id") -> dict:
             "kasus_direkomendasikan": 17,
             "kasus_sanksi": 6,
             "median_hari_ke_rekomendasi": 12.5,
+            "non_asn": [{"kabkota_code": "6407", "short_name": "Kubar", "jenis_pegawai": "honorer",
+                         "jenis_label": "Honorer/non-ASN", "kasus_baru": 1, "kasus": 1}],
             "tahap": [
                 {"tahap": code, "label": label, "kasus": n + 1}
                 for n, (code, label) in enumerate(ENUMS["tahap_kasus"].items())
