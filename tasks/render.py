@@ -454,10 +454,13 @@ def render_bulletin(ctx: dict, with_pdf: bool = False) -> RenderedBulletin:
     `with_pdf`, the print version too, from the same view and charts."""
     view = _with_charts(_bulletin_view(ctx))
     text = _environment().get_template(TEXT_TEMPLATE).render(view)
+    html = _email_html(view)
     return RenderedBulletin(
-        html=_email_html(view),
+        html=html,
         text=text,
-        images={c.cid: c.png for c in view["charts"].values()},
+        # only the charts the email layout shows (some are for print only): an unreferenced
+        # image would be listed as a stray attachment by many clients
+        images={c.cid: c.png for c in view["charts"].values() if f"cid:{c.cid}" in html},
         subject=view["subject"],
         name=view["name"],
         pdf=_pdf(view) if with_pdf else None,

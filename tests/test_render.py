@@ -70,8 +70,7 @@ def test_chart_alt_text_states_the_numbers(bulletin: RenderedBulletin) -> None:
     assert "Target H-3: PPK 100,0%, PPS 75,0%" in bulletin.html
     assert 'alt="Logistik: 9 dari 10 kab/kota di bawah target PPK H-3, 1 tanpa laporan.' in (
         bulletin.html)
-    assert "Mahulu 56 / 14 / 7" in bulletin.html  # TPS by police class
-    assert 'alt="Keamanan: 279 TPS sangat rawan, terbanyak di Kukar (130).' in bulletin.html
+
 
 
 def test_email_safe_markup_and_size(bulletin: RenderedBulletin) -> None:
