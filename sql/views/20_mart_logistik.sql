@@ -109,10 +109,12 @@ WITH item AS (
                AS desa_kurang_terpencil
     FROM mart.logistik_desa_weekly GROUP BY ALL
 ), gap AS (
-    -- The stage furthest behind its target this week (largest gap between expected and actual).
+    -- The stage furthest behind its target this week (largest gap between expected and actual;
+    -- on a tie the earliest stage of the chain, where the blockage is).
     SELECT i.week, i.kabkota_code,
-           arg_max(e.stage, e.expected - CASE e.stage WHEN 'kabkota' THEN i.pct_kabkota
-               WHEN 'ppk' THEN i.pct_ppk WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END) AS tahap_kritis,
+           arg_max(e.stage, [e.expected - CASE e.stage WHEN 'kabkota' THEN i.pct_kabkota
+               WHEN 'ppk' THEN i.pct_ppk WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END,
+               -e.seq]) AS tahap_kritis,
            max(e.expected - CASE e.stage WHEN 'kabkota' THEN i.pct_kabkota
                WHEN 'ppk' THEN i.pct_ppk WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END) AS selisih
     FROM item i JOIN mart.stage_expected e USING (week)
