@@ -30,7 +30,8 @@ from tasks.weeks import week_start
 
 _TYPES = {"int": "BIGINT", "date": "DATE", "datetime": "TIMESTAMP"}
 _NAME = re.compile(
-    r"(?P<kab>\d{4})_(?P<kind>[a-z]+)_(?P<week>\d{4}-W\d{2})\.(?P<ext>csv|json|xlsx)$")
+    r"(?P<kab>\d{4}|\d{2})_(?P<kind>[a-z]+(?:_[a-z]+)*)_(?P<week>\d{4}-W\d{2})"
+    r"\.(?P<ext>csv|json|xlsx)$")
 
 
 def _raw(con: duckdb.DuckDBPyConnection, kind: str, files: dict[str, list[str]]) -> None:
