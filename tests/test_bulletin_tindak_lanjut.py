@@ -172,9 +172,9 @@ def _section(b: RenderedBulletin, title: str) -> Any:
 
 def _action_items(b: RenderedBulletin) -> dict[str, str]:
     """Kab/kota name -> the text of its entry in the action list."""
-    cell = _section(b, "Status kab/kota minggu ini")
-    items = cell.find(f"{NS}ol").findall(f"{NS}li")
-    return {_text(li.find(f"{NS}strong")): _text(li) for li in items}
+    cell = _section(b, "Perlu tindakan minggu ini")
+    items = [div for div in cell.iter(f"{NS}div") if "dec" in div.get("class", "").split()]
+    return {_text(div.find(f"{NS}p").find(f"{NS}strong")): _text(div) for div in items}
 
 
 def _words(text: str) -> str:
@@ -206,7 +206,7 @@ def test_overdue_follow_up_beside_its_kritis_kabkota(con, bulletin) -> None:
     assert "KPU · tenggat Sel 26 Nov terkendala" in mahulu
     # follow-ups for other kab/kota or the whole province are not beside it
     assert "Patroli gabungan" not in mahulu and "genset" not in mahulu
-    text = _text_block(b.text, "Perlu tindakan minggu ini", "== Tindak lanjut")
+    text = _text_block(b.text, "PERLU TINDAKAN MINGGU INI", "== TINDAK LANJUT")
     assert ("   - Pengawalan longboat logistik ke Long Apari (Polri, tenggat Rab 20 Nov,\n"
             "     lewat 5 hari dari tenggat)") in text
 
@@ -217,7 +217,7 @@ def test_kritis_kabkota_without_follow_up_is_called_out(bulletin) -> None:
     assert kubar["status"] == "Kritis" and kubar["tindak_lanjut"] == []
     assert _action_items(b)["Kabupaten Kutai Barat"].endswith("belum ada tindak lanjut")
     text = _text_block(b.text, "Kabupaten Kutai Barat (✖ Kritis)", "2. ")
-    assert "   ▲ belum ada tindak lanjut\n" in text
+    assert "   Tindak lanjut: ▲ belum ada tindak lanjut\n" in text
     for a in ctx["actions"]:
         if a["tindak_lanjut"]:
             assert "belum ada tindak lanjut" not in _action_items(b)[a["kabkota_name"]]
@@ -257,14 +257,14 @@ def test_section_groups_by_agency_overdue_first(bulletin) -> None:
     section = _text(_section(b, "Tindak lanjut lintas sektor"))
     assert section.index("Lewat tenggat (3)") < section.index("Belum lewat tenggat (4)")
     assert "Selesai minggu ini: 1, 1 di antaranya melewati tenggat." in section
-    text = _text_block(b.text, "== Tindak lanjut lintas sektor ==", "== Kartu skor")
+    text = _text_block(b.text, "== TINDAK LANJUT LINTAS SEKTOR ==", "== SEMUA KAB/KOTA")
     assert text.index("Lewat tenggat (3):\nPolri · 2\n  - Mahulu:") < text.index("Bawaslu · 2")
     assert "Selesai minggu ini: 1, 1 di antaranya melewati tenggat." in text
 
 
 def test_new_text_lines_fit_78_columns(bulletin, con) -> None:
     _, b = bulletin
-    block = _text_block(b.text, "Perlu tindakan minggu ini", "== Kartu skor")
+    block = _text_block(b.text, "PERLU TINDAKAN MINGGU INI", "== SEMUA KAB/KOTA")
     annex = render_annex(annex_context(con, WEEK, "6402"))
     block += _text_block(annex.text, "== TINDAK LANJUT", "== LOGISTIK")
     assert max(len(line) for line in block.splitlines()) <= 78
@@ -310,7 +310,7 @@ def test_desk_text_is_escaped_in_html(con, bulletin) -> None:
 
 def test_english_variant(con) -> None:
     b = render_bulletin(bulletin_context(con, WEEK, "en"))
-    mahulu = _text_block(b.text, "Kabupaten Mahakam Ulu (✖ Critical)", "== Cross-sector")
+    mahulu = _text_block(b.text, "Kabupaten Mahakam Ulu (✖ Critical)", "== CROSS-SECTOR")
     assert "(Polri (police), due Wed 20 Nov, 5 days past due)" in mahulu.replace("\n     ", " ")
     assert "no follow-up yet" in b.text
     page = html.unescape(b.html)
@@ -353,7 +353,7 @@ def test_fits_a_375px_phone(con, bulletin, which: str, tmp_path: Path) -> None:
         page.goto(page_file.as_uri())
         page.wait_for_load_state("load")
         widths = page.evaluate(_ALONE)
-        first = "Status kab/kota minggu ini" if which == "bulletin" else "Status minggu ini"
+        first = "Perlu tindakan minggu ini" if which == "bulletin" else "Status minggu ini"
         assert widths[first] <= 375 and widths["Tindak lanjut lintas sektor"] <= 375
         if which == "annex":
             assert page.evaluate("document.documentElement.scrollWidth") <= 375
