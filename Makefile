@@ -7,7 +7,7 @@ export DO_NOT_TRACK := 1
 # uv on PATH if there is one; otherwise the module pip installs (works wherever pip puts it).
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup demo test lint browser clean
+.PHONY: setup demo test lint browser clean screenshots
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -34,6 +34,10 @@ browser:
 	    --no-install-recommends $$missing >/dev/null) \
 	  || echo "could not install:$$missing (browser/template tests will fail)"; \
 	fi
+
+## make screenshots: the sample W47 and W48 bulletins at 375 px (Chromium) into docs/screenshots/
+screenshots: setup browser
+	$(UV) run python docs/screenshots/make_screenshots.py
 
 lint: setup
 	$(UV) run ruff check .

@@ -1,0 +1,75 @@
+"""Render the sample W47 and W48 bulletins and photograph them at 375 px in Chromium
+(`make screenshots`), so anyone can see the bulletin as a phone shows it without running it.
+
+A throw-away warehouse is loaded with the sample's W46–W48 (W46 gives W47 its "last week");
+each bulletin is written as the outbox writes it (HTML with its cid: images beside it) and shot
+whole-page and first-screen, light and dark, by Debian's chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent
+WEEKS = ("2024-W47", "2024-W48")
+WIDTH, SCREEN = 375, 667  # a small phone (iPhone SE class)
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def main() -> None:
+    """Build the warehouse, render, shoot; print each bulletin's height in phone screens."""
+    root = Path(tempfile.mkdtemp(prefix="siaga-shots-"))
+    os.environ["PILKADA_WAREHOUSE"] = str(root / "w.duckdb")
+    os.environ["PILKADA_INBOX"] = str(root / "inbox")
+    from playwright.sync_api import sync_playwright
+
+    from tasks.bulletin_data import bulletin_context
+    from tasks.config import load_settings
+    from tasks.ingest import ingest_inbox
+    from tasks.outbox import write_outbox
+    from tasks.reference_load import load_reference
+    from tasks.render import build_message, render_bulletin
+    from tasks.sample import generate
+    from tasks.warehouse import connect, migrate
+
+    generate(root / "inbox", ["2024-W46", *WEEKS])
+    settings = load_settings()
+    pages = {}
+    with connect(settings.warehouse) as con:
+        migrate(con)
+        load_reference(con)
+        ingest_inbox(con, settings)
+        for week in WEEKS:
+            b = render_bulletin(bulletin_context(con, week))
+            msg = build_message(b, "desk@localhost", ["pejabat@localhost"])
+            pages[week] = write_outbox(root / "outbox", b, msg)["html"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        for week, html in pages.items():
+            for scheme in ("light", "dark"):
+                # the first screen sharp as a phone shows it (2x), the whole page at 1x
+                for scale, full in ((2, False), (1, True)):
+                    if full and scheme == "dark":
+                        continue
+                    page = browser.new_page(viewport={"width": WIDTH, "height": SCREEN},
+                                            color_scheme=scheme, device_scale_factor=scale)
+                    page.goto(html.as_uri())
+                    page.wait_for_load_state("load")
+                    stem = f"buletin-{week}-{WIDTH}px-{scheme}"
+                    page.screenshot(path=str(OUT / f"{stem}{'' if full else '-layar1'}.png"),
+                                    full_page=full)
+                    if full:
+                        height = page.evaluate("document.documentElement.scrollHeight")
+                        print(f"{week}: {height} px at {WIDTH} px = {height / SCREEN:.1f} "
+                              "screens")
+                    page.close()
+        browser.close()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
