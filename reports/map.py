@@ -73,9 +73,10 @@ SMALL_AREA_DEG2 = 0.1
 OFFSHORE_GAP_DEG = 0.14
 INCIDENT_SIZE = {"tinggi": 8.5, "sedang": 6.5, "rendah": 5.5}  # marker size in points
 INCIDENTS_LISTED = 10  # the alt text names at most this many incidents
-# Incidents placed by `incident_points`: under the label (about 16 px at 1×), 9 px apart.
-INCIDENT_BELOW_DEG = 0.16
-INCIDENT_STEP_DEG = 0.09
+# Incidents placed by `incident_points` (Kaltim's map has ~100 px per degree at 1×): about
+# 20 px under the label, 17 px apart, wider than the largest dot (8.5 pt is 16.5 px at 1×).
+INCIDENT_BELOW_DEG = 0.2
+INCIDENT_STEP_DEG = 0.17
 INCIDENTS_PER_ROW = 5
 
 # Words of the map only, (Bahasa Indonesia, English) as in reports.i18n, which later may take them.
