@@ -159,9 +159,11 @@ def logistics_gap(row: dict, targets: Mapping[str, float]) -> tuple[str, float |
     has a target yet (early in the season) or the stage list is empty."""
     if not targets:
         return None
-    gaps = [(want - row[f"pct_{s}"], s) for s, want in targets.items()
-            if below(row[f"pct_{s}"], want)]
-    stage = max(gaps)[1] if gaps else list(targets)[-1]
+    stage, gap = list(targets)[-1], 0.0
+    for s, want in targets.items():  # in stage order: the earliest wins a tie, as in the mart
+        got = row[f"pct_{s}"]
+        if below(got, want) and round(want - got, 9) > round(gap, 9):
+            stage, gap = s, want - got
     return stage, row[f"pct_{stage}"]
 
 

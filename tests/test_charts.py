@@ -89,6 +89,9 @@ def test_the_value_shown_is_the_stage_furthest_behind() -> None:
     row = {"pct_kabkota": 1.0, "pct_ppk": 0.9, "pct_pps": 0.5, "pct_tps": 0.0}
     assert logistics_gap(row, targets) == ("pps", 0.5)  # none behind: the last stage with one
     assert logistics_gap(row, {}) is None
+    # equal gaps: the earliest stage, as mart.kabkota_weekly judges it
+    row = {"pct_kabkota": 0.9, "pct_ppk": 0.775, "pct_pps": 0.233, "pct_tps": 0.0}
+    assert logistics_gap(row, targets) == ("kabkota", 0.9)
     # 0.875 stored as 0.87499999… meets its target, as the status rules judge it
     row = {"pct_kabkota": 1.0, "pct_ppk": 0.875 - 1e-12, "pct_pps": 0.5, "pct_tps": 0.0}
     assert logistics_gap(row, targets) == ("pps", 0.5)
