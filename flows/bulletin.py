@@ -17,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
+from tasks.artifacts import OVERDUE_KEY, bulletin_summary, no_overdue, overdue_rows
 from tasks.bulletin_data import annex_context, bulletin_context
 from tasks.config import Settings, load_settings
 from tasks.delivery import (
@@ -38,7 +39,7 @@ from tasks.outbox import write_outbox
 from tasks.recipients import load_recipients
 from tasks.render import RenderedBulletin, build_message, render_annex, render_bulletin
 from tasks.runlog import route_project_logs
-from tasks.warehouse import connect, migrate
+from tasks.warehouse import connect, migrate, sql
 from tasks.weeks import last_completed_week, parse_week
 
 route_project_logs()  # the steps' own warnings reach the run's logs (tasks/runlog.py)
@@ -79,6 +80,37 @@ def gather(warehouse: Path, lock: Path, week: str, lang: str) -> dict:
         return bulletin_context(con, week, lang)
 
 
+@task(name="overdue-follow-ups", cache_policy=NO_CACHE)
+def overdue_follow_ups(warehouse: Path, lock: Path, week: str) -> list[dict[str, Any]]:
+    """The week's overdue follow-ups (sql/queries/tindak_lanjut_terlambat.sql), as the table the
+    data team reads on Monday; a warning names how many, so they show in the run's log too."""
+    with exclusive(lock, "Pembuatan buletin", wait_seconds=BULLETIN_LOCK_WAIT), \
+            connect(warehouse, read_only=True) as con:
+        cur = con.execute(sql("queries/tindak_lanjut_terlambat.sql"), {"week": week})
+        cols = [d[0] for d in cur.description]
+        found = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    logger = get_run_logger()
+    if found:
+        logger.warning("Tindak lanjut terlambat minggu %s: %d (%d tidak lagi dicantumkan "
+                       "pengirimnya); daftar di artifact %s.", week, len(found),
+                       sum(r["hilang_dari_laporan"] for r in found), OVERDUE_KEY)
+    else:
+        logger.info("Tindak lanjut terlambat minggu %s: tidak ada.", week)
+    return overdue_rows(found)
+
+
+def publish_overdue(week: str, rows: list[dict[str, Any]]) -> None:
+    """The `tindak-lanjut-terlambat` artifact: the table, or a note that there are none (an
+    empty table would look like a step that did not run)."""
+    if rows:
+        create_table_artifact(key=OVERDUE_KEY, table=rows,
+                              description=f"{len(rows)} tindak lanjut terlambat minggu {week} "
+                                          "(terlama lebih dulu)")
+    else:
+        create_markdown_artifact(key=OVERDUE_KEY, markdown=no_overdue(week),
+                                 description=f"Tidak ada tindak lanjut terlambat minggu {week}")
+
+
 @task(name="render-bulletin", cache_policy=NO_CACHE)
 def render(ctx: dict) -> RenderedBulletin:
     return render_bulletin(ctx, with_pdf=True)
@@ -95,7 +127,8 @@ def write_files(bulletin: RenderedBulletin, outbox: Path, week: str) -> dict[str
 @task(name="compose-letters", cache_policy=NO_CACHE)
 def compose_letters(settings: Settings, week: str, first: tuple[dict, RenderedBulletin],
                     lang: str) -> list[Letter]:
-    """Per-recipient messages: the bulletin in each recipient's language and each desk's annex.
+    """Per-recipient messages: the bulletin in each recipient's language, each kab/kota desk's
+    annex, and the provincial desk's feedback on the files it sent under the province code.
 
     Everything the letters need from the warehouse is read first, under the lock (DuckDB lets no
     reader in while an ingest writes); the rendering (a PDF takes about a second each) happens
@@ -104,13 +137,15 @@ def compose_letters(settings: Settings, week: str, first: tuple[dict, RenderedBu
     with exclusive(settings.lock_path, "Pembuatan buletin", wait_seconds=BULLETIN_LOCK_WAIT), \
             connect(settings.warehouse, read_only=True) as con:
         codes = {c for (c,) in con.execute("SELECT kabkota_code FROM ref.kabkota").fetchall()}
-        recipients = load_recipients(settings.recipients, codes)
+        provinces = {c for (c,) in con.execute("SELECT provinsi_code FROM ref.provinsi")
+                     .fetchall()}
+        recipients = load_recipients(settings.recipients, codes, provinces)
         contexts = {lg: bulletin_context(con, week, lg)
                     for lg in {r.lang for r in recipients} - {lang}}
-        scopes = {(code, r.lang) for r in recipients for code in r.scope}
+        scopes = {(code, r.lang) for r in recipients if r.role == "kabkota" for code in r.scope}
         annex_contexts = {(code, lg): annex_context(con, week, code, lg) for code, lg in scopes}
         feedback = {code: feedback_files(con, settings.outbox, week, code)
-                    for code in {code for code, _ in scopes}}
+                    for code in {code for r in recipients for code in r.scope}}
     bulletins: dict[str, tuple[dict, RenderedBulletin]] = {lang: first}
     annexes: dict[tuple[str, str], tuple[dict, RenderedBulletin]] = {}
 
@@ -214,9 +249,12 @@ def weekly_bulletin(week: str | None = None, lang: str = "id", send: bool = Fals
     settings = load_settings()
     build_marts(settings.warehouse, settings.lock_path)
     ctx = gather(settings.warehouse, settings.lock_path, week, lang)
+    overdue = overdue_follow_ups(settings.warehouse, settings.lock_path, week)
+    publish_overdue(week, overdue)  # before rendering: the list is there even if that fails
     bulletin = render(ctx)
     paths = write_files(bulletin, settings.outbox, week)
-    result: dict[str, Any] = {"week": week, "counts": ctx["counts"], **paths}
+    result: dict[str, Any] = {"week": week, "counts": ctx["counts"], **paths,
+                              "tindak_lanjut_terlambat": len(overdue)}
     failure = None
     if send or dry_run:
         letters = compose_letters(settings, week, (ctx, bulletin), lang)
@@ -242,8 +280,6 @@ def weekly_bulletin(week: str | None = None, lang: str = "id", send: bool = Fals
             result["deliveries"] = _delivery_rows(outcomes + reported)
             create_table_artifact(key="bulletin-delivery", table=result["deliveries"],
                                   description=f"Pengiriman buletin minggu {week}")
-    from tasks.artifacts import bulletin_summary  # the note's wording lives with the others
-
     create_markdown_artifact(
         key="weekly-bulletin",
         markdown=(bulletin_summary(ctx, paths, result, bulletin.subject)

@@ -291,7 +291,8 @@ def backfill(
 
 @app.command()
 def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.")] = None) -> None:
-    """Siapa sudah mengirim, terlambat, belum mengirim, dan yang ditolak."""
+    """Siapa sudah mengirim, terlambat, belum mengirim, dan yang ditolak (kab/kota dan desk
+    provinsi; tindak lanjut tidak wajib, tidak dihitung sebagai belum ada)."""
     import duckdb
 
     from tasks.config import load_settings
@@ -315,17 +316,22 @@ def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.
             raise _fail(str(problem) if problem else f"Gudang data {warehouse} belum lengkap "
                         f"({exc}); jalankan `pilkada ingest` dulu.") from exc
     table = Table(title=f"Status kiriman minggu {week}")
-    for c in ("Kab/kota", "Jenis", "Keadaan", "Versi", "Verdict", "Baris ditandai", "Ditolak"):
+    for c in ("Pengirim", "Jenis", "Keadaan", "Versi", "Verdict", "Baris ditandai", "Ditolak"):
         table.add_column(c)
-    style = {"belum_ada": "red", "terlambat": "yellow", "tepat_waktu": "green"}
-    for code, name, kind, keadaan, version, verdict, flagged, rejected in rows:
+    # tidak_wajib: an optional kind (tindak_lanjut) not sent, which is not a missing report
+    style = {"belum_ada": "red", "terlambat": "yellow", "tepat_waktu": "green",
+             "tidak_wajib": "dim"}
+    for code, name, kind, keadaan, version, verdict, flagged, rejected, _ in rows:
         table.add_row(f"{code} {name}", kind, f"[{style[keadaan]}]{keadaan}[/]",
                       str(version or "-"), verdict or "-", str(flagged or 0), str(rejected))
     out.print(table)
-    n = {k: sum(1 for r in rows if r[3] == k) for k in style}
+    owed = [r for r in rows if r[8]]
+    n = {k: sum(1 for r in owed if r[3] == k) for k in style}
+    optional = sum(1 for r in rows if not r[8] and r[3] != "tidak_wajib")
     out.print(f"Minggu {week}: {n['tepat_waktu']} tepat waktu, {n['terlambat']} terlambat, "
-              f"{n['belum_ada']} belum ada (dari {len(rows)} kiriman wajib); "
-              f"{sum(r[7] for r in rows)} file ditolak.")
+              f"{n['belum_ada']} belum ada (dari {len(owed)} kiriman wajib); "
+              f"{sum(r[7] for r in rows)} file ditolak; {optional} kiriman tidak wajib "
+              "(tindak lanjut) diterima.")
     if skipped:
         out.print(f"\n[yellow]{len(skipped)} benda di folder masuk bukan kiriman "
                   "(tidak dibaca):[/]")

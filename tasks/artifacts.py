@@ -4,7 +4,9 @@ An artifact is read by the data team on a Monday morning, between other things. 
 summary opens with the files that were rejected and the desks that were late (each with its
 reason), then the counts per kind and verdict, then what the inbox holds that is not a
 submission, then where GX's Data Docs are; the full per-file table is a separate artifact. The
-bulletin note names the Kritis and Waspada kab/kota with their reasons and links the bulletin.
+bulletin note names the Kritis and Waspada kab/kota with their reasons and links the bulletin;
+the overdue follow-ups of the week (issue 18) are a table of their own, and a week without any
+says so in words, so an empty list is never mistaken for a step that did not run.
 
 Plain functions from verdicts and dicts to markdown, so they are tested without Prefect. File
 names come from the desks: every piece of text from outside is escaped, so a name cannot turn
@@ -131,6 +133,8 @@ def bulletin_summary(ctx: Mapping[str, Any], paths: Mapping[str, str],
         if not rows and not counts.get(status):
             out.append("- tidak ada")
         out.append("")
+    if "tindak_lanjut_terlambat" in result:
+        out += [overdue_line(result["tindak_lanjut_terlambat"]), ""]
     out.append(f"Buletin: {file_link(paths['html'])}"
                + (f" · PDF: {file_link(paths['pdf'])}" if paths.get("pdf") else "")
                + (f" · EML: {file_link(paths['eml'])}" if paths.get("eml") else ""))
@@ -142,3 +146,43 @@ def bulletin_summary(ctx: Mapping[str, Any], paths: Mapping[str, str],
         out += ["", f"Rencana pengiriman: {len(result['plan'])} pesan, tidak dikirim "
                 "(tabel `bulletin-plan`)."]
     return "\n".join(out) + "\n"
+
+
+OVERDUE_KEY = "tindak-lanjut-terlambat"
+
+
+def overdue_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The `tindak-lanjut-terlambat` table from sql/queries/tindak_lanjut_terlambat.sql: one row
+    per overdue follow-up, where it is and who sent it, what and who, how late, and whether its
+    sender's report of the week dropped it (then it is shown as last reported)."""
+    out = []
+    for r in rows:
+        where = ("seluruh provinsi" if r["seluruh_provinsi"] else r["kode_kabkota"])
+        sender = ("desk provinsi" if r["dari_desk_provinsi"] else f"desk {r['pengirim_nama']}")
+        out.append({
+            "wilayah": f"{r['wilayah_singkat'] or r['kode_kabkota']} ({where})",
+            "pengirim": f"{sender} ({r['pengirim']})",
+            "id": r["id_tindak_lanjut"],
+            "tindakan": r["tindakan"],
+            "instansi": r["instansi_label"],
+            "tenggat": r["tenggat"].isoformat(),
+            "hari lewat tenggat": r["hari_lewat_tenggat"],
+            "status": r["status_label"],
+            "hilang dari laporan": (f"ya (terakhir dilaporkan {r['minggu_laporan']})"
+                                    if r["hilang_dari_laporan"] else "tidak"),
+        })
+    return out
+
+
+def overdue_line(n: int) -> str:
+    """One sentence on the week's overdue follow-ups, for the `weekly-bulletin` note."""
+    if not n:
+        return "Tidak ada tindak lanjut yang terlambat."
+    return f"{n} tindak lanjut terlambat (tabel `{OVERDUE_KEY}`)."
+
+
+def no_overdue(week: str) -> str:
+    """The `tindak-lanjut-terlambat` note of a week without any: said, not left empty."""
+    return (f"# Tindak lanjut terlambat minggu {md(week)}\n\n"
+            "Tidak ada tindak lanjut yang terlambat: semua tindak lanjut yang masih terbuka "
+            "belum melewati tenggatnya pada Senin setelah minggu ini.\n")

@@ -1,8 +1,9 @@
-"""Feedback to the regency desk: for every file, what happened to it, in Indonesian.
+"""Feedback to the desks: for every file, what happened to it, in Indonesian.
 
-Written into the outbox (`feedback/<kabkota>/`) as a short text note and, when rows were
-flagged or the file was rejected, a CSV of the findings that the desk can open in Excel. Values
-echoed back from the submission are neutralised against formula injection.
+A kab/kota desk's files are answered under `feedback/<kabkota>/`, the provincial desk's (sent
+under the province code) under `feedback/<province>/`, e.g. `feedback/64/`: a short text note
+and, when rows were flagged or the file was rejected, a CSV of the findings that the desk can
+open in Excel. Values echoed back from the submission are neutralised against formula injection.
 """
 
 from __future__ import annotations
@@ -36,12 +37,20 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def _sender(code: str | None) -> str:
+    """The note's sender line: a kab/kota code (4 digits), or the provincial desk's, which sends
+    under its 2-digit province code (tasks.pull.identify) and should not read as a kab/kota."""
+    if code is not None and len(code) == 2:
+        return f"Provinsi      : {code} (desk provinsi)"
+    return f"Kab/kota      : {code}"
+
+
 def _note(info: dict, issues: list[tuple]) -> str:
     lines = [
         "UMPAN BALIK KIRIMAN LAPORAN DESK PILKADA",
         "",
         f"File          : {info['file_name']}",
-        f"Kab/kota      : {info['kabkota_code']}",
+        _sender(info["kabkota_code"]),
         f"Jenis laporan : {info['kind']}",
         f"Minggu        : {info['week']}",
         f"Versi         : {info['version'] or '-'}",

@@ -2,12 +2,15 @@
 
 Scoping lives here: province officials and the data team get the provincial bulletin; a kab/kota
 desk gets the bulletin and, in a second message, the annex and feedback of the kab/kota in its
-scope only. ASN case detail never leaves the warehouse (the annex carries stage counts only).
+scope only; the provincial desk gets the bulletin and, when a file it sent under the province's
+code needs fixing, a feedback message (no annex: a province has no kab/kota detail). ASN case
+detail never leaves the warehouse (the annex carries stage counts only).
 """
 
 from __future__ import annotations
 
 import copy
+import html
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -54,11 +57,47 @@ def feedback_files(con: duckdb.DuckDBPyConnection, outbox: Path, week: str,
             for path in feedback_paths(outbox, kabkota, file_name, file_id) if path.exists()]
 
 
+_FEEDBACK_TEXT = {
+    "id": ("Umpan Balik Kiriman Desk Pilkada Provinsi ({code}) — Minggu {week}",
+           "Berikut umpan balik atas berkas yang dikirim desk provinsi dengan kode {code} untuk "
+           "minggu {week} dan perlu diperbaiki (ditolak, atau diterima dengan catatan). Catatan "
+           "dan tabel temuannya juga terlampir."),
+    "en": ("Feedback on the Provincial Desk's Submissions ({code}) — Week {week}",
+           "Below is the feedback (in Indonesian) on the files the provincial desk sent under "
+           "code {code} for week {week} that need fixing (rejected, or accepted with flags). The "
+           "notes and their findings tables are also attached."),
+}
+
+
+def _feedback_letter(week: str, r: Recipient, code: str, files: list[Path],
+                     sender: str) -> Letter:
+    """The provincial desk's message: the notes of its files to fix, in the body (so any mail
+    client shows them) and attached with their findings tables, as a kab/kota desk gets them
+    with its annex. Identified in the delivery log by kind `feedback` and the sender's code."""
+    subject, intro = _FEEDBACK_TEXT[r.lang]
+    notes = []
+    for path in files:
+        if path.name.endswith(".umpan-balik.txt"):
+            try:
+                notes.append(path.read_text(encoding="utf-8"))
+            except OSError as exc:  # _letter logs it again when it tries to attach it
+                log.error("umpan balik %s tidak dapat dibaca: %s", path.name, exc)
+    text = intro.format(code=code, week=week) + "\n\n" + "\n\n".join(notes)
+    page = f'<pre style="white-space: pre-wrap">{html.escape(text)}</pre>'
+    rendered = RenderedBulletin(html=page, text=text, images={},
+                                subject=subject.format(code=code, week=week),
+                                name=f"umpan-balik-{code}-{week}")
+    ctx = {"week": week, "pengirim": code, "notes": notes}
+    return _letter(week, "feedback", r, r.lang, rendered, ctx, sender, code, files)
+
+
 def compose(week: str, recipients: list[Recipient], sender: str,
             bulletin: Callable[[str], tuple[dict[str, Any], RenderedBulletin]],
             annex: Callable[[str, str], tuple[dict[str, Any], RenderedBulletin]],
             feedback: Callable[[str], list[Path]]) -> list[Letter]:
-    """One bulletin letter per recipient, plus an annex letter per kab/kota in a desk's scope.
+    """One bulletin letter per recipient, plus an annex letter per kab/kota in a kab/kota desk's
+    scope, and a feedback letter per province code in the provincial desk's scope whose files
+    of the week need fixing (none when nothing does: there is no annex to carry).
 
     `bulletin(lang)` and `annex(kabkota, lang)` render (and may cache) what a letter needs, so a
     language or annex nobody receives is never rendered.
@@ -68,6 +107,11 @@ def compose(week: str, recipients: list[Recipient], sender: str,
         ctx, rendered = bulletin(r.lang)
         letters.append(_letter(week, "bulletin", r, r.lang, rendered, ctx, sender))
         for code in r.scope:
+            if r.role == "province_desk":
+                files = feedback(code)
+                if files:
+                    letters.append(_feedback_letter(week, r, code, files, sender))
+                continue
             actx, arendered = annex(code, r.lang)
             letters.append(_letter(week, "annex", r, r.lang, arendered, actx, sender, code,
                                    feedback(code)))

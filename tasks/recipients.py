@@ -1,17 +1,23 @@
-"""The recipients registry: who gets which message, in which language, for which kab/kota.
+"""The recipients registry: who gets which message, in which language, for which sender.
 
 A TOML file (format in docs/delivery.md) so the data team can review changes like code. Scoping
-is decided here, once: a kab/kota desk gets only the annex and feedback of its own kab/kota.
+is decided here, once: a kab/kota desk gets only the annex and feedback of its own kab/kota, and
+the provincial desk, which sends its reports under the province's code (`64/64_tindak_lanjut_…`),
+gets the feedback of those files only: a province has no kab/kota annex to receive.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-ROLES = ("province", "kabkota", "data_team")
+ROLES = ("province", "kabkota", "province_desk", "data_team")
+# Roles with a scope, and which codes it holds: kab/kota codes for a kab/kota desk (annex and
+# feedback), province codes for the provincial desk (feedback of the files sent under them).
+DESKS = ("kabkota", "province_desk")
 EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 
 
@@ -28,8 +34,35 @@ class Recipient:
     lang: str = "id"
 
 
-def load_recipients(path: Path, kabkota_codes: set[str]) -> list[Recipient]:
-    """Read and check the registry; every problem is reported with the entry it is in."""
+def _scope_problem(role: str, scope: tuple[str, ...], kabkota_codes: Collection[str],
+                   province_codes: Collection[str]) -> str | None:
+    """Why `scope` does not fit `role`, or None. A province code in a kab/kota desk's scope (or
+    the reverse) is named as such, with the role that would take it, since it is the likely slip."""
+    if role not in DESKS:
+        return "hanya desk (kabkota, province_desk) yang punya scope" if scope else None
+    if not scope:
+        return ("desk kab/kota harus punya scope (kode kab/kota)" if role == "kabkota" else
+                "desk provinsi harus punya scope (kode provinsi, mis. \"64\")")
+    own, other = ((kabkota_codes, province_codes) if role == "kabkota"
+                  else (province_codes, kabkota_codes))
+    misplaced = [c for c in scope if c in other]
+    if misplaced and role == "kabkota":
+        return (f"{', '.join(misplaced)} adalah kode provinsi; desk provinsi didaftarkan dengan "
+                "role = \"province_desk\"")
+    if misplaced:
+        return (f"{', '.join(misplaced)} adalah kode kab/kota; desk provinsi hanya menerima "
+                "umpan balik kiriman dengan kode provinsi")
+    unknown = [c for c in scope if c not in own]
+    if unknown:
+        what = "kab/kota" if role == "kabkota" else "provinsi"
+        return f"kode {what} tidak dikenal: {', '.join(unknown)}"
+    return None
+
+
+def load_recipients(path: Path, kabkota_codes: Collection[str],
+                    province_codes: Collection[str] = ()) -> list[Recipient]:
+    """Read and check the registry against the warehouse's kab/kota and province codes; every
+    problem is reported with the entry it is in."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -50,13 +83,9 @@ def load_recipients(path: Path, kabkota_codes: set[str]) -> list[Recipient]:
             raise RegistryError(f"{where}: role '{role}' harus salah satu dari {', '.join(ROLES)}")
         if lang not in ("id", "en"):
             raise RegistryError(f"{where}: lang '{lang}' harus id atau en")
-        unknown = [c for c in scope if c not in kabkota_codes]
-        if unknown:
-            raise RegistryError(f"{where}: kode kab/kota tidak dikenal: {', '.join(unknown)}")
-        if role == "kabkota" and not scope:
-            raise RegistryError(f"{where}: desk kab/kota harus punya scope (kode kab/kota)")
-        if role != "kabkota" and scope:
-            raise RegistryError(f"{where}: hanya desk kab/kota yang menerima lampiran (scope)")
+        problem = _scope_problem(role, scope, kabkota_codes, province_codes)
+        if problem:
+            raise RegistryError(f"{where}: {problem}")
         out.append(Recipient(str(entry.get("name", email)), email, role, scope, lang))
     emails = [r.email.lower() for r in out]
     dupes = sorted({e for e in emails if emails.count(e) > 1})

@@ -8,10 +8,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from tasks.config import SmtpSettings
+from tasks.config import ROOT, SmtpSettings
 from tasks.delivery import (
     Letter,
     OutboxTransport,
@@ -21,7 +22,9 @@ from tasks.delivery import (
     deliver,
     message_id,
 )
-from tasks.recipients import Recipient
+from tasks.letters import compose
+from tasks.recipients import Recipient, RegistryError, load_recipients
+from tasks.reference import regions
 from tasks.render import RenderedBulletin, build_message
 from tasks.warehouse import connect
 from tests.faultpoints import kill_at
@@ -322,3 +325,79 @@ def test_password_can_come_from_a_prefect_secret_block(monkeypatch):
         assert smtp.password is None  # nothing read until a login needs it
         assert smtp.resolve_password() == "dari-blok-rahasia"
         assert "dari-blok-rahasia" not in repr(smtp)
+
+
+# ---------------------------------------------------------------------------------------------
+# the provincial desk: registered by its province code, answered with feedback, never an annex
+
+KABKOTA = {"6401", "6402", "6472"}
+PROVINCES = {"64"}
+
+
+def _registry(tmp_path, role: str, scope: list[str] | None) -> Path:
+    path = tmp_path / "recipients.toml"
+    line = f"scope = {scope!r}\n".replace("'", '"') if scope is not None else ""
+    path.write_text(f'[[recipient]]\nname = "Desk"\nemail = "desk@desk.example.org"\n'
+                    f'role = "{role}"\n{line}', encoding="utf-8")
+    return path
+
+
+def test_the_provincial_desk_is_registered_by_its_province_code(tmp_path):
+    [desk] = load_recipients(_registry(tmp_path, "province_desk", ["64"]), KABKOTA, PROVINCES)
+    assert (desk.role, desk.scope) == ("province_desk", ("64",))
+    shipped = load_recipients(ROOT / "config" / "recipients.toml",
+                              set(regions()["kabkota"]["kabkota_code"].to_list()), PROVINCES)
+    assert [r.scope for r in shipped if r.role == "province_desk"] == [("64",)]
+
+
+@pytest.mark.parametrize(("role", "scope", "says"), [
+    ("kabkota", ["64"], '64 adalah kode provinsi; desk provinsi didaftarkan dengan role = '
+                        '"province_desk"'),
+    ("province_desk", ["6472"], "6472 adalah kode kab/kota; desk provinsi hanya menerima"),
+    ("province_desk", ["63"], "kode provinsi tidak dikenal: 63"),
+    ("province_desk", None, "desk provinsi harus punya scope"),
+    ("province", ["64"], "hanya desk (kabkota, province_desk) yang punya scope"),
+])
+def test_a_scope_that_does_not_fit_the_role_stops_the_run(tmp_path, role, scope, says):
+    with pytest.raises(RegistryError, match="penerima ke-1: ") as caught:
+        load_recipients(_registry(tmp_path, role, scope), KABKOTA, PROVINCES)
+    assert says in str(caught.value)
+
+
+def _compose(tmp_path, feedback_of: dict[str, list[Path]]) -> tuple[list[Letter], list[str]]:
+    """The letters of a province desk and a kab/kota desk, and the annexes that were asked for."""
+    rendered = RenderedBulletin(html="<p>x</p>", text="x", images={}, subject=f"Buletin {WEEK}",
+                                name="x")
+    asked: list[str] = []
+
+    def annex(code: str, lang: str) -> tuple[dict, RenderedBulletin]:
+        asked.append(code)
+        return {"kabkota": code}, replace(rendered, subject=f"Lampiran {code}")
+
+    people = [Recipient("Desk Provinsi", "desk-64@desk.example.org", "province_desk", ("64",)),
+              Recipient("Desk Samarinda", "desk-6472@desk.example.org", "kabkota", ("6472",))]
+    letters = compose(WEEK, people, "desk@localhost", lambda lg: ({"week": WEEK}, rendered),
+                      annex, lambda code: feedback_of.get(code, []))
+    return letters, asked
+
+
+def test_the_provincial_desk_gets_a_feedback_letter_and_never_an_annex(tmp_path):
+    note = tmp_path / "64_tindak_lanjut_2024-W47.csv.7.umpan-balik.txt"
+    note.write_text("Status        : DITOLAK\n", encoding="utf-8")
+    table = tmp_path / "64_tindak_lanjut_2024-W47.csv.7.temuan.csv"
+    table.write_text("baris;pesan\n2;x\n", encoding="utf-8")
+    letters, asked = _compose(tmp_path, {"64": [note, table]})
+    assert asked == ["6472"]
+    assert [(x.recipient.role, x.kind, x.kabkota_code) for x in letters] == [
+        ("province_desk", "bulletin", None), ("province_desk", "feedback", "64"),
+        ("kabkota", "bulletin", None), ("kabkota", "annex", "6472")]
+    feedback = letters[1].message
+    assert feedback["Subject"] == f"Umpan Balik Kiriman Desk Pilkada Provinsi (64) — Minggu {WEEK}"
+    assert "Status        : DITOLAK" in feedback.get_body(("plain",)).get_content()
+    assert [p.get_filename() for p in feedback.iter_attachments()] == [note.name, table.name]
+    assert not list(letters[3].message.iter_attachments())  # Samarinda: nothing of the province's
+
+
+def test_no_feedback_letter_when_nothing_of_the_provincial_desk_needs_fixing(tmp_path):
+    letters, _ = _compose(tmp_path, {})
+    assert [x.kind for x in letters if x.recipient.role == "province_desk"] == ["bulletin"]

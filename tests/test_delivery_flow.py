@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
+import os
 import re
+from datetime import datetime
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.bulletin import weekly_bulletin
 from flows.ingest import ingest_submissions
-from tasks.config import ROOT
+from tasks.config import ROOT, WITA
 from tasks.recipients import load_recipients
-from tasks.reference import regions
+from tasks.reference import provinces, regions
 from tasks.sample import generate
 from tests.smtp_server import PASSWORD, USER, smtp_server
+from tests.test_feedback import to_csv
 
 pytestmark = pytest.mark.flow
 WEEK = "2024-W46"  # Kutai Barat's incident file has a flagged row that week: feedback to send
+PROVINCE_DESK = "desk-64@desk-pilkada.example.org"
+# The provincial desk's follow-ups of the week, sent under the province code; one names an agency
+# outside the list, so the file is accepted with flags and its feedback has to reach the desk.
+PROVINCE_FILE = f"64_tindak_lanjut_{WEEK}_uji.csv"
+FOLLOW_UPS = [
+    {"kode_kabkota": "6411", "id_tindak_lanjut": "TL-64-001", "tanggal_keputusan": "2024-11-11",
+     "forum": "rakor_forkopimda", "bidang": "logistik", "isu": "Logistik Mahulu terlambat",
+     "tindakan": "Sewa perahu untuk distribusi", "instansi": "kpu", "tenggat": "2024-11-20",
+     "status": "berjalan", "tanggal_status": "2024-11-14", "catatan": ""},
+    {"kode_kabkota": "64", "id_tindak_lanjut": "TL-64-002", "tanggal_keputusan": "2024-11-11",
+     "forum": "rakor_forkopimda", "bidang": "keamanan", "isu": "Patroli gabungan",
+     "tindakan": "Jadwal patroli gabungan", "instansi": "Kodim 0908", "tenggat": "2024-11-29",
+     "status": "baru", "tanggal_status": "2024-11-14", "catatan": ""},
+]
+
+
+def _put_province_file(inbox) -> None:
+    path = inbox / "64" / PROVINCE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(to_csv(FOLLOW_UPS, "tindak_lanjut"))
+    # Sunday night, after anything the sample may send under 64 that week: this file is the
+    # current version whatever the sample holds
+    when = datetime(2024, 11, 17, 20, 0, tzinfo=WITA).timestamp()
+    os.utime(path, (when, when))
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +54,7 @@ def delivered(tmp_path_factory):
                  "PILKADA_OUTBOX": root / "outbox"}.items():
         mp.setenv(k, str(v))
     generate(root / "inbox", ["2024-W45", WEEK])
+    _put_province_file(root / "inbox")
     with prefect_test_harness(server_startup_timeout=120), \
             smtp_server(root, tls=True) as (handler, port, ca):
         for k, v in {"PILKADA_SMTP_HOST": "127.0.0.1", "PILKADA_SMTP_PORT": port,
@@ -47,14 +75,20 @@ def delivered(tmp_path_factory):
 
 def _recipients():
     codes = set(regions()["kabkota"]["kabkota_code"].to_list())
-    return load_recipients(ROOT / "config" / "recipients.toml", codes)
+    return load_recipients(ROOT / "config" / "recipients.toml", codes,
+                           set(provinces()["provinsi_code"].to_list()))
+
+
+def _is_bulletin(subject: str) -> bool:
+    return WEEK in subject and not subject.startswith(("Lampiran", "Umpan Balik"))
 
 
 def test_dry_run_shows_who_gets_what_and_sends_nothing(delivered):
     people = _recipients()
     desks = [r for r in people if r.role == "kabkota"]
     assert delivered["after_plan"] == 0
-    assert len(delivered["plan"]["plan"]) == len(people) + len(desks)
+    # one bulletin each, one annex per kab/kota desk, the provincial desk's feedback
+    assert len(delivered["plan"]["plan"]) == len(people) + len(desks) + 1
 
 
 def test_every_recipient_gets_the_bulletin_and_desks_only_their_annex(delivered):
@@ -68,7 +102,7 @@ def test_every_recipient_gets_the_bulletin_and_desks_only_their_annex(delivered)
     assert set(got) == {p.email for p in people}
     for p in people:
         subjects = [m["Subject"] for m in got[p.email]]
-        assert sum(WEEK in s and "Lampiran" not in s for s in subjects) == 1  # one bulletin
+        assert sum(_is_bulletin(s) for s in subjects) == 1  # one bulletin
         annexes = [s for s in subjects if "Lampiran" in s]
         if p.role == "kabkota":
             [annex] = annexes
@@ -107,3 +141,27 @@ def test_rerun_sends_nothing_twice_and_the_log_tells_it(delivered):
     assert len(delivered["all"]) == len(delivered["received"])
     assert {d["status"] for d in delivered["first"]["deliveries"]} == {"sent"}
     assert {d["status"] for d in delivered["second"]["deliveries"]} == {"skipped_sent"}
+
+
+def test_the_provincial_desk_gets_its_feedback_once_and_no_annex(delivered):
+    """Its file sent under the province code was accepted with flags: the desk gets the note and
+    findings table in a message of its own, once over two runs; no kab/kota desk gets them."""
+    mine = [r.message for r in delivered["all"] if r.rcpt == [PROVINCE_DESK]]
+    [bulletin, feedback] = sorted(mine, key=lambda m: not _is_bulletin(m["Subject"]))
+    assert _is_bulletin(bulletin["Subject"])
+    assert feedback["Subject"] == f"Umpan Balik Kiriman Desk Pilkada Provinsi (64) — Minggu {WEEK}"
+    files = sorted(p.get_filename() for p in feedback.iter_attachments())
+    assert [f.removeprefix(PROVINCE_FILE).split(".", 2)[2] for f in files] == [
+        "temuan.csv", "umpan-balik.txt"]  # <file>.<file_id>.temuan.csv, and the note
+    body = feedback.get_body(("plain",)).get_content()
+    assert "DITERIMA DENGAN CATATAN" in body and "Kodim 0908" in body
+    assert "Provinsi      : 64 (desk provinsi)" in body
+    others = [r for r in delivered["all"] if r.rcpt != [PROVINCE_DESK]]
+    assert not [r.rcpt for r in others
+                if r.message["Subject"].startswith("Umpan Balik")
+                or any(PROVINCE_FILE in (p.get_filename() or "")
+                       for p in r.message.iter_attachments())]
+    logged = [(d["pesan"], d["kab/kota"], d["status"]) for run in ("first", "second")
+              for d in delivered[run]["deliveries"] if d["penerima"] == PROVINCE_DESK]
+    assert logged == [("bulletin", "", "sent"), ("feedback", "64", "sent"),
+                      ("bulletin", "", "skipped_sent"), ("feedback", "64", "skipped_sent")]
