@@ -5,15 +5,17 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import io
 import re
 from datetime import datetime
 
 import html5lib
 import pytest
+from pypdf import PdfReader
 
 from reports.i18n import STATUS_SYMBOLS, STATUS_WORDS
 from reports.theme import STATUS_COLORS, contrast_ratio
-from tasks.render import RenderedBulletin, build_message, render_bulletin
+from tasks.render import RenderedBulletin, build_message, render_bulletin, render_pdf
 from tests.render_context import make_ctx
 
 
@@ -28,9 +30,11 @@ def bulletin(ctx: dict) -> RenderedBulletin:
 
 
 def test_every_kabkota_and_status_word_appears(bulletin: RenderedBulletin, ctx: dict) -> None:
+    """Those needing action by full name in the decision block, the Siap ones by short name."""
     for part in (bulletin.html, bulletin.text):
         for k in ctx["kabkota"]:
-            assert k["kabkota_name"] in part
+            name = k["kabkota_name"] if k["status"] != "Siap" else k["short_name"]
+            assert name in part
         for status, symbol in STATUS_SYMBOLS.items():
             assert f"{symbol} {status}" in part
 
@@ -40,8 +44,10 @@ def test_untrusted_text_is_escaped(bulletin: RenderedBulletin) -> None:
     assert "<script" not in html.lower()
     assert not re.search(r"<[^>]*\sonerror=", html, re.IGNORECASE)
     assert not re.search(r"<[^>]*\sonmouseover=", html, re.IGNORECASE)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+    # desk text the email shows: a request from a narrative, a follow-up's action, an incident
+    # (the whole narratives go to the PDF: tests/test_pdf.py checks them there)
+    assert "Mohon dukungan &lt;script&gt;alert(5)&lt;/script&gt; angkutan udara" in html
+    assert "Klarifikasi camat &lt;script&gt;alert(4)&lt;/script&gt; &amp; kepala desa" in html
     assert "&lt;b onmouseover=" in html
 
 
@@ -87,7 +93,7 @@ def test_email_safe_markup_and_size(bulletin: RenderedBulletin) -> None:
 
 def test_numbers_and_dates_use_indonesian_format(bulletin: RenderedBulletin) -> None:
     assert "82,3%" in bulletin.html  # Kukar at PPS
-    assert "1.447" in bulletin.html
+    assert "1,40 ▼" in bulletin.text  # Mahulu's Linmas per TPS: decimals with a comma
     assert "26 November 2024" in bulletin.html  # Kubar's projected completion
     assert "27 November 2024" in bulletin.html
     assert "07.00 WITA" in bulletin.html
@@ -102,7 +108,7 @@ def test_text_part_has_same_headline(bulletin: RenderedBulletin, ctx: dict) -> N
     assert "H-3" in bulletin.text
     for action in ctx["actions"]:
         assert action["kabkota_name"] in bulletin.text
-    assert "<script>alert(1)</script>" in bulletin.text  # plain text needs no escaping
+    assert "<script>alert(5)</script>" in bulletin.text  # plain text needs no escaping
 
 
 def test_size_stays_under_limit_with_long_free_text() -> None:
@@ -173,8 +179,10 @@ def test_english_rendering() -> None:
         assert "<h2" in b.html and heading in b.html
         assert heading.upper() in b.text or heading in b.text
     assert "✖ Critical" in b.html and "▲ Watch" in b.html
-    assert "82.3%" in b.html and "1,447" in b.html
-    assert "supplies at PPS" in b.html  # alasan_en is used
+    assert "82.3%" in b.html and "1.40" in b.text
+    # alasan_en is used where the reasons are printed in full (the PDF's kab/kota pages)
+    pdf = PdfReader(io.BytesIO(render_pdf(make_ctx("en"))))
+    assert "supplies at PPS" in "".join(p.extract_text() for p in pdf.pages)
     assert b.subject == (
         "[D-3] 1 Critical: Mahulu · 3 Watch: Kukar, Kubar, Kutim — Pilkada Readiness Bulletin "
         "Kaltim 2024-W47")
@@ -200,6 +208,7 @@ def test_quiet_week_and_voting_day_render() -> None:
     ctx["netralitas"].update(tahap=[], median_hari_ke_rekomendasi=None)
     for k in ctx["kabkota"]:
         k.update(status_prev=None, narasi=None, alasan=None, jumlah_tps=None, kasus_asn_kumulatif=0)
+    ctx["perubahan"] = []
     b = render_bulletin(ctx)
     for part in (b.html, b.text):
         assert "None" not in part
