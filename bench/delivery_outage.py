@@ -5,7 +5,7 @@ whether hourly ingests started meanwhile get the warehouse.
     uv run python bench/delivery_outage.py silent   # accepts TCP, never says a word
 
 A scratch tree (sample week 2024-W46 ingested, 2024-W47 waiting in the inbox), the shipped
-registry (config/recipients.toml: 13 recipients, 23 messages), the shipped retry policy, one
+registry (config/recipients.toml: 14 recipients, 24 messages), the shipped retry policy, one
 Prefect server on 127.0.0.1 for every command. `pilkada bulletin --week 2024-W46 --send` runs
 in one process; once it has rendered its letters, `pilkada ingest` runs again and again in
 another until the bulletin ends. Prints figures; asserts nothing.
