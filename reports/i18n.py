@@ -259,6 +259,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     # Changes, narratives, method
     "changes_title": ("Perubahan sejak minggu lalu", "Changes since last week"),
     "changes_none": ("Tidak ada perubahan status.", "No status changes."),
+    "changes_phase": (
+        "penilaian kesiapan (logistik, Linmas) berakhir pada hari pemungutan; mulai minggu ini "
+        "status dinilai dari keamanan, netralitas ASN, dan kelengkapan laporan, jadi tidak "
+        "dibandingkan dengan minggu lalu.",
+        "readiness judgments (logistics, Linmas) ended on voting day; from this week the status "
+        "reflects security, ASN neutrality and report completeness, so it is not compared with "
+        "last week."),
     "method_short": (
         "Status dihitung dengan ambang per H-n (docs/metrics.md); waktu dalam WITA.",
         "Status uses thresholds by days to the vote (docs/metrics.md); times are WITA.",

@@ -226,11 +226,17 @@ def bulletin_context(con: duckdb.DuckDBPyConnection, week: str,
     behind = rows("desa_tertinggal")
     actions = _actions(listed, lang, open_by_kabkota, {b["kabkota_code"]: b for b in behind})
     in_actions = {a["kabkota_code"] for a in actions}
+    # The first week after the vote is judged on other grounds than the week before (readiness
+    # ends on voting day): "Kritis → Siap" there would be read as an improvement, so it is not
+    # listed as one; the bulletin says why instead.
+    batas_fase = kabkota[0]["fase"] == "pasca_pemungutan" and kabkota[0]["h"] + 7 >= 0
     return {
         **_header(con, week, lang, kabkota[0]["fase"]),
         "counts": counts,
         "actions": actions,
-        "perubahan": _changes([k for k in listed if k["kabkota_code"] not in in_actions]),
+        "batas_fase": batas_fase,
+        "perubahan": [] if batas_fase else _changes(
+            [k for k in listed if k["kabkota_code"] not in in_actions]),
         "tindak_lanjut": _follow_ups(follow_ups),
         "kabkota": listed,
         "kabkota_total": len(kabkota),

@@ -288,6 +288,7 @@ def make_ctx(lang: str = "id") -> dict:
             },
         ],
         "perubahan": [{"dari": "Waspada", "ke": "Siap", "kabkota": ["Paser"]}],
+        "batas_fase": False,
         "tindak_lanjut": {
             "terbuka": len(follow_ups),
             "terlambat": sum(f["terlambat"] for f in follow_ups),

@@ -222,3 +222,15 @@ def test_naive_times_are_read_as_wita() -> None:
     ctx = make_ctx()
     ctx["keamanan"]["insiden"][0]["waktu_kejadian"] = datetime(2024, 11, 22, 21, 40)
     assert "22 Nov 21.40" in render_bulletin(ctx).text
+
+
+def test_first_week_after_the_vote_does_not_read_as_an_improvement() -> None:
+    """Readiness is not judged after voting day, so "Kritis → Siap" across that line would read
+    as a recovery; the bulletin says why statuses are not compared instead."""
+    ctx = make_ctx()
+    ctx.update(h=-4, fase="pasca_pemungutan", batas_fase=True, perubahan=[])
+    b = render_bulletin(ctx)
+    for part in (b.html, b.text.replace("\n", " ")):
+        assert "penilaian kesiapan (logistik, Linmas) berakhir pada hari pemungutan" in " ".join(
+            part.split())
+        assert "Tidak ada perubahan status." not in part
