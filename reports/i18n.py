@@ -459,6 +459,9 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
     "Kritis": ("Kritis", "Critical"),
 }
 STATUS_SYMBOLS: dict[str, str] = {"Siap": "✔", "Waspada": "▲", "Kritis": "✖"}
+# After voting day level 0 no longer means "ready" (readiness is not judged any more): nothing
+# needs attention. Same colour and symbol, another word (docs/metrics.md, phases).
+STATUS_WORDS_PASCA: dict[str, tuple[str, str]] = {"Siap": ("Kondusif", "Calm")}
 
 STAGES: dict[str, tuple[str, str]] = {
     "kabkota": ("Gudang kab/kota", "Regency warehouse"),
@@ -595,6 +598,14 @@ def strings(lang: str) -> dict[str, str]:
     """UI strings in one language, keyed as in STRINGS."""
     check_lang(lang)
     return {key: _pick(pair, lang) for key, pair in STRINGS.items()}
+
+
+def status_words(lang: str, fase: str = "persiapan") -> dict[str, str]:
+    """The status words of a week's phase, in one language."""
+    words = labels(STATUS_WORDS, lang)
+    if fase == "pasca_pemungutan":
+        words.update(labels(STATUS_WORDS_PASCA, lang))
+    return words
 
 
 def labels(table: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:

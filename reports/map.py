@@ -307,10 +307,11 @@ def _alt_name(name: str) -> str:
     return name.removeprefix("Kabupaten ")
 
 
-def headline(statuses: Mapping[str, str | None], lang: str = "id") -> str:
+def headline(statuses: Mapping[str, str | None], lang: str = "id",
+             fase: str = "persiapan") -> str:
     """The finding in one line, worst first: "2 kab/kota Kritis, 1 Waspada"."""
     m = i18n.labels(MAP_STRINGS, lang)
-    words = i18n.labels(i18n.STATUS_WORDS, lang)
+    words = i18n.status_words(lang, fase)
     counts = {s: sum(1 for v in statuses.values() if v == s) for s in (*STATUSES, None)}
     alarms = [(counts[s], words[s]) for s in ("Kritis", "Waspada") if counts[s]]
     if alarms:
@@ -336,9 +337,10 @@ def _alt(
     drawn_incidents: Sequence[Incident],
     off_map: int,
     lang: str,
+    fase: str = "persiapan",
 ) -> str:
     m = i18n.labels(MAP_STRINGS, lang)
-    words = {**i18n.labels(i18n.STATUS_WORDS, lang), None: m["no_data"]}
+    words = {**i18n.status_words(lang, fase), None: m["no_data"]}
     groups = []
     for status in (*STATUSES, None):
         members = sorted(names[c] for c, s in statuses.items() if s == status)
@@ -437,11 +439,11 @@ def _draw_labels(
 
 
 def _legend(fig: Figure, frame: Frame, statuses: Mapping[str, str | None], n_incidents: int,
-            lang: str) -> None:
+            lang: str, fase: str = "persiapan") -> None:
     """Word, symbol, colour and hatch of every status (and the incident dot) under the map,
     where it can never cover a kab/kota."""
     m = i18n.labels(MAP_STRINGS, lang)
-    words = i18n.labels(i18n.STATUS_WORDS, lang)
+    words = i18n.status_words(lang, fase)
     handles: list[Any] = []
     for status in (*STATUSES, None):
         n = sum(1 for v in statuses.values() if v == status)
@@ -478,6 +480,7 @@ def status_map(
     incidents: Sequence[Incident] = (),
     *,
     lang: str = "id",
+    fase: str = "persiapan",
     title: str | None = None,
     names: Mapping[str, str] | None = None,
     short_names: Mapping[str, str] | None = None,
@@ -490,7 +493,8 @@ def status_map(
     `statuses` maps each kab/kota code to map (and only those are drawn) to "Siap", "Waspada",
     "Kritis", or None for no report. `incidents` are points the caller located (desa/kecamatan
     centroid, or `kabkota_point` for one known only by its kab/kota). `title` defaults to the
-    finding (`headline`). `names` (for the alt text) and `short_names` (for the labels) default
+    finding (`headline`). `fase` names the statuses of the campaign's phase (after the vote
+    level 0 reads "Kondusif"). `names` (for the alt text) and `short_names` (for the labels) default
     to reference/kaltim/kabkota.csv, then the boundary file, then the code.
     """
     i18n.check_lang(lang)
@@ -503,20 +507,22 @@ def status_map(
     names = {c: _alt_name((names or {}).get(c) or ref.get(c, ("",))[0]
                           or (features[c].name if c in features else c)) for c in codes}
     short = {c: (short_names or {}).get(c) or ref.get(c, ("", ""))[1] or names[c] for c in codes}
-    title = title or headline(statuses, lang)
+    title = title or headline(statuses, lang, fase)
     drawn = [features[c] for c in codes if c in features]
     missing = [c for c in codes if c not in features]
     frame = map_frame(statuses, incidents, title=title, boundaries=boundaries)
     located = [i for i in incidents if _on_map(i, frame.extent)]
     with _DRAW_LOCK, matplotlib.rc_context({**RC, "hatch.linewidth": 0.9}):
-        png = _draw(frame, title, drawn, statuses, short, located, lang, scale)
-    alt = _alt(title, statuses, names, missing, located, len(incidents) - len(located), lang)
+        png = _draw(frame, title, drawn, statuses, short, located, lang, scale, fase)
+    alt = _alt(title, statuses, names, missing, located, len(incidents) - len(located), lang,
+               fase)
     return Chart(cid=cid, png=png, width=WIDTH_PX, height=frame.height, alt=alt, title=title)
 
 
 def _draw(
     frame: Frame, title: str, drawn: Sequence[_Feature], statuses: Mapping[str, str | None],
     short: Mapping[str, str], incidents: Sequence[Incident], lang: str, scale: int,
+    fase: str = "persiapan",
 ) -> bytes:
     m = i18n.labels(MAP_STRINGS, lang)
     h = frame.height
@@ -548,7 +554,7 @@ def _draw(
                 markersize=INCIDENT_SIZE.get(i.severity or "", 6.5), markerfacecolor=INK,
                 markeredgecolor="white", markeredgewidth=1.2, zorder=4)
     _draw_labels(ax, drawn, statuses, short)
-    _legend(fig, frame, statuses, len(incidents), lang)
+    _legend(fig, frame, statuses, len(incidents), lang, fase)
     if drawn:  # the boundaries' licence asks for the notice wherever they are used
         fig.text(1 - PAD_PX / WIDTH_PX, PAD_PX / h, m["credit"], ha="right", va="bottom",
                  fontsize=6.5, color=MUTED, parse_math=False)

@@ -91,6 +91,7 @@ class Formatter:
     """
 
     lang: str
+    fase: str = "persiapan"  # after the vote level 0 reads "Kondusif", not "Siap"
 
     @property
     def locale(self) -> str:
@@ -161,7 +162,7 @@ class Formatter:
         return f"{day} {self.time(dt)}"
 
     def status_word(self, status: str) -> str:
-        return i18n.STATUS_WORDS[status][i18n.LANGS.index(self.lang)]
+        return i18n.status_words(self.lang, self.fase)[status]
 
     def status(self, status: str) -> str:
         """Symbol and word together, so status never depends on seeing colour."""
@@ -281,7 +282,7 @@ def _subject(ctx: dict, fmt: Formatter, t: dict[str, str]) -> str:
     subject no longer speaks of readiness.
     """
     h = ctx["h"]
-    words = i18n.labels(i18n.STATUS_WORDS, fmt.lang)
+    words = i18n.status_words(fmt.lang, fmt.fase)
     line = f"[{fmt.h(h)}]"
     groups = []
     for status in ("Kritis", "Waspada"):
@@ -371,6 +372,7 @@ def _status_map(ctx: dict, fmt: Formatter, cid: str) -> charts.Chart | None:
         {k["kabkota_code"]: k["status"] for k in rows},
         incidents,
         lang=fmt.lang,
+        fase=fmt.fase,
         names={k["kabkota_code"]: k["kabkota_name"] for k in rows},
         short_names=short,
         cid=cid,
@@ -421,7 +423,7 @@ def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, charts.Ch
 
 def _bulletin_view(ctx: dict[str, Any]) -> dict[str, Any]:
     """The bulletin's template variables, charts not yet drawn (email and print differ)."""
-    fmt = Formatter(i18n.check_lang(ctx.get("lang", "id")))
+    fmt = Formatter(i18n.check_lang(ctx.get("lang", "id")), ctx.get("fase", "persiapan"))
     view = _base_view(ctx, fmt)
     t = view["t"]
     counts = ctx["counts"]
@@ -497,7 +499,7 @@ def _short_items(items: list[dict[str, Any]], fmt: Formatter,
 def _annex_view(actx: dict[str, Any]) -> dict[str, Any]:
     """The annex's template variables: the preheader leads with the worst reason, the words
     the desk will act on, and `targets` maps each stage to its expected share at this H-n."""
-    fmt = Formatter(i18n.check_lang(actx.get("lang", "id")))
+    fmt = Formatter(i18n.check_lang(actx.get("lang", "id")), actx.get("fase", "persiapan"))
     view = _base_view(actx, fmt)
     t = view["t"]
     k = actx["kabkota"]

@@ -234,3 +234,17 @@ def test_first_week_after_the_vote_does_not_read_as_an_improvement() -> None:
         assert "penilaian kesiapan (logistik, Linmas) berakhir pada hari pemungutan" in " ".join(
             part.split())
         assert "Tidak ada perubahan status." not in part
+
+
+def test_after_the_vote_level_zero_is_not_called_ready() -> None:
+    """Readiness is not judged after voting day: the same level reads "Kondusif", in the tiles,
+    the text and the map's alt text, never "Siap"."""
+    ctx = make_ctx()
+    ctx.update(h=-4, fase="pasca_pemungutan", batas_fase=True, perubahan=[])
+    b = render_bulletin(ctx)
+    for part in (b.html, b.text):
+        assert "✔ Kondusif" in part
+        assert "✔ Siap" not in part
+    assert re.search(r'alt="[^"]*Kondusif', b.html)
+    en = render_bulletin({**ctx, "lang": "en"})
+    assert "✔ Calm" in en.text and "✔ Ready" not in en.text
