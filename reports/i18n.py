@@ -276,6 +276,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Detailed tables (by item, regency and district), full narratives and source files are "
         "in the PDF version and each regency's annex.",
     ),
+    "incidents_none_serious": (
+        "Tidak ada yang bertingkat tinggi atau menimbulkan korban; daftar lengkap di versi PDF "
+        "dan lampiran kab/kota.",
+        "None of high severity or with casualties; the full list is in the PDF version and the "
+        "regency annexes.",
+    ),
     "incidents_more": (
         "… dan {n} lainnya di versi PDF dan lampiran kab/kota.",
         "… and {n} more in the PDF version and the regency annexes.",

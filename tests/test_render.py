@@ -48,7 +48,13 @@ def test_untrusted_text_is_escaped(bulletin: RenderedBulletin) -> None:
     # (the whole narratives go to the PDF: tests/test_pdf.py checks them there)
     assert "Mohon dukungan &lt;script&gt;alert(5)&lt;/script&gt; angkutan udara" in html
     assert "Klarifikasi camat &lt;script&gt;alert(4)&lt;/script&gt; &amp; kepala desa" in html
-    assert "&lt;b onmouseover=" in html
+    # an incident summary, listed in the email when the incident is serious
+    ctx = make_ctx()
+    for i in ctx["keamanan"]["insiden"]:
+        i["tingkat"] = "tinggi"
+    serious = render_bulletin(ctx).html
+    assert "&lt;b onmouseover=" in serious
+    assert not re.search(r"<[^>]*\sonmouseover=", serious, re.IGNORECASE)
 
 
 def test_html_parses_without_errors(bulletin: RenderedBulletin) -> None:
@@ -248,3 +254,20 @@ def test_after_the_vote_level_zero_is_not_called_ready() -> None:
     assert re.search(r'alt="[^"]*Kondusif', b.html)
     en = render_bulletin({**ctx, "lang": "en"})
     assert "✔ Calm" in en.text and "✔ Ready" not in en.text
+
+
+def test_email_lists_only_incidents_that_may_need_a_decision() -> None:
+    """High severity or casualties are listed; the rest are counted and in the PDF."""
+    ctx = make_ctx()
+    incidents = ctx["keamanan"]["insiden"]
+    for n, i in enumerate(incidents):
+        i.update(tingkat="rendah", korban_meninggal=0, korban_luka=0,
+                 ringkasan=f"Ringkasan kejadian uji nomor {n}.")
+    quiet = render_bulletin(ctx).html
+    assert "Tidak ada yang bertingkat tinggi atau menimbulkan korban" in quiet
+    entries = [i["ringkasan"] for i in incidents]
+    assert not any(e in quiet for e in entries)
+    incidents[0]["korban_luka"] = 2
+    listed = render_bulletin(ctx).html
+    assert entries[0] in listed
+    assert not any(e in listed for e in entries[1:])

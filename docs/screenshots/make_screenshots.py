@@ -1,7 +1,8 @@
 """Render the sample W47 and W48 bulletins and photograph them at 375 px in Chromium
 (`make screenshots`), so anyone can see the bulletin as a phone shows it without running it.
 
-A throw-away warehouse is loaded with the sample's W46–W48 (W46 gives W47 its "last week");
+A throw-away warehouse is loaded with the whole sample campaign (W40–W48, as `make demo` does,
+each file received when the sample says it was sent: `PILKADA_ARRIVAL=mtime`);
 each bulletin is written as the outbox writes it (HTML with its cid: images beside it) and shot
 whole-page and first-screen, light and dark, by Debian's chromium through Playwright.
 """
@@ -23,8 +24,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 def main() -> None:
     """Build the warehouse, render, shoot; print each bulletin's height in phone screens."""
     root = Path(tempfile.mkdtemp(prefix="siaga-shots-"))
-    os.environ["PILKADA_WAREHOUSE"] = str(root / "w.duckdb")
-    os.environ["PILKADA_INBOX"] = str(root / "inbox")
+    os.environ.update(PILKADA_WAREHOUSE=str(root / "w.duckdb"), PILKADA_INBOX=str(root / "inbox"),
+                      PILKADA_ARCHIVE=str(root / "archive"), PILKADA_OUTBOX=str(root / "outbox"),
+                      PILKADA_ARRIVAL="mtime", PILKADA_CONFIG=str(root / "none.toml"))
     from playwright.sync_api import sync_playwright
 
     from tasks.bulletin_data import bulletin_context
@@ -35,8 +37,9 @@ def main() -> None:
     from tasks.render import build_message, render_bulletin
     from tasks.sample import generate
     from tasks.warehouse import connect, migrate
+    from tasks.weeks import week_range
 
-    generate(root / "inbox", ["2024-W46", *WEEKS])
+    generate(root / "inbox", week_range("2024-W40", WEEKS[-1]))
     settings = load_settings()
     pages = {}
     with connect(settings.warehouse) as con:
