@@ -464,6 +464,36 @@ STATUS_WORDS: dict[str, tuple[str, str]] = {
     "Waspada": ("Waspada", "Watch"),
     "Kritis": ("Kritis", "Critical"),
 }
+# Words of the status map (reports/map.py): its title, legend, alt text and credit line.
+MAP_STRINGS: dict[str, tuple[str, str]] = {
+    "alt_intro": ("Peta status kab/kota", "Map of regency/city status"),
+    "no_data": ("Tanpa data", "No data"),
+    "incidents": ("Insiden", "Incidents"),
+    "incidents_alt": (
+        "Insiden berlokasi ({n}), ditandai titik hitam",
+        "Located incidents ({n}), shown as black dots",
+    ),
+    "incidents_more": ("dan {n} lainnya", "and {n} more"),
+    "incidents_off": (
+        "Insiden di luar peta, tidak digambar: {n}",
+        "Incidents outside the map, not drawn: {n}",
+    ),
+    "not_drawn": (
+        "Tidak dapat digambar (batas wilayah tidak tersedia)",
+        "Not drawn (no boundary available)",
+    ),
+    "no_map": ("Peta batas wilayah tidak tersedia", "Boundary map not available"),
+    "severity": ("tingkat {s}", "severity {s}"),
+    "credit": (
+        "Batas: cahyadsn/wilayah_boundaries (MIT), disederhanakan",
+        "Boundaries: cahyadsn/wilayah_boundaries (MIT), simplified",
+    ),
+    "head_one": ("{n} kab/kota {status}", "{n} regency/city {status}"),
+    "head_many": ("{n} kab/kota {status}", "{n} regencies/cities {status}"),
+    "head_all": ("Semua {n} kab/kota {status}", "All {n} regencies/cities {status}"),
+    "head_no_data": ("{n} tanpa data", "{n} without data"),
+}
+
 STATUS_SYMBOLS: dict[str, str] = {"Siap": "✔", "Waspada": "▲", "Kritis": "✖"}
 # After voting day level 0 no longer means "ready" (readiness is not judged any more): nothing
 # needs attention. Same colour and symbol, another word (docs/metrics.md, phases).

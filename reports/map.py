@@ -79,37 +79,6 @@ INCIDENT_BELOW_DEG = 0.2
 INCIDENT_STEP_DEG = 0.17
 INCIDENTS_PER_ROW = 5
 
-# Words of the map only, (Bahasa Indonesia, English) as in reports.i18n, which later may take them.
-MAP_STRINGS: dict[str, tuple[str, str]] = {
-    "alt_intro": ("Peta status kab/kota", "Map of regency/city status"),
-    "no_data": ("Tanpa data", "No data"),
-    "incidents": ("Insiden", "Incidents"),
-    "incidents_alt": (
-        "Insiden berlokasi ({n}), ditandai titik hitam",
-        "Located incidents ({n}), shown as black dots",
-    ),
-    "incidents_more": ("dan {n} lainnya", "and {n} more"),
-    "incidents_off": (
-        "Insiden di luar peta, tidak digambar: {n}",
-        "Incidents outside the map, not drawn: {n}",
-    ),
-    "not_drawn": (
-        "Tidak dapat digambar (batas wilayah tidak tersedia)",
-        "Not drawn (no boundary available)",
-    ),
-    "no_map": ("Peta batas wilayah tidak tersedia", "Boundary map not available"),
-    "severity": ("tingkat {s}", "severity {s}"),
-    "credit": (
-        "Batas: cahyadsn/wilayah_boundaries (MIT), disederhanakan",
-        "Boundaries: cahyadsn/wilayah_boundaries (MIT), simplified",
-    ),
-    "head_one": ("{n} kab/kota {status}", "{n} regency/city {status}"),
-    "head_many": ("{n} kab/kota {status}", "{n} regencies/cities {status}"),
-    "head_all": ("Semua {n} kab/kota {status}", "All {n} regencies/cities {status}"),
-    "head_no_data": ("{n} tanpa data", "{n} without data"),
-}
-
-
 class Incident(NamedTuple):
     """An incident located at a desa or kecamatan: the caller passes that place's centroid."""
 
@@ -310,7 +279,7 @@ def _alt_name(name: str) -> str:
 def headline(statuses: Mapping[str, str | None], lang: str = "id",
              fase: str = "persiapan") -> str:
     """The finding in one line, worst first: "2 kab/kota Kritis, 1 Waspada"."""
-    m = i18n.labels(MAP_STRINGS, lang)
+    m = i18n.labels(i18n.MAP_STRINGS, lang)
     words = i18n.status_words(lang, fase)
     counts = {s: sum(1 for v in statuses.values() if v == s) for s in (*STATUSES, None)}
     alarms = [(counts[s], words[s]) for s in ("Kritis", "Waspada") if counts[s]]
@@ -339,7 +308,7 @@ def _alt(
     lang: str,
     fase: str = "persiapan",
 ) -> str:
-    m = i18n.labels(MAP_STRINGS, lang)
+    m = i18n.labels(i18n.MAP_STRINGS, lang)
     words = {**i18n.status_words(lang, fase), None: m["no_data"]}
     groups = []
     for status in (*STATUSES, None):
@@ -442,7 +411,7 @@ def _legend(fig: Figure, frame: Frame, statuses: Mapping[str, str | None], n_inc
             lang: str, fase: str = "persiapan") -> None:
     """Word, symbol, colour and hatch of every status (and the incident dot) under the map,
     where it can never cover a kab/kota."""
-    m = i18n.labels(MAP_STRINGS, lang)
+    m = i18n.labels(i18n.MAP_STRINGS, lang)
     words = i18n.status_words(lang, fase)
     handles: list[Any] = []
     for status in (*STATUSES, None):
@@ -524,7 +493,7 @@ def _draw(
     short: Mapping[str, str], incidents: Sequence[Incident], lang: str, scale: int,
     fase: str = "persiapan",
 ) -> bytes:
-    m = i18n.labels(MAP_STRINGS, lang)
+    m = i18n.labels(i18n.MAP_STRINGS, lang)
     h = frame.height
     fig = Figure(figsize=(WIDTH_PX / DPI, h / DPI), dpi=DPI)
     fig.text(PAD_PX / WIDTH_PX, 1 - PAD_PX / h, "\n".join(_title_lines(title)), ha="left",

@@ -115,11 +115,6 @@ class Formatter:
             prefix, shown = "<", Decimal(1).scaleb(-digits - 2)
         return prefix + format_percent(shown, format=pattern, locale=self.locale)
 
-    def pct0(self, x: float | None) -> str:
-        """The same as `pct`: one measure has one precision wherever it is printed, so a share
-        never reads 48% in one place and 48,5% in another. Kept while templates still call it."""
-        return self.pct(x)
-
     def num(self, n: float | None) -> str:
         return NO_DATA if n is None else format_decimal(n, locale=self.locale)
 

@@ -137,7 +137,7 @@ def test_figures_equal_the_marts(con, annex, code: str) -> None:
         assert figure in html_part and figure in text
     for need, ppk in items:
         assert f"(kebutuhan {FMT.num(need)}): Gudang" in text
-        assert f"PPK {FMT.pct0(ppk)}" in text
+        assert f"PPK {FMT.pct(ppk)}" in text
     security = _one(con, "SELECT personel_linmas, personel_polri, posko FROM mart.keamanan_weekly "
                          "WHERE week = ? AND kabkota_code = ?", WEEK, code)
     if security is not None:  # Mahakam Ulu sent none this week

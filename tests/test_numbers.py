@@ -32,13 +32,6 @@ def test_share_boundaries(share: float | None, id_text: str, en_text: str) -> No
     assert EN.pct(share) == en_text
 
 
-@pytest.mark.parametrize("share", [0.0004, 0.41, 0.485, 0.9985, 0.99949, 1.0, None])
-def test_one_precision_per_share(share: float | None) -> None:
-    """`pct0`, which templates still call for item and target shares, prints what `pct` does."""
-    assert ID.pct0(share) == ID.pct(share)
-    assert EN.pct0(share) == EN.pct(share)
-
-
 def test_thousands_follow_the_locale() -> None:
     assert ID.pct(12.3456) == "1.234,5%"
     assert EN.pct(12.3456) == "1,234.5%"
