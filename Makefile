@@ -7,7 +7,7 @@ export DO_NOT_TRACK := 1
 # uv on PATH if there is one; otherwise the module pip installs (works wherever pip puts it).
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup demo test lint browser clean screenshots
+.PHONY: setup demo test test-fast lint browser services clean screenshots
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -19,7 +19,7 @@ demo: setup
 	$(UV) run pilkada demo
 
 ## make test: lint, then the whole test suite (real Prefect, DuckDB, SMTP, Chromium)
-test: setup browser
+test: setup browser services
 	$(UV) run ruff check .
 	$(UV) run pytest -q -n 2 --dist loadfile --durations=20
 
@@ -33,6 +33,19 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends $$missing >/dev/null) \
 	  || echo "could not install:$$missing (browser/template tests will fail)"; \
+	fi
+
+## PostgreSQL (the Prefect-on-PostgreSQL deployment test) and Dovecot (the mailbox intake
+## tests), from apt; the tests start their own servers in temporary folders on 127.0.0.1
+services:
+	@missing=""; \
+	command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+	  || missing="$$missing postgresql"; \
+	command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || missing="$$missing dovecot-imapd"; \
+	if [ -n "$$missing" ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $$missing >/dev/null) \
+	  || echo "could not install:$$missing (deployment/mailbox tests will fail)"; \
 	fi
 
 ## make screenshots: the sample W47 and W48 bulletins at 375 px (Chromium) into docs/screenshots/
