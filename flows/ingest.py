@@ -10,24 +10,29 @@ what needs doing first (`ingest-summary`) and what happened to every file (`inge
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.runners import fanned_out
 from tasks.artifacts import VERDICT_LABEL, ingest_summary, ledger_rows
 from tasks.config import Settings, load_settings
 from tasks.feedback import FeedbackIncomplete, missing_feedback, write_feedback
-from tasks.ingest import by_week, judge, pull_new, run_id_now
+from tasks.ingest import Known, batches, by_week, judge_batch, known, pull_new, run_id_now
 from tasks.load import COUNTED, Verdict, load_batch
 from tasks.lock import exclusive
+from tasks.pull import ArchivedFile
 from tasks.reference_load import ensure_reference
 from tasks.runlog import route_project_logs
-from tasks.validate import KeptResult, keeping_results
+from tasks.validate import KeptResult, keeping_results, validation_inputs
 from tasks.warehouse import connect, migrate, publish_snapshot, sql
 
 route_project_logs()
@@ -67,12 +72,28 @@ def pull_inbox(con, settings: Settings, run_id: str):
     return archived
 
 
-@task(name="validate-submissions", task_run_name="validate-{week}", cache_policy=NO_CACHE)
-def validate_submissions(con, archived, settings: Settings,
-                         week: str) -> tuple[list[Verdict], list[KeptResult]]:
-    """The week's verdicts, and GX's results of the week's batches (bounded, for Data Docs)."""
+@task(name="judge-batch", task_run_name="judge-{week}-{kind}-{part}", cache_policy=NO_CACHE)
+def judge_files(files: list[ArchivedFile], settings: Settings, facts: Known,
+                inputs: dict[str, pa.Table], week: str, kind: str,
+                part: int) -> tuple[list[Verdict], list[KeptResult]]:
+    """Parse and validate one batch of a week's files (`tasks.ingest.batches`), wherever the task
+    runner puts it: plain values in (archive paths, settings, the warehouse facts and validation
+    inputs the flow read), verdicts and GX's bounded results out."""
     with keeping_results() as kept:
-        verdicts = judge(con, archived, settings)
+        verdicts = judge_batch(files, settings, facts, inputs)
+    get_run_logger().info("Nilai %s %s bagian %d: %d berkas, proses %d di %s.", week, kind, part,
+                          len(files), os.getpid(), socket.gethostname())
+    return verdicts, kept
+
+
+@task(name="validate-submissions", task_run_name="validate-{week}", cache_policy=NO_CACHE)
+def validate_submissions(judged: list[tuple[list[Verdict], list[KeptResult]]],
+                         week: str) -> tuple[list[Verdict], list[KeptResult]]:
+    """The week's verdicts in arrival order, from its judged batches, and what the team reads
+    first in the logs: the counts, then every rejected file with its reason."""
+    verdicts = sorted((v for part, _ in judged for v in part),
+                      key=lambda v: (v.received_at, v.archived.source.raw_path))
+    kept = [k for _, results in judged for k in results]
     logger = get_run_logger()
     n = Counter(v.verdict for v in verdicts)
     logger.info("Validasi %s: %d berkas: %s; %d terlambat.", week, len(verdicts),
@@ -82,6 +103,25 @@ def validate_submissions(con, archived, settings: Settings,
         if v.verdict == "rejected":
             logger.warning("Ditolak %s: %s", v.archived.source.display_path, v.reason)
     return verdicts, kept
+
+
+def judge_week(con, group: list[ArchivedFile], settings: Settings,
+               week: str) -> tuple[list[Verdict], list[KeptResult]]:
+    """Fan a week's batches out on the configured task runner (`flows.runners`). What the checks
+    need from the warehouse is read here, once per kind, by the one process that holds it open;
+    the batches get it as values, and workers get no mail credentials."""
+    facts = known(con)
+    weeks = [week] if week != NO_WEEK else []
+    inputs: dict[str, dict[str, pa.Table]] = {}
+    futures = []
+    judging = replace(settings, smtp=None)
+    for part, files in enumerate(batches(group), start=1):
+        kind = files[0].identity.kind or ""
+        if kind and kind not in inputs:
+            inputs[kind] = validation_inputs(con, kind, weeks)
+        futures.append(judge_files.submit(files, judging, facts, inputs.get(kind, {}), week,
+                                          kind or "tanpa-jenis", part))
+    return validate_submissions([f.result() for f in futures], week)
 
 
 @task(name="load-submissions", task_run_name="load-{week}", cache_policy=NO_CACHE)
@@ -147,13 +187,14 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
             verdicts: list[Verdict] = []
             kept: list[KeptResult] = []
             unwritten: list[str] = []
-            for group in by_week(pull_inbox(con, settings, run_id)):
-                week = week_of(group)
-                judged, results = validate_submissions(con, group, settings, week)
-                unwritten += feedback(con, load_submissions(con, judged, run_id, week),
-                                      settings.outbox, week)
-                verdicts += judged
-                kept += results
+            with fanned_out(settings.dask_address):  # a local cluster starts on first use
+                for group in by_week(pull_inbox(con, settings, run_id)):
+                    week = week_of(group)
+                    judged, results = judge_week(con, group, settings, week)
+                    unwritten += feedback(con, load_submissions(con, judged, run_id, week),
+                                          settings.outbox, week)
+                    verdicts += judged
+                    kept += results
             if not verdicts and missing_feedback(con):  # nothing new: still catch up on notes
                 unwritten += feedback(con, [], settings.outbox, "tertunda")
             con.execute("CHECKPOINT")

@@ -65,6 +65,9 @@ class Settings:
     recipients: Path
     arrival: str = "storage"  # storage | mtime (replaying a recorded campaign: docs/operations.md)
     calendar: tuple[str, str] = CAMPAIGN_CALENDAR  # first and last reporting week accepted
+    # where parse + validation batches run: None in-process, "local" a local Dask cluster of
+    # processes, "tcp://host:8786" an existing Dask scheduler (flows/runners.py)
+    dask_address: str | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -120,6 +123,7 @@ def load_settings() -> Settings:
         recipients=Path(env.get("PILKADA_RECIPIENTS", str(ROOT / "config" / "recipients.toml"))),
         arrival=arrival,
         calendar=_calendar(env.get("PILKADA_CALENDAR")),
+        dask_address=env.get("PILKADA_DASK_ADDRESS", "").strip() or None,
     )
 
 

@@ -7,18 +7,28 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import replace
+from contextlib import closing
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from tasks.config import WITA, Settings
 from tasks.load import DATA_ERRORS, Verdict
 from tasks.parse import ROW, ParseError, missing_columns, read_table, type_columns
 from tasks.personal import scrub, unechoed, withhold
 from tasks.pull import ArchivedFile, InboxFile, Skipped, SourceUnreadable, archive, list_inbox
-from tasks.validate import FILE, Finding, completeness, policy, validate_kind
+from tasks.validate import (
+    FILE,
+    Finding,
+    checks_connection,
+    completeness,
+    policy,
+    validate_kind,
+    validation_inputs,
+)
 from tasks.warehouse import sql
 from tasks.weeks import deadline, parse_week, week_start
 
@@ -37,6 +47,9 @@ NOTE = "catatan"
 
 # Rows validated in one GX run (whole files only; a larger file is validated on its own).
 VALIDATION_CHUNK_ROWS = 250_000
+# Bytes of source files judged in one task (`batches`): a national week's logistik is several
+# tasks a task runner can spread over processes, a province's week a few.
+BATCH_BYTES = 16 * 1024 * 1024
 
 
 def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], set[tuple]]:
@@ -222,16 +235,72 @@ def _validate(con: duckdb.DuckDBPyConnection, kind: str, frames: list[pl.DataFra
     return findings, failed
 
 
+@dataclass(frozen=True)
+class Known:
+    """What judging a file needs to know besides its own bytes and the validation inputs: the
+    accepted submissions' duplicate keys (`known_state`) and the warehouse's area (`_area`), read
+    once by the flow as plain values, so a batch can be judged in any process."""
+
+    accepted: frozenset[tuple]
+    area: tuple[frozenset[str], str]
+
+
+def known(con: duckdb.DuckDBPyConnection) -> Known:
+    return Known(frozenset(known_state(con)[2]), _area(con))
+
+
+def batches(archived: list[ArchivedFile], budget: int = BATCH_BYTES) -> list[list[ArchivedFile]]:
+    """Files split into batches that can be judged apart: one kind each, every file of one kab/kota
+    and kind in the same batch (a copy in the same run shares its first copy's fate), about
+    `budget` bytes each (a larger kab/kota is a batch of its own). Files without a kind (their
+    name is rejected) form one batch."""
+    groups: dict[tuple[str, str], list[ArchivedFile]] = {}
+    for a in archived:
+        groups.setdefault((a.identity.kind or "", a.identity.kabkota_code or ""), []).append(a)
+    out: list[list[ArchivedFile]] = []
+    size, kind_of_last = 0, None
+    for (kind, _), files in sorted(groups.items()):
+        weight = sum(a.source.size for a in files)
+        if out and kind == kind_of_last and size + weight <= budget:
+            out[-1] += files
+            size += weight
+        else:
+            out.append(list(files))
+            size, kind_of_last = weight, kind
+    return out
+
+
 def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
           settings: Settings) -> list[Verdict]:
-    """A verdict for every archived file: duplicates first, then parse, then validate per kind.
-
-    Whatever one file does to a step (parser, casting, a rule's SQL, the verdict) ends as that
-    file's rejection; the other files of the batch keep theirs."""
-    _, _, accepted = known_state(con)
-    area = _area(con)
+    """Every verdict of one week's files, in this process, on an open warehouse (what the flow
+    fans out over a task runner, for `ingest_inbox`, tests and benches)."""
+    facts = known(con)
+    weeks = sorted({a.identity.week for a in archived if a.identity.week})
     verdicts: list[Verdict] = []
-    batches: dict[str, list[pl.DataFrame]] = {}
+    for batch in batches(archived):
+        kind = batch[0].identity.kind
+        inputs = validation_inputs(con, kind, weeks) if kind else {}
+        verdicts += judge_batch(batch, settings, facts, inputs)
+    return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.raw_path))
+
+
+def judge_batch(archived: list[ArchivedFile], settings: Settings, facts: Known,
+                inputs: dict[str, pa.Table]) -> list[Verdict]:
+    """A verdict for every file of a batch (`batches`): duplicates first, then parse, then
+    validate, against `inputs` (`tasks.validate.validation_inputs`) in an in-memory DuckDB.
+
+    Takes plain values only, so it runs in any process that sees the archive. Whatever one file
+    does to a step (parser, casting, a rule's SQL, the verdict) ends as that file's rejection;
+    the other files of the batch keep theirs."""
+    with closing(checks_connection(inputs)) as con:
+        return _judge(con, archived, settings, facts)
+
+
+def _judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile], settings: Settings,
+           facts: Known) -> list[Verdict]:
+    accepted, area = facts.accepted, facts.area
+    verdicts: list[Verdict] = []
+    by_kind: dict[str, list[pl.DataFrame]] = {}
     pending: dict[int, tuple[ArchivedFile, pl.DataFrame, list[Finding]]] = {}
     first_in_run: dict[tuple, int] = {}  # (sha, identity) -> pending index of the first copy
     copies: list[tuple[ArchivedFile, int]] = []
@@ -268,7 +337,7 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
         if typed.height == 0:  # nothing to validate row by row; what it lacks is still judged
             empty.setdefault(a.identity.kind, []).append((idx, a.identity.kabkota_code,
                                                           a.identity.week))
-        batches.setdefault(a.identity.kind, []).append(typed.with_columns(
+        by_kind.setdefault(a.identity.kind, []).append(typed.with_columns(
             pl.lit(idx).alias(FILE),
             pl.lit(a.identity.kabkota_code).alias("_expected_kabkota"),
             pl.lit(a.identity.week).alias("_week"),
@@ -277,7 +346,7 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
     findings_by_file: dict[int, list[Finding]] = {k: list(v[2]) for k, v in pending.items()}
     unreadable = {(k, c.row, c.column) for k, (_, _, cells) in pending.items() for c in cells}
     broken: dict[int, BaseException] = {}
-    for kind, frames in batches.items():
+    for kind, frames in by_kind.items():
         for chunk in _chunks(frames, VALIDATION_CHUNK_ROWS):
             found, failed = _validate(con, kind, chunk)
             broken.update(failed)
@@ -289,7 +358,7 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
         ids = [idx for idx, _, _ in files]
         try:
             found = completeness(con, kind, pl.concat(
-                [f for f in batches[kind] if f.height == 0], how="vertical_relaxed"),
+                [f for f in by_kind[kind] if f.height == 0], how="vertical_relaxed"),
                 pl.DataFrame(files, orient="row", schema={
                     FILE: pl.Int64, "_expected_kabkota": pl.String, "_week": pl.String}))
         except FILE_ERRORS as exc:

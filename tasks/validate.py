@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,8 +21,9 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
-from tasks.config import EXPECTATIONS_DIR
+from tasks.config import EXPECTATIONS_DIR, SQL_DIR
 from tasks.contract import ENUMS
 from tasks.warehouse import sql
 
@@ -273,3 +275,43 @@ def validate_kind(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame
     if batch.height == 0:
         return []
     return run_suite(kind, prepare(con, kind, batch)) + completeness(con, kind, batch)
+
+
+# A warehouse relation named in a validation query (comments removed first).
+_RELATION = re.compile(r"\b((?:ref|core|mart)\.[a-z_]+)\b")
+
+
+@cache
+def relations(kind: str) -> tuple[str, ...]:
+    """The warehouse relations `sql/validate/<kind>.sql` and its completeness query read, found
+    in the SQL itself, so a new join needs no second list to keep in step."""
+    text = "\n".join(sql(f"validate/{name}.sql") for name in (kind, f"completeness_{kind}")
+                     if (SQL_DIR / "validate" / f"{name}.sql").is_file())
+    return tuple(sorted(set(_RELATION.findall(re.sub(r"--[^\n]*", "", text)))))
+
+
+def validation_inputs(con: duckdb.DuckDBPyConnection, kind: str,
+                      weeks: list[str]) -> dict[str, pa.Table]:
+    """What the kind's checks read from the warehouse, as Arrow tables: reference tables whole,
+    history as `sql/validate/inputs/<relation>.sql` selects it for the batch's `weeks` (only the
+    weeks a rule compares with). Read by the flow, the one process with the warehouse open, so a
+    validation task on any machine needs no connection to it (`checks_connection`)."""
+    out: dict[str, pa.Table] = {}
+    for relation in relations(kind):
+        query = (sql(f"validate/inputs/{relation}.sql")
+                 if (SQL_DIR / "validate" / "inputs" / f"{relation}.sql").is_file()
+                 else f"SELECT * FROM {relation}")
+        out[relation] = con.sql(query, params={"weeks": weeks} if "$weeks" in query else None
+                                ).to_arrow_table()
+    return out
+
+
+def checks_connection(inputs: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB where the validation SQL finds `inputs` under their warehouse names
+    (`ref.desa`, `core.logistik_current`, …): the same queries, without the warehouse."""
+    con = duckdb.connect()
+    for n, (relation, table) in enumerate(inputs.items()):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {relation.split('.')[0]}")
+        con.register(f"_input_{n}", table)
+        con.execute(f"CREATE VIEW {relation} AS SELECT * FROM _input_{n}")
+    return con
