@@ -23,6 +23,11 @@ test: setup browser services
 	$(UV) run ruff check .
 	$(UV) run pytest -q -n 2 --dist loadfile --durations=20
 
+## make test-fast: the same without the tests that start servers of their own (PostgreSQL, Dask)
+test-fast: setup browser
+	$(UV) run ruff check .
+	$(UV) run pytest -q -n 2 --dist loadfile --durations=20 -m "not services"
+
 ## Debian's Chromium (bulletin look tests) and LibreOffice Calc (template tests), from apt:
 ## no browser or office download at run time
 browser:

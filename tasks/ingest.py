@@ -249,11 +249,12 @@ def known(con: duckdb.DuckDBPyConnection) -> Known:
     return Known(frozenset(known_state(con)[2]), _area(con))
 
 
-def batches(archived: list[ArchivedFile], budget: int = BATCH_BYTES) -> list[list[ArchivedFile]]:
+def batches(archived: list[ArchivedFile], budget: int | None = None) -> list[list[ArchivedFile]]:
     """Files split into batches that can be judged apart: one kind each, every file of one kab/kota
     and kind in the same batch (a copy in the same run shares its first copy's fate), about
-    `budget` bytes each (a larger kab/kota is a batch of its own). Files without a kind (their
-    name is rejected) form one batch."""
+    `budget` bytes each (default `BATCH_BYTES`; a larger kab/kota is a batch of its own). Files
+    without a kind (their name is rejected) form one batch."""
+    budget = budget or BATCH_BYTES
     groups: dict[tuple[str, str], list[ArchivedFile]] = {}
     for a in archived:
         groups.setdefault((a.identity.kind or "", a.identity.kabkota_code or ""), []).append(a)

@@ -1,0 +1,147 @@
+"""The ingest on a REAL Dask cluster: `dask scheduler` and two `dask worker` processes on
+127.0.0.1, started here, and a real Prefect server the workers report their task runs to.
+
+The same inbox is ingested twice, in-process (the default runner) and with
+`PILKADA_DASK_ADDRESS` naming the scheduler; parse/validate batches must have run in the Dask
+workers' processes, and the ledger, the row issues and the core tables must be identical.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from distributed import Client
+from prefect import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+import tasks.ingest as ingest
+from flows import deployments as dep
+from flows.ingest import ingest_submissions
+from tasks.config import ROOT
+from tasks.sample import generate
+
+pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.services]
+BIN = Path(sys.executable).parent
+WEEKS = ["2024-W44", "2024-W45"]  # a rejected file; flagged rows, compared with W44
+# Compared between the two runs; what differs by design (when it was loaded, the run) is left out.
+COMPARED = {
+    "audit.submission_status": "SELECT * EXCLUDE (ingested_at) FROM audit.submission_status",
+    "audit.row_issue": "SELECT * FROM audit.row_issue",
+    **{t: f"SELECT * FROM {t}" for t in ("core.ringkasan", "core.logistik", "core.keamanan",
+                                         "core.insiden", "core.netralitas", "core.tindak_lanjut")},
+}
+
+
+def _binary(name: str) -> Path:
+    path = BIN / name
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: `uv sync --frozen` installs distributed's `{name}` CLI")
+    return path
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory):
+    with dep.LocalServer(tmp_path_factory.mktemp("prefect"), dep.free_port(), ui=False,
+                         services=False) as server, dep.use_api(server.api_url):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, prefect_server):
+    """A scheduler and two single-threaded workers, each in its own process; yields the address
+    and the workers' PIDs (asked from the workers themselves, not their nannies)."""
+    dask = _binary("dask")
+    logs = tmp_path_factory.mktemp("dask")
+    port = dep.free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PREFECT_API_URL": prefect_server.api_url, "DO_NOT_TRACK": "1",
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "false"}
+    procs = [subprocess.Popen(
+        [str(dask), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--no-dashboard", "--no-show"], env=env, cwd=ROOT,
+        stdout=(logs / "scheduler.log").open("wb"), stderr=subprocess.STDOUT)]
+    try:
+        for n in range(2):
+            procs.append(subprocess.Popen(
+                [str(dask), "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                 "--no-dashboard", "--name", f"w{n}"], env=env, cwd=ROOT,
+                stdout=(logs / f"worker-{n}.log").open("wb"), stderr=subprocess.STDOUT))
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+            pids = set(client.run(os.getpid).values())
+        yield address, pids
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+def _ingest(root: Path, inbox: Path, mp: pytest.MonkeyPatch, address: str | None):
+    for name in list(os.environ):
+        if name.startswith("PILKADA_"):
+            mp.delenv(name)
+    mp.setenv("PILKADA_CONFIG", str(root / "no-pilkada.toml"))
+    mp.setenv("PILKADA_ARRIVAL", "mtime")
+    mp.setenv("PILKADA_WAREHOUSE", str(root / "data" / "warehouse.duckdb"))
+    mp.setenv("PILKADA_INBOX", str(inbox))
+    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
+    mp.setenv("PILKADA_ARCHIVE", str(root / "archive"))
+    if address:
+        mp.setenv("PILKADA_DASK_ADDRESS", address)
+    state = ingest_submissions(return_state=True)
+    assert state.is_completed(), state
+    with duckdb.connect(str(root / "data" / "warehouse.duckdb"), read_only=True) as con:
+        tables = {t: sorted(con.execute(q).fetchall(), key=repr) for t, q in COMPARED.items()}
+    return state.state_details.flow_run_id, tables
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, cluster):
+    root = tmp_path_factory.mktemp("runs")
+    generate(root / "inbox", WEEKS)
+    mp = pytest.MonkeyPatch()
+    # small batches: each kind's week is several tasks, so both workers get work
+    mp.setattr(ingest, "BATCH_BYTES", 40_000)
+    try:
+        _, here = _ingest(root / "in-process", root / "inbox", mp, None)
+        run_id, there = _ingest(root / "dask", root / "inbox", mp, cluster[0])
+    finally:
+        mp.undo()
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])),
+                                limit=200)
+    return here, there, [log.message for log in logs]
+
+
+def test_batches_ran_in_the_dask_workers_not_the_flows_process(runs, cluster):
+    _, pids = cluster
+    ran_in = {int(m.group(1)) for m in (re.search(r"^Nilai .*, proses (\d+) di ", line)
+                                        for line in runs[2]) if m}
+    assert ran_in, "no batch logged where it ran"
+    assert ran_in <= pids, (ran_in, pids)
+    assert os.getpid() not in ran_in
+    assert len(ran_in) == 2  # both workers judged batches
+
+
+def test_ledger_and_tables_equal_the_in_process_run(runs):
+    here, there, _ = runs
+    assert here["audit.submission_status"], "the in-process run loaded nothing"
+    statuses = {row[6] for row in here["audit.submission_status"]}  # the `status` column
+    assert {"accepted", "accepted_with_flags", "rejected"} <= statuses, statuses
+    for table in COMPARED:
+        assert there[table] == here[table], table
