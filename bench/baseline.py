@@ -2,9 +2,10 @@
 
     python bench/baseline.py --inbox DIR --db WAREHOUSE.duckdb
 
-Reads every file of the inbox with DuckDB's own readers (`read_csv` and `read_json` over the
-list of files of a kind; XLSX through fastexcel, as DuckDB's excel extension would need a
-download), casts with TRY_CAST, runs the equivalent checks in SQL (`bench/baseline.sql`, plus the
+Reads every file of the inbox with DuckDB's own readers: one `read_csv` and one `read_json` call
+over the list of files of a kind, the columns given from the contract so that no file is sniffed
+(the fair floor: issue 20); XLSX through fastexcel, as DuckDB's excel extension would need a
+download. Casts with TRY_CAST, runs the equivalent checks in SQL (`bench/baseline.sql`, plus the
 generic ones generated here from the contract: required values, types, enumerations,
 non-negative numbers, completeness), and loads rows with a flag into plain tables, in one
 transaction. It uses the `ref` tables of an already prepared warehouse. What it skips, and the
@@ -42,8 +43,9 @@ def _raw(con: duckdb.DuckDBPyConnection, kind: str, files: dict[str, list[str]])
                 "file VARCHAR, row_id BIGINT)")
     if files["csv"]:
         con.execute(f"INSERT INTO raw_{kind} BY NAME SELECT *, row_number() OVER () AS row_id "
-                    "FROM read_csv($f, all_varchar = true, union_by_name = true, "
-                    "filename = 'file', header = true, ignore_errors = true)",
+                    f"FROM read_csv($f, columns = {spec}, auto_detect = false, "
+                    "header = true, delim = ',', quote = '\"', escape = '\"', "
+                    "filename = 'file', ignore_errors = true)",
                     {"f": files["csv"]})
     if files["json"]:
         con.execute(f"INSERT INTO raw_{kind} BY NAME SELECT *, row_number() OVER () + 1e9 "

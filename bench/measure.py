@@ -18,8 +18,10 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 @dataclass(frozen=True)
 class Measured:
     wall: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # the whole process tree
     stdout: str
+    peak_main_mb: float = 0.0  # the command's own process
+    peak_child_mb: float = 0.0  # its largest child (a Prefect server, a Dask worker)
 
 
 def _children() -> dict[int, list[int]]:
@@ -33,29 +35,33 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _tree_rss(pid: int) -> int:
-    tree, todo, total = _children(), [pid], 0
+def _tree_rss(pid: int) -> dict[int, int]:
+    """RSS in bytes of `pid` and each of its descendants."""
+    tree, todo, rss = _children(), [pid], {}
     while todo:
         p = todo.pop()
         with contextlib.suppress(OSError):  # the process may have just exited
-            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
+            rss[p] = int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
         todo += tree.get(p, [])
-    return total
+    return rss
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Measured:
     """Run `args`; fail loudly (with its stderr) if it fails, since a figure of a failed run
     would be a lie."""
-    peak = 0
+    peak = main = child = 0
     t = time.perf_counter()
     proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, main, child
         while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
+            rss = _tree_rss(proc.pid)
+            peak = max(peak, sum(rss.values()))
+            main = max(main, rss.pop(proc.pid, 0))
+            child = max(child, *rss.values(), 0)
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -66,7 +72,7 @@ def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Measur
     sampler.join()
     if proc.returncode != 0:
         sys.exit(f"{' '.join(args[-3:])} failed ({proc.returncode}):\n{err[-3000:]}")
-    return Measured(wall, peak / 2**20, out)
+    return Measured(wall, peak / 2**20, out, main / 2**20, child / 2**20)
 
 
 def cli(*args: str) -> list[str]:

@@ -54,27 +54,43 @@ def _line(label: str, m: Measured, rows: int | None = None) -> None:
     print(f"  {label:<46} {m.wall:7.2f} s {rate}   peak RSS {m.peak_rss_mb:6.0f} MB")
 
 
-def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True) -> dict[str, float]:
-    """Measure one scope; returns the main figures (seconds, MB) for callers and tests."""
+def _ledger(path: Path) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("SELECT source_path, status, reason, rows_total, rows_flagged "
+                           "FROM audit.submission_status ORDER BY ALL").fetchall()
+
+
+def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
+                api_url: str | None = None, dask: bool = False) -> dict[str, float]:
+    """Measure one scope; returns the main figures (seconds, MB) for callers and tests.
+
+    `api_url`: a Prefect server already running, for the warm figures (the production setup);
+    `dask`: also ingest on a local Dask cluster (`PILKADA_DASK_ADDRESS=local`, one worker process
+    per core), cold and, with `api_url`, warm. Every run must reach the same ledger."""
     inbox = root / "inbox"
     t = time.perf_counter()
     files = _generate(scope, week, inbox)
     generated = time.perf_counter() - t
     prepared = root / "prepared.duckdb"
     setup = _prepare(scope, prepared)
-    for name in ("pipeline", "combined", "baseline"):
-        shutil.copy(prepared, root / f"{name}.duckdb")
+    shutil.copy(prepared, root / "baseline.duckdb")
     # A generated week is a recorded campaign: replay it on the files' own clock.
     env = {**os.environ, "PILKADA_PROVINCE": scope, "PILKADA_INBOX": str(inbox),
            "PILKADA_ARRIVAL": "mtime",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
            "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     env.pop("PREFECT_API_URL", None)
+    env.pop("PILKADA_DASK_ADDRESS", None)
 
-    def pipeline_env(name: str) -> dict[str, str]:
+    def pipeline_env(name: str, warm: bool = False, on_dask: bool = False) -> dict[str, str]:
+        """A fresh copy of the prepared warehouse (first use) and the environment to ingest it."""
+        if not (root / f"{name}.duckdb").exists():
+            shutil.copy(prepared, root / f"{name}.duckdb")
         return {**env, "PILKADA_WAREHOUSE": str(root / f"{name}.duckdb"),
                 "PILKADA_ARCHIVE": str(root / f"{name}-archive"),
-                "PILKADA_OUTBOX": str(root / f"{name}-outbox")}
+                "PILKADA_OUTBOX": str(root / f"{name}-outbox"),
+                **({"PREFECT_API_URL": api_url} if warm and api_url else {}),
+                **({"PILKADA_DASK_ADDRESS": "local"} if on_dask else {})}
 
     print(f"\n{scope}: {week}, {len(files):,} files generated in {generated:.1f} s; "
           f"warehouse prepared (migrations + reference) in {setup:.1f} s")
@@ -91,11 +107,28 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True) -> dic
         sys.exit(f"verdicts differ: expected {dict(expected)}, pipeline {verdicts}, "
                  f"baseline {base_figures['status']}")
     print(f"  rows in the week: {rows:,}; verdicts {verdicts}")
-    _line("pipeline: pilkada ingest (cold process)", ingest, rows)
+    _line("pilkada ingest, in-process, cold process", ingest, rows)
     _line("plain DuckDB baseline (cold process)", base, base_figures["rows"])
-    print(f"  {'ratio pipeline / baseline':<46} {ingest.wall / base.wall:7.1f} x")
+    print(f"  {'ratio pipeline / baseline, cold':<46} {ingest.wall / base.wall:7.1f} x")
     figures = {"ingest_s": ingest.wall, "ingest_rss_mb": ingest.peak_rss_mb,
                "baseline_s": base.wall, "rows": rows}
+    ledger = _ledger(root / "pipeline.duckdb")
+    others = [("warm", "pilkada ingest, in-process, server running", True, False)] if api_url \
+        else []
+    if dask:
+        others.append(("dask-cold", "pilkada ingest, local Dask, cold process", False, True))
+        if api_url:
+            others.append(("dask-warm", "pilkada ingest, local Dask, server running", True,
+                           True))
+    for name, label, warm, on_dask in others:
+        m = run(cli("ingest"), pipeline_env(name, warm, on_dask))
+        if _ledger(root / f"{name}.duckdb") != ledger:
+            sys.exit(f"{label}: the ledger differs from the in-process cold run's")
+        _line(label, m, rows)
+        print(f"  {'':<46} {m.wall / base.wall:7.1f} x baseline; largest process "
+              f"{m.peak_main_mb:,.0f} MB (flow), {m.peak_child_mb:,.0f} MB (child)")
+        figures |= {f"{name}_s": m.wall, f"{name}_rss_mb": m.peak_rss_mb,
+                    f"{name}_child_mb": m.peak_child_mb}
     if bulletin:
         b = run(cli("bulletin", "--week", week), pipeline_env("pipeline"))
         _line("pilkada bulletin (HTML, text, PDF; cold process)", b)
@@ -108,6 +141,22 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True) -> dic
         _line("start-up only: an empty Prefect flow", trivial)
         figures |= {"bulletin_s": b.wall, "idle_s": idle.wall, "run_s": both.wall,
                     "startup_s": trivial.wall}
+        if api_url:
+            warm = {"warm": True}
+            b = run(cli("bulletin", "--week", week), pipeline_env("warm", **warm))
+            _line("pilkada bulletin, server running", b)
+            idle = run(cli("ingest"), pipeline_env("warm", **warm))
+            _line("pilkada ingest with nothing new, server running", idle)
+            both = run(cli("run", "--week", week), pipeline_env("warm-run", **warm))
+            _line("pilkada run: ingest + bulletin, server running", both, rows)
+            trivial = run([sys.executable, "-c", "from prefect import flow\n"
+                           "flow(lambda: None, name='start-up')()"], {**env, "PREFECT_API_URL":
+                                                                       api_url})
+            _line("an empty Prefect flow, server running", trivial)
+            python = run([sys.executable, "-c", "pass"], env)
+            _line("a Python process that does nothing", python)
+            figures |= {"warm_bulletin_s": b.wall, "warm_idle_s": idle.wall,
+                        "warm_run_s": both.wall, "warm_startup_s": trivial.wall}
     return figures
 
 
@@ -116,17 +165,25 @@ def main() -> None:
     ap.add_argument("--scope", action="append", help="all, or a province code (repeatable)")
     ap.add_argument("--week", default="2024-W47")
     ap.add_argument("--keep", type=Path, help="work here and keep the files")
+    ap.add_argument("--no-dask", action="store_true", help="skip the local Dask cluster runs")
     args = ap.parse_args()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
+    print(f"machine: {os.cpu_count()} cores, {memory:.0f} GB, Python {sys.version.split()[0]}, "
           f"DuckDB {duckdb.__version__}")
-    for scope in args.scope or ["all", "64"]:
-        root = (args.keep / scope) if args.keep else Path(tempfile.mkdtemp(prefix="pilkada-"))
-        root.mkdir(parents=True, exist_ok=True)
-        try:
-            bench_scope(scope, args.week, root)
-        finally:
-            if not args.keep:
-                shutil.rmtree(root, ignore_errors=True)
+    from flows.deployments import LocalServer, free_port
+
+    # the production setup: one Prefect server that outlives the commands (warm figures)
+    with tempfile.TemporaryDirectory(prefix="pilkada-server-") as home, \
+            LocalServer(Path(home), free_port(), ui=False, services=False) as server:
+        for scope in args.scope or ["all", "64"]:
+            root = (args.keep / scope) if args.keep else Path(tempfile.mkdtemp(prefix="pilkada-"))
+            root.mkdir(parents=True, exist_ok=True)
+            try:
+                bench_scope(scope, args.week, root, api_url=server.api_url,
+                            dask=not args.no_dask)
+            finally:
+                if not args.keep:
+                    shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

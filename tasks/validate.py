@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -130,6 +131,12 @@ def policy() -> dict[str, Any]:
     return json.loads((EXPECTATIONS_DIR / "policy.json").read_text(encoding="utf-8"))
 
 
+# GX's ephemeral context and batch definitions are shared per process and not thread-safe: two
+# batches validated at once in threads (the in-process task runner) can swap dataframes. Suites
+# run one at a time per process; parsing and the SQL checks of other batches go on meanwhile.
+_GX_LOCK = threading.Lock()
+
+
 @cache
 def _gx_context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -198,12 +205,13 @@ def run_suite(kind: str, frame: pl.DataFrame) -> list[Finding]:
         return []
     pdf = frame.to_pandas()  # a RangeIndex: GX reports failing rows by position
     file_ids, row_numbers = pdf[FILE].tolist(), pdf[ROW].tolist()
-    batch = _batch_definition(kind).get_batch(batch_parameters={"dataframe": pdf})
-    result = batch.validate(
-        load_suite(kind),
-        result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False,
-                       "partial_unexpected_count": PARTIAL_UNEXPECTED},
-    )
+    with _GX_LOCK:
+        batch = _batch_definition(kind).get_batch(batch_parameters={"dataframe": pdf})
+        result = batch.validate(
+            load_suite(kind),
+            result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False,
+                           "partial_unexpected_count": PARTIAL_UNEXPECTED},
+        )
     findings: list[Finding] = []
     for r in result.results:
         if r.exception_info and r.exception_info.get("raised_exception"):
