@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 import tasks.ingest as ingest
-from tasks.pull import archive, list_inbox
+from tasks.pull import ArchivedFile, Identity, InboxFile, archive, list_inbox
 from tasks.sample import generate
 
 
@@ -25,6 +25,20 @@ def test_chunks_keep_whole_files_within_the_budget():
     assert ingest._chunks([], 6) == []
 
 
+def _file(name: str, kab: str | None, kind: str | None, size: int) -> ArchivedFile:
+    return ArchivedFile(InboxFile(name, name, size, None), name, None,
+                        Identity(kab, kind, "2024-W47", "csv", None if kind else "nama"))
+
+
+def test_task_batches_are_one_kind_keep_a_kabkota_together_and_respect_the_budget():
+    files = [_file("a", "6401", "logistik", 60), _file("a2", "6401", "logistik", 50),
+             _file("b", "6402", "logistik", 30), _file("c", "6403", "logistik", 30),
+             _file("d", "6401", "keamanan", 10), _file("x", None, None, 5)]
+    got = [[f.source.source_path for f in b] for b in ingest.batches(files, budget=100)]
+    # a kab/kota over the budget is a batch of its own; kinds never share a batch; no file lost
+    assert got == [["x"], ["d"], ["a", "a2"], ["b", "c"]]
+
+
 def test_small_batches_find_the_same_as_one_batch(warehouse, settings_env, monkeypatch):
     generate(Path(settings_env.inbox), ["2024-W45", "2024-W46"])
     archived = [archive(f, settings_env.archive) for f in list_inbox(settings_env.inbox)[0]]
@@ -36,6 +50,9 @@ def test_small_batches_find_the_same_as_one_batch(warehouse, settings_env, monke
 
     whole = findings()
     monkeypatch.setattr(ingest, "VALIDATION_CHUNK_ROWS", 500)
+    assert findings() == whole
+    monkeypatch.setattr(ingest, "BATCH_BYTES", 20_000)  # many task batches, each judged apart
+    assert len(ingest.batches(archived)) > 12
     assert findings() == whole
     assert any(whole.values())  # the sample's bad rows are among them
 
