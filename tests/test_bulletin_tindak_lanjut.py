@@ -340,6 +340,7 @@ _ALONE = """() => {
 
 
 @pytest.mark.parametrize("which", ["bulletin", "annex"])
+@pytest.mark.browser
 def test_fits_a_375px_phone(con, bulletin, which: str, tmp_path: Path) -> None:
     """No horizontal overflow at 375 px from what this feature adds: the action list (in the
     status section) and the follow-up section each fit when shown alone, and so does the whole
