@@ -20,7 +20,6 @@ from tasks.config import Settings, load_settings
 from tasks.reference_load import load_reference
 from tasks.warehouse import connect, migrate
 
-
 # The external programs a marker's tests need, and the make target that installs them.
 TOOLS: dict[str, tuple[tuple[str, ...], str]] = {
     "browser": (("chromium",), "make browser"),
