@@ -72,7 +72,6 @@ TITLE_ROW, HINT_ROW, HEADER_ROW = 0, 1, 2
 FIRST_DATA_ROW = 3  # zero-based: Excel row 4 is the first data row
 BLANK_ROWS = 100  # empty, formatted rows offered for new incidents / cases / follow-ups
 MIN_VALIDATED_ROWS = 1000  # data validation reaches at least this many rows below the header
-DEFAULT_DEADLINE = (5, time(12, 0))  # Saturday 12:00 WITA (architecture §3)
 FINAL_STATUS_INSIDEN = frozenset(
     s for s, r in STATUS_INSIDEN_RANK.items() if r == max(STATUS_INSIDEN_RANK.values()))
 FINAL_TAHAP = frozenset(t for t, r in TAHAP_RANK.items() if r == max(TAHAP_RANK.values()))
@@ -906,7 +905,7 @@ def _due(week: str, due: datetime | None) -> datetime:
 
     if due is not None:
         return due.astimezone(WITA) if due.tzinfo else due.replace(tzinfo=WITA)
-    return deadline(week, *DEFAULT_DEADLINE)
+    return deadline(week)
 
 
 def template_name(kabkota: str, week: str) -> str:
