@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import duckdb
 import polars as pl
 import xlsxwriter
+from babel.dates import format_date
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from tasks.contract import (
@@ -99,9 +100,6 @@ WIDE_TEXT = {"narasi": 90, "ringkasan": 60, "catatan": 40, "instansi": 32, "jaba
              "ditangani_oleh": 28, "sumber": 26, "unit_pelapor": 30, "isu": 40, "tindakan": 44}
 
 _ANGKA = ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan")
-_HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember")
 
 _KIND_TITLE = {
     "ringkasan": "Ringkasan kondisi terkini (satu baris)",
@@ -149,11 +147,13 @@ class _Desk:
 
 
 def _tanggal(d: date) -> str:
-    return f"{d.day} {_BULAN[d.month - 1]} {d.year}"
+    """"23 November 2024", as the bulletin writes dates (Babel, id_ID)."""
+    return format_date(d, "d MMMM y", locale="id_ID")
 
 
 def _hari_tanggal(d: date) -> str:
-    return f"{_HARI[d.weekday()]}, {_tanggal(d)}"
+    """"Sabtu, 23 November 2024"."""
+    return format_date(d, "EEEE, d MMMM y", locale="id_ID")
 
 
 def _province_of(kabkota: str) -> str:
