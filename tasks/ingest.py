@@ -14,11 +14,12 @@ import duckdb
 import polars as pl
 
 from tasks.config import WITA, Settings
+from tasks.contract import IDENTITY
 from tasks.load import DATA_ERRORS, Verdict
 from tasks.parse import ROW, ParseError, missing_columns, read_table, type_columns
 from tasks.personal import scrub, unechoed, withhold
 from tasks.pull import ArchivedFile, InboxFile, Skipped, SourceUnreadable, archive, list_inbox
-from tasks.validate import FILE, Finding, completeness, policy, validate_kind
+from tasks.validate import FILE, Finding, completeness, exclusions, policy, validate_kind
 from tasks.warehouse import sql
 from tasks.weeks import deadline, parse_week, week_start
 
@@ -260,9 +261,12 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
             continue
         idx = len(pending) + 1
         first_in_run[key] = idx
+        identity = IDENTITY[a.identity.kind]
         cell_findings = [Finding(idx, c.row, c.column, "format_nilai", "flag",
-                                 unechoed(c.value, c.message)) for c in cell_issues]
-        cell_findings += [Finding(idx, row, col, rule, NOTE, message)
+                                 unechoed(c.value, c.message),
+                                 "row" if c.column in identity else "values")
+                         for c in cell_issues]
+        cell_findings += [Finding(idx, row, col, rule, NOTE, message, "nothing")
                           for row, col, rule, message in private]
         pending[idx] = (a, typed, cell_findings)
         if typed.height == 0:  # nothing to validate row by row; what it lacks is still judged
@@ -327,12 +331,23 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
     due = deadline(a.identity.week, settings.deadline_weekday, settings.deadline_time)
     late = received > due
     flagged_rows = {f.row for f in findings if f.row is not None and f.severity != NOTE}
+    excluded_rows, excluded_cells = exclusions(findings)
     notes = [f for f in findings if f.severity == NOTE]
-    rows = typed.with_columns(pl.col(ROW).is_in(sorted(flagged_rows)).alias("flagged"))
+    cells = pl.DataFrame({ROW: list(excluded_cells), "excluded_columns": list(
+        excluded_cells.values())}, schema={ROW: typed.schema[ROW],
+                                           "excluded_columns": pl.List(pl.String)})
+    rows = typed.with_columns(
+        pl.col(ROW).is_in(sorted(flagged_rows)).alias("flagged"),
+        pl.col(ROW).is_in(sorted(excluded_rows)).alias("excluded"),
+    ).join(cells, on=ROW, how="left", maintain_order="left").with_columns(
+        pl.col("excluded_columns").fill_null(pl.lit([], pl.List(pl.String))))
     rows = withhold(a.identity.kind, rows, findings)  # a refused name/NIP is not stored
     rejects = [f for f in findings if f.severity == "reject"]
     v = Verdict(a, received, "accepted", is_late=late, rows=rows, findings=findings)
-    share = len(flagged_rows) / typed.height if typed.height else 0.0
+    # Only rows that lost something count toward refusing the whole file: a flag whose value
+    # still counts (effect `nothing`) says nothing against the rest of the file.
+    lost = excluded_rows | excluded_cells.keys()
+    share = len(lost) / typed.height if typed.height else 0.0
     if rejects:
         v.verdict = "rejected"
         v.reason = "Ditolak: " + rejects[0].message + (
@@ -340,14 +355,18 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
     elif (share > policy()["reject_if_flagged_share_above"]
           and a.identity.kind not in policy().get("independent_rows", ())):
         v.verdict = "rejected"
-        v.reason = (f"Ditolak: sebagian besar baris tidak sah ({len(flagged_rows)} dari "
+        v.reason = (f"Ditolak: sebagian besar baris tidak sah ({len(lost)} dari "
                     f"{typed.height}): {_summarise(findings)}.")
     elif findings:
         v.verdict = "accepted_with_flags"
         whole = [f for f in findings if f.row is None]
         parts = []
-        if flagged_rows:
-            parts.append(f"{len(flagged_rows)} baris ditandai dan tidak dihitung")
+        if excluded_rows:
+            parts.append(f"{len(excluded_rows)} baris tidak dihitung")
+        if excluded_cells:
+            parts.append(f"{len(excluded_cells)} baris dihitung tanpa nilai yang ditandai")
+        if kept := flagged_rows - lost:
+            parts.append(f"{len(kept)} baris ditandai, nilainya tetap dihitung")
         if whole:
             parts.append(f"{len(whole)} catatan kelengkapan")
         if notes:

@@ -36,7 +36,7 @@ class Verdict:
     verdict: str  # accepted | accepted_with_flags | rejected | duplicate
     reason: str = ""
     is_late: bool = False
-    rows: pl.DataFrame | None = None  # typed rows with `_row` and `flagged`
+    rows: pl.DataFrame | None = None  # typed rows with `_row`, `flagged`, `excluded(_columns)`
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -60,10 +60,11 @@ def _issue_frame(findings: list[Finding]) -> pl.DataFrame:
             "column": [f.column for f in findings],
             "rule": [f.rule for f in findings],
             "severity": [f.severity for f in findings],
+            "effect": [f.effect for f in findings],
             "message": [text(f) for f in findings],
         },
         schema={"row_number": pl.Int32, "column": pl.String, "rule": pl.String,
-                "severity": pl.String, "message": pl.String},
+                "severity": pl.String, "effect": pl.String, "message": pl.String},
     )
 
 
