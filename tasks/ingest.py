@@ -344,10 +344,9 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
     rows = withhold(a.identity.kind, rows, findings)  # a refused name/NIP is not stored
     rejects = [f for f in findings if f.severity == "reject"]
     v = Verdict(a, received, "accepted", is_late=late, rows=rows, findings=findings)
-    # Only rows that lost something count toward refusing the whole file: a flag whose value
-    # still counts (effect `nothing`) says nothing against the rest of the file.
-    lost = excluded_rows | excluded_cells.keys()
-    share = len(lost) / typed.height if typed.height else 0.0
+    # Only rows whose identity was rejected count toward refusing the whole file (a wrong
+    # template, another kab/kota's codes): a bad column leaves the rest of each row standing.
+    share = len(excluded_rows) / typed.height if typed.height else 0.0
     if rejects:
         v.verdict = "rejected"
         v.reason = "Ditolak: " + rejects[0].message + (
@@ -355,7 +354,7 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
     elif (share > policy()["reject_if_flagged_share_above"]
           and a.identity.kind not in policy().get("independent_rows", ())):
         v.verdict = "rejected"
-        v.reason = (f"Ditolak: sebagian besar baris tidak sah ({len(lost)} dari "
+        v.reason = (f"Ditolak: sebagian besar baris tidak sah ({len(excluded_rows)} dari "
                     f"{typed.height}): {_summarise(findings)}.")
     elif findings:
         v.verdict = "accepted_with_flags"
@@ -365,7 +364,7 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
             parts.append(f"{len(excluded_rows)} baris tidak dihitung")
         if excluded_cells:
             parts.append(f"{len(excluded_cells)} baris dihitung tanpa nilai yang ditandai")
-        if kept := flagged_rows - lost:
+        if kept := flagged_rows - excluded_rows - excluded_cells.keys():
             parts.append(f"{len(kept)} baris ditandai, nilainya tetap dihitung")
         if whole:
             parts.append(f"{len(whole)} catatan kelengkapan")
