@@ -143,6 +143,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_asn_new": ("Kasus ASN baru", "New ASN cases"),
     "no_data": ("— = data tidak tersedia", "— = no data"),
     "no_data_word": ("tidak ada data", "no data"),
+    # Issue 21: a figure from part of the data says so; a report not received is no zero
+    "counted_from": ("dihitung dari {n} dari {total} {unit}", "counted from {n} of {total} {unit}"),
+    "unit_desa": ("desa/kelurahan", "villages"),
+    "unit_kecamatan": ("kecamatan", "subdistricts"),
+    "not_reported": ("belum melapor", "not reported"),
     "below_norm": ("▼ di bawah norma {n} Linmas per TPS", "▼ below the norm of {n} Linmas per TPS"),
     # Logistics
     "logistik_title": ("Logistik", "Logistics"),

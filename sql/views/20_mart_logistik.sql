@@ -184,7 +184,7 @@ SELECT
     i.pct_pps_item_terendah, i.barang_terendah_pps,
     d.jumlah_tps, d.tps_lengkap, d.tps_lengkap / d.tps_lengkap_dihitung AS pct_tps_lengkap,
     d.desa_total, d.desa_kurang, d.desa_kurang_terpencil,
-    d.desa_dihitung, d.desa_dilaporkan,
+    d.desa_dihitung, d.desa_dilaporkan, d.desa_dihitung_pps,
     CASE g.tahap_kritis WHEN 'kabkota' THEN d.desa_dihitung_kabkota WHEN 'ppk' THEN d.desa_dihitung_ppk
         WHEN 'pps' THEN d.desa_dihitung_pps ELSE d.desa_dihitung_tps END AS desa_dihitung_tahap_kritis,
     CASE p.tahap_lewat WHEN 'kabkota' THEN d.desa_dihitung_kabkota WHEN 'ppk' THEN d.desa_dihitung_ppk

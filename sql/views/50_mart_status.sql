@@ -161,7 +161,7 @@ SELECT
         WHEN 'linmas_per_tps' THEN format('only {} Linmas per TPS (rule: 2) at {}{}',
             printf('%.2f', j.shown_down), replace(j.h_label, 'hari H', 'D-day'),
             CASE WHEN j.kecamatan_dihitung_linmas < j.kecamatan_total THEN format(
-                ' (counted from {} of {} sub-districts)', j.kecamatan_dihitung_linmas,
+                ' (counted from {} of {} subdistricts)', j.kecamatan_dihitung_linmas,
                 j.kecamatan_total) ELSE '' END)
         WHEN 'insiden_terbuka_tinggi' THEN format('{} high-severity incidents still open',
             j.value::HUGEINT)
@@ -215,7 +215,7 @@ SELECT
     l.desa_kurang, l.rusak, l.proyeksi_lengkap_tps,
     -- coverage (issue 21): how much of what the figures describe counts; a report not received
     -- leaves these NULL ("belum melapor"), a received one with everything counted has them equal
-    l.desa_total, l.desa_dihitung, l.desa_dilaporkan,
+    l.desa_total, l.desa_dihitung, l.desa_dilaporkan, l.desa_dihitung_pps,
     k.kecamatan_total, k.kecamatan_dilaporkan, k.kecamatan_dihitung_linmas,
     NOT list_contains(q.jenis_hilang, 'insiden') AS insiden_dilaporkan,
     NOT list_contains(q.jenis_hilang, 'netralitas') AS netralitas_dilaporkan,
