@@ -840,7 +840,8 @@ def _write_petunjuk(wb: xlsxwriter.Workbook, f: _Formats, desk: _Desk, week: str
              + ("." if desk.province else f" dan isi kode_kabkota {kabkota} sendiri."))
     r += 1
 
-    line("3. Aturan pemeriksaan (baris yang melanggar ditandai dan tidak dihitung)", f.p_head, 15)
+    line("3. Aturan pemeriksaan (temuan dikembalikan; tidak dihitung hanya isian yang salah, "
+         "atau seluruh baris bila kode/identitasnya salah)", f.p_head, 15)
     ballot = f"{BALLOT_RESERVE * 100:.1f}".replace(".", ",")
     tl_dates = _date_windows("tindak_lanjut")
     tl_last = start + timedelta(days=tl_dates["tanggal_status"][1])
