@@ -269,7 +269,8 @@ def test_findings_are_cut_at_50_with_the_rest_counted(warehouse: Path, tmp_path:
     with duckdb.connect(str(copy)) as c:
         file_id, sha = _one(c, "SELECT file_id, sha256 FROM raw.file WHERE file_name = "
                                "'6401_logistik_2024-W47.csv'")
-        c.executemany("INSERT INTO audit.row_issue VALUES (?, ?, ?, 'rusak', 'tidak_negatif', "
+        c.executemany("INSERT INTO audit.row_issue (file_id, sha256, row_number, \"column\", "
+                      "rule, severity, message) VALUES (?, ?, ?, 'rusak', 'tidak_negatif', "
                       "'flag', ?)",
                       [[file_id, sha, n, f"Baris {n}, kolom rusak: nilai -1 tidak boleh negatif"]
                        for n in range(2, 82)])
