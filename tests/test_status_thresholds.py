@@ -217,7 +217,8 @@ DOC_METRIC = {
     "Linmas per TPS": "linmas_per_tps",
     "open high-severity incidents": "insiden_terbuka_tinggi",
     "deaths in new incidents": "korban_meninggal_baru",
-    "deaths claimed in flagged incident rows (perlu verifikasi)": "korban_meninggal_verifikasi",
+    "deaths claimed in incident rows that do not count (perlu verifikasi)":
+        "korban_meninggal_verifikasi",
     "new ASN cases in the week": "kasus_asn_baru",
     "report kinds missing": "laporan_hilang",
     "logistics report missing": "logistik_hilang",
