@@ -151,6 +151,9 @@ def suite_document(kind: str) -> dict[str, Any]:
     category is one edit."""
     doc = json.loads((EXPECTATIONS_DIR / f"{kind}.json").read_text(encoding="utf-8"))
     for e in doc["expectations"]:
+        if e["meta"].get("effect") not in EFFECTS:  # a typo would silently count a bad value
+            raise ValueError(f"expectations/{kind}.json: rule {e['meta'].get('rule')} has effect "
+                             f"{e['meta'].get('effect')!r}, not one of {', '.join(EFFECTS)}")
         values = e["kwargs"].get("value_set")
         if isinstance(values, dict):
             allowed = sorted(ENUMS[values["enum"]])

@@ -176,3 +176,15 @@ def test_suites_name_effects_in_the_stored_json():
     for kind in KINDS:
         doc = json.loads((EXPECTATIONS_DIR / f"{kind}.json").read_text(encoding="utf-8"))
         assert all("effect" in e["meta"] for e in doc["expectations"]), kind
+
+
+def test_a_rule_without_a_known_effect_stops_the_suite(tmp_path, monkeypatch):
+    """An unknown effect would count as `nothing` by default: refuse to load the suite."""
+    import tasks.validate as validate
+
+    doc = json.loads((EXPECTATIONS_DIR / "keamanan.json").read_text(encoding="utf-8"))
+    doc["expectations"][3]["meta"]["effect"] = "value"  # a typo of `values`
+    (tmp_path / "keamanan.json").write_text(json.dumps(doc), encoding="utf-8")
+    monkeypatch.setattr(validate, "EXPECTATIONS_DIR", tmp_path)
+    with pytest.raises(ValueError, match="not one of nothing, values, row"):
+        validate.suite_document("keamanan")
