@@ -5,8 +5,8 @@ exactly after the kind, and a hidden `daftar` sheet holding the dropdown lists. 
 pipeline reads every sheet named after a kind (`tasks.workbook`), a desk sends the workbook
 once, as `<kabkota>_<week>.xlsx` (or under its template name), by folder or by email; the same
 workbook sent under a single kind's name `<kabkota>_<kind>_<week>.xlsx` still counts for that
-kind alone. docs/templates.md explains it to them. The provincial desk, which sends only `PROVINCE_KINDS` under the province's
-code, gets a workbook with just those sheets.
+kind alone. docs/templates.md explains it to them. The provincial desk, which sends only
+`PROVINCE_KINDS` under the province's code, gets a workbook with just those sheets.
 
 Each kind's sheet: a title row, a hint row (what each column takes), the header row, then data
 rows. Everything the desk cannot change (titles, headers, region codes of prefilled rows, the
