@@ -13,6 +13,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ class LocalImap:
     port: int
     user: str
     password: str
-    root: Path  # the temporary folder: config, maildir, log
+    root: Path  # the temporary folder: config, maildir, log (removed when the server stops)
 
 
 def _free_port() -> int:
@@ -90,14 +91,16 @@ userdb {{
 
 
 @contextmanager
-def local_imap(root: Path, user: str = "desk-pilkada", password: str = "uji-imap"
-               ) -> Iterator[LocalImap]:
-    """Start Dovecot under `root`, wait until it answers, and stop it (by its own pid) after."""
+def local_imap(user: str = "desk-pilkada", password: str = "uji-imap") -> Iterator[LocalImap]:
+    """Start Dovecot in a fresh temporary folder, wait until it answers, and stop it (by its
+    own pid) and remove the folder after. The folder is its own (not a test's `tmp_path`, which
+    is private to us): Dovecot's helpers run as another user and must reach its files."""
     if not (Path(DOVECOT).is_file() and os.access(DOVECOT, os.X_OK)):
         raise DovecotMissing(f"Dovecot tidak ditemukan di {DOVECOT}: jalankan `make services` "
                              "(memasang dovecot-imapd dari apt) untuk uji dan demo surel.")
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "run").mkdir(exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="pilkada-imap-"))
+    root.chmod(0o755)
+    (root / "run").mkdir()
     mail = root / "mail"
     mail.mkdir(exist_ok=True)
     uid, gid = _mail_owner()
@@ -107,7 +110,11 @@ def local_imap(root: Path, user: str = "desk-pilkada", password: str = "uji-imap
     port = _free_port()
     conf = root / "dovecot.conf"
     conf.write_text(_config(root, port, uid, gid), encoding="utf-8")
-    subprocess.run([DOVECOT, "-c", str(conf)], check=True, capture_output=True)
+    with (root / "start.log").open("wb") as out:  # not a pipe: the daemon would hold it open
+        started = subprocess.run([DOVECOT, "-c", str(conf)], stdout=out, stderr=out, check=False)
+    if started.returncode:
+        raise RuntimeError("Dovecot tidak dapat dijalankan: "
+                           + (root / "start.log").read_text(errors="replace")[-2000:])
     pid_file = root / "run" / "master.pid"
     try:
         deadline = time.monotonic() + 20
@@ -134,4 +141,4 @@ def local_imap(root: Path, user: str = "desk-pilkada", password: str = "uji-imap
                     time.sleep(0.05)
             except ProcessLookupError:
                 pass
-        shutil.rmtree(root / "run", ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
