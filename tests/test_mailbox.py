@@ -8,9 +8,11 @@ from __future__ import annotations
 import io
 import shutil
 import zipfile
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
 from imap_tools import AND, MailBoxUnencrypted
@@ -18,7 +20,7 @@ from imap_tools import AND, MailBoxUnencrypted
 from tasks.config import load_settings
 from tasks.contract import KINDS
 from tasks.local_imap import local_imap
-from tasks.mailbox import PROCESSED, ingest_with_mail
+from tasks.mailbox import PROCESSED, Mail, ingest_with_mail
 from tasks.reference_load import load_reference
 from tasks.sample import generate
 from tasks.template import build_template
@@ -263,3 +265,33 @@ def test_reply_file_in_outbox_without_smtp(settings_env, imap, monkeypatch,
     msg = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
     assert msg["In-Reply-To"] == "<out@x.example>"
     shutil.rmtree(settings.outbox)
+
+
+@pytest.mark.flow
+def test_ingest_flow_reads_the_mailbox_before_the_folder(sample_dir, mail_env, imap, smtp,  # noqa: F811
+                                                         tmp_path):
+    """The scheduled flow itself: mail first (a desk's workbook, a stranger's file), the folder
+    after, one reply, both messages flagged, the stranger's in the run's `mail-aside` artifact."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.ingest import ingest_submissions, mail_aside
+
+    handler, _ = smtp
+    fill = {kind: _desk_rows(sample_dir, kind) for kind in KINDS}
+    book = build_template(KAB, WEEK, tmp_path / "b", fill=fill).read_bytes()
+    _send(imap, DESK, "W47", [(f"{KAB}_{WEEK}.xlsx", book)], "<flow@desk-6402.example.org>")
+    _send(imap, "orang.lain@contoh.example", "x|y", [("a.csv", b"x")], "<s@contoh.example>")
+    folder = Path(mail_env.inbox) / "6401"
+    folder.mkdir(parents=True)
+    shutil.copyfile(sample_dir / "6401" / f"6401_ringkasan_{WEEK}.csv",
+                    folder / f"6401_ringkasan_{WEEK}.csv")
+    with prefect_test_harness(server_startup_timeout=120):
+        counts = ingest_submissions()
+    assert counts["files"] == 7
+    assert len(handler.received) == 1
+    assert handler.received[0].message["In-Reply-To"] == "<flow@desk-6402.example.org>"
+    assert all(PROCESSED in f for f in _flags(imap))
+    stranger = Mail("2", "k", None, "", "orang.lain@contoh.example", "x|y",
+                    datetime.now(UTC), aside="Pengirim tidak terdaftar")
+    assert r"| orang.lain@contoh.example | x\|y | Pengirim tidak terdaftar |" in mail_aside(
+        [stranger])
