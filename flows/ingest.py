@@ -101,7 +101,7 @@ def validate_submissions(con, archived, settings: Settings,
                 sum(v.is_late for v in verdicts))
     for v in verdicts:
         if v.verdict == "rejected":
-            logger.warning("Ditolak %s: %s", v.archived.source.display_path, v.reason)
+            logger.warning("Ditolak %s: %s", v.archived.shown_path, v.reason)
     return verdicts, kept
 
 

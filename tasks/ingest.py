@@ -203,7 +203,7 @@ def _admissible(a: ArchivedFile, area: tuple[frozenset[str], str],
 def _failed(a: ArchivedFile, step: str, exc: BaseException) -> Verdict:
     """A file that broke a step of the pipeline: its own verdict, and the team is told in the log
     (with the file named), so one file never costs the others theirs."""
-    log.error("file %s gagal pada langkah %s: %s: %s", a.source.display_path, step,
+    log.error("file %s gagal pada langkah %s: %s: %s", a.shown_path, step,
               type(exc).__name__, exc, exc_info=exc)
     return _reject(a, f"File tidak dapat diproses pada langkah {step} ({type(exc).__name__}); "
                       "tim data mendapat catatan di log run. Periksa isi file lalu kirim ulang.",
@@ -316,7 +316,7 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
     for a, idx in copies:  # a copy in the same run shares its first copy's fate
         first = judged[idx]
         verdicts.append(_duplicate(a) if first.verdict != "rejected" else _reject(
-            a, f"{first.reason} (isi sama dengan {first.archived.source.display_path})",
+            a, f"{first.reason} (isi sama dengan {first.archived.shown_path})",
             "sama_dengan_file_ditolak"))
     return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.raw_path))
 

@@ -42,6 +42,7 @@ from tasks.config import WITA, ImapSettings, Settings
 from tasks.delivery import Letter, OutboxTransport, Outcome, SmtpTransport, deliver, message_id
 from tasks.faults import fault_point
 from tasks.feedback import STATUS_ID, feedback_paths
+from tasks.personal import redact
 from tasks.pull import FORMATS, NAME_RE, WORKBOOK_RE, InboxFile, safe_name
 from tasks.recipients import DESKS, Recipient, load_recipients
 from tasks.warehouse import sql
@@ -171,7 +172,8 @@ def collect(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Mail]:
             mid = head.headers.get("message-id", ("",))[0].strip() or None
             sender = (head.from_values.email if head.from_values else "").strip().lower()
             mail = Mail(head.uid, mid or "", mid, " ".join(head.headers.get("references", ())),
-                        _header(sender, 120) or "(tanpa pengirim)", _header(head.subject),
+                        _header(sender, 120) or "(tanpa pengirim)",
+                        _header(redact(head.subject)[0]),  # echoed in the reply: no name/NIP
                         date, desks.get(sender))
             if head.size_rfc822 > imap.max_message_bytes:
                 mail.key = f"{mail.key}#uid:{head.uid}:{date.isoformat()}"
