@@ -518,7 +518,7 @@ def demo(
         sent[d["status"]] = sent.get(d["status"], 0) + 1
     out.print(f"Pengiriman ke penerima ({settings.outbox / 'mail' / week}): {sent}")
     if mail:
-        _demo_mail(week)
+        _demo_mail(DEMO_WEEKS.split(":")[1])
 
 
 DEMO_DESK = "6402"
@@ -540,7 +540,7 @@ def _demo_mail(after: str) -> None:
     from tasks.warehouse import connect
     from tasks.weeks import week_of, week_start
 
-    week = week_of(week_start(after) + timedelta(days=7))
+    week = week_of(week_start(after) + timedelta(days=7))  # past the sample: nothing replaced
     settings = load_settings()
     with connect(settings.warehouse) as con:
         book = build_template(DEMO_DESK, week, settings.outbox / "demo-surel", con=con)

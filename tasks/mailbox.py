@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 PROCESSED = "$SiagaDiproses"  # IMAP keyword of a message the pipeline has finished with
 MAX_ATTACHMENTS = 30  # more in one message are listed as not read
-REPLY_FINDINGS = 20  # findings quoted per submission in the reply; all are in the attached CSV
+REPLY_FINDINGS = 12  # distinct findings quoted per submission; all are in the attached CSV
 TIMEOUT = 30.0
 
 
@@ -303,11 +303,21 @@ def _reply(mail: Mail, rows: list[dict[str, Any]], findings: dict[int, list[str]
 
 
 def _findings(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
+    """Each file's findings for the reply, one line per distinct finding with the rows it is on
+    (a template sent with one column left empty is one line, not a thousand)."""
+    grouped: dict[int, dict[str, list[int]]] = {}
     if file_ids:
-        for file_id, *_, message in con.execute(sql("queries/feedback_issues.sql"),
-                                                {"file_ids": file_ids}).fetchall():
-            out.setdefault(file_id, []).append(message)
+        for file_id, row, _, _, _, message in con.execute(sql("queries/feedback_issues.sql"),
+                                                          {"file_ids": file_ids}).fetchall():
+            what = message.split(", ", 1)[1] if row is not None and ", " in message else message
+            grouped.setdefault(file_id, {}).setdefault(what, []).extend(
+                [] if row is None else [row])
+    out: dict[int, list[str]] = {}
+    for file_id, found in grouped.items():
+        for what, rows in found.items():
+            shown = ", ".join(map(str, rows[:5])) + (", …" if len(rows) > 5 else "")
+            out.setdefault(file_id, []).append(
+                what if not rows else f"{what} — {len(rows)} baris ({shown})")
     return out
 
 
