@@ -1,4 +1,4 @@
-"""`pilkada`: the command line of DESIGN §8. Exit codes: 0 success, 1 the run failed, 2 bad usage.
+"""`pilkada`, the command line (architecture §8). Exit codes: 0 success, 1 failed, 2 bad usage.
 
 User mistakes (a bad week label, a missing warehouse, a refused query) end with a one-line
 message that says what to do, not a traceback.

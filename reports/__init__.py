@@ -1,4 +1,4 @@
-"""Bulletin presentation: templates, UI strings, colours and charts (DESIGN §6).
+"""Bulletin presentation: templates, UI strings, colours and charts (architecture §6).
 
 A package so that `tasks.render` can import the chart code and strings that sit beside the
 templates they belong to.

@@ -96,6 +96,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tl_open_count": ("tindak lanjut terbuka: {n}", "open follow-ups: {n}"),
     "tl_open_late": (", lewat tenggat: {n}", ", past due: {n}"),
     "tl_title": ("Tindak lanjut lintas sektor", "Cross-sector follow-ups"),
+    # an agency's follow-ups already listed beside their kab/kota in the decision block
+    "tl_some_above": ("{n} tercantum di atas", "{n} listed above"),
+    "tl_all_above": ("tercantum di atas", "listed above"),
     "tl_summary": (
         "Tindak lanjut terbuka: {open}, {late} di antaranya lewat tenggat dan {blocked} "
         "terkendala.",
@@ -159,7 +162,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "item": ("Barang", "Item"),
     "need": ("Kebutuhan", "Required"),
     "damaged": ("Rusak", "Damaged"),
-    "short_title": ("Desa/kelurahan yang masih kurang", "Villages still short of supplies"),
     "behind_title": ("Desa tertinggal dari rencana", "Villages behind plan"),
     "behind_summary": (
         "{total} desa/kelurahan tertinggal dari rencana distribusi pada {h}; {remote} di "
@@ -177,16 +179,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Tidak ada desa/kelurahan yang tertinggal dari rencana.",
         "No village is behind the plan.",
     ),
-    "short_none": (
-        "Tidak ada desa/kelurahan yang kekurangan logistik.",
-        "No village is short of supplies.",
-    ),
     "remote": ("terpencil", "remote"),
     "transport": ("angkutan {mode}", "by {mode}"),
     "damaged_total": ("Barang rusak dilaporkan: {n}.", "Damaged items reported: {n}."),
     "projection_title": ("Perkiraan TPS lengkap per kab/kota", "Projected full supply by regency"),
     "tps_full_of": ("TPS lengkap", "TPS complete"),
     "villages_short": ("Desa kurang", "Villages short"),
+    "villages_behind": ("Desa tertinggal dari rencana", "Villages behind plan"),
     "projected": ("Perkiraan lengkap", "Projected complete"),
     "not_projected": ("belum dapat diperkirakan", "cannot be projected"),
     "too_late": ("✖ lewat H-1", "✖ after D-1"),
@@ -348,14 +347,20 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{n} village × item pairs have no counted row (not reported, or flagged) and count as "
         "zero.",
     ),
-    "short_own_summary": (
-        "{n} dari {total} desa/kelurahan masih kurang logistik di PPS; {remote} di antaranya "
-        "terpencil (angkutan sungai atau udara). Semua tercantum di bawah, per kecamatan.",
-        "{n} of {total} villages are still short of supplies at the PPS; {remote} of them are "
-        "remote (river or air). All are listed below, by district.",
+    "behind_own_summary": (
+        "{n} dari {total} desa/kelurahan tertinggal dari rencana distribusi pada {h}; {remote} "
+        "di antaranya terpencil (angkutan sungai atau udara). Semua tercantum di bawah per "
+        "kecamatan, dengan tahap tempat desa mulai tertinggal.",
+        "{n} of {total} villages are behind the distribution plan at {h}; {remote} of them are "
+        "remote (river or air). All are listed below by district, with the stage where each "
+        "falls behind.",
+    ),
+    "short_on_plan": (
+        "{n} desa/kelurahan lain belum lengkap di PPS tetapi masih sesuai rencana.",
+        "{n} other villages are not yet complete at the PPS but are on plan.",
     ),
     "village": ("Desa/kelurahan", "Village"),
-    "short_items": ("Kurang di PPS", "Short at PPS"),
+    "behind_at": ("Tertinggal di", "Behind at"),
     "transport_col": ("Angkutan", "Transport"),
     "all_items": ("semua barang", "all items"),
     "all_but": ("semua kecuali {items}", "all except {items}"),

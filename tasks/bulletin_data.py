@@ -148,7 +148,8 @@ def _by_agency(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if room <= 0:
             break
         out.append({"instansi": g[0]["instansi"], "instansi_label": g[0]["instansi_label"],
-                    "items": g[:room], "total": len(g)})
+                    "items": g[:room], "total": len(g),
+                    "di_atas": sum(r.get("di_atas", False) for r in g[:room])})
         room -= len(g)
     return out
 
@@ -221,11 +222,15 @@ def bulletin_context(con: duckdb.DuckDBPyConnection, week: str,
     follow_ups = rows("tindak_lanjut")  # open or done this week, the most overdue first
     open_by_kabkota: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in follow_ups:
+        r["di_atas"] = False  # set below for those beside a kab/kota in the decision block
         if r["terbuka"] and not r["seluruh_provinsi"]:
             open_by_kabkota[r["kode_kabkota"]].append(r)
     behind = rows("desa_tertinggal")
     actions = _actions(listed, lang, open_by_kabkota, {b["kabkota_code"]: b for b in behind})
     in_actions = {a["kabkota_code"] for a in actions}
+    for a in actions:  # the email's agency list names these by count only: no text twice
+        for r in a["tindak_lanjut"]:
+            r["di_atas"] = True
     # The first week after the vote is judged on other grounds than the week before (readiness
     # ends on voting day): "Kritis → Siap" there would be read as an improvement, so it is not
     # listed as one; the bulletin says why instead.
@@ -337,7 +342,7 @@ def annex_context(con: duckdb.DuckDBPyConnection, week: str, kabkota_code: str,
         "logistik": {
             "items": _rows(con, "annex_logistik_items", params),
             "stage_targets": _rows(con, "bulletin_stage_targets", {"week": week}),
-            "desa_kurang": _rows(con, "annex_desa_kurang", params),
+            "desa_tertinggal": _rows(con, "annex_desa_tertinggal", params),
         },
         "keamanan": keamanan,
         "netralitas": netralitas,

@@ -1,4 +1,4 @@
-"""Settings from the environment (DESIGN §8) and an optional `pilkada.toml`.
+"""Settings from the environment (architecture §8) and an optional `pilkada.toml`.
 
 The environment wins over the file so that a scheduled deployment can override a checked-in
 default without editing it. Paths are resolved against the working directory.

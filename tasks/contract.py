@@ -1,4 +1,4 @@
-"""The submission contract (DESIGN §3) as data: kinds, columns, types, enumerations, aliases.
+"""The submission contract (architecture §3) as data: kinds, columns, types, enumerations, aliases.
 
 Everything that needs to know what a regency may send (the parser, the GX suites, the sample
 generator, the reference tables, the docs) reads it from here, so a column is added in one place.

@@ -1,4 +1,4 @@
-"""Render the weekly readiness bulletin and each kab/kota desk's annex (DESIGN §6) from the
+"""Render the weekly readiness bulletin and each kab/kota desk's annex (architecture §6) from the
 contexts in reports/CONTEXT.md.
 
 Output is what a province official reads on a phone: an email-safe HTML part (600 px tables,
@@ -67,8 +67,8 @@ class RenderedBulletin:
 def as_wita(dt: datetime) -> datetime:
     """The same instant in WITA; a naive datetime is taken to be WITA already.
 
-    Submissions record local WITA times without an offset (DESIGN §3) and DuckDB hands them back
-    naive; reading them as UTC would shift every incident by eight hours.
+    Submissions record local WITA times without an offset (architecture §3) and DuckDB hands
+    them back naive; reading them as UTC would shift every incident by eight hours.
     """
     return dt.replace(tzinfo=WITA) if dt.tzinfo is None else dt.astimezone(WITA)
 

@@ -37,7 +37,6 @@ DEFAULT_WEEKS: tuple[str, str] = ("2024-W40", "2024-W48")  # first and last week
 # The campaign opened on 25 Sep 2024: incident and ASN-case numbering starts that week, so a
 # week's ids do not depend on which weeks were asked for.
 CAMPAIGN_START_WEEK = "2024-W39"
-DEADLINE = (5, time(12, 0))  # Saturday 12:00 WITA (DESIGN §3)
 
 BARANG: tuple[str, ...] = tuple(ENUMS["barang"])
 BALLOTS: frozenset[str] = frozenset({"ss_gubernur", "ss_bupati_walikota"})
@@ -179,7 +178,7 @@ def _weeks_between(first: str, last: str) -> list[str]:
 
 
 def _due(week: str) -> datetime:
-    return deadline(week, *DEADLINE)
+    return deadline(week)
 
 
 # Thursday and Friday office hours and Saturday morning: (weekday, first minute, last minute).

@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 import duckdb
 import polars as pl
 import xlsxwriter
+from babel.dates import format_date
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from tasks.contract import (
@@ -72,7 +73,6 @@ TITLE_ROW, HINT_ROW, HEADER_ROW = 0, 1, 2
 FIRST_DATA_ROW = 3  # zero-based: Excel row 4 is the first data row
 BLANK_ROWS = 100  # empty, formatted rows offered for new incidents / cases / follow-ups
 MIN_VALIDATED_ROWS = 1000  # data validation reaches at least this many rows below the header
-DEFAULT_DEADLINE = (5, time(12, 0))  # Saturday 12:00 WITA (DESIGN §3)
 FINAL_STATUS_INSIDEN = frozenset(
     s for s, r in STATUS_INSIDEN_RANK.items() if r == max(STATUS_INSIDEN_RANK.values()))
 FINAL_TAHAP = frozenset(t for t, r in TAHAP_RANK.items() if r == max(TAHAP_RANK.values()))
@@ -99,9 +99,6 @@ CARRY_KEAMANAN = ("jumlah_tps", "tps_kurang_rawan", "tps_rawan", "tps_sangat_raw
 WIDE_TEXT = {"narasi": 90, "ringkasan": 60, "catatan": 40, "instansi": 32, "jabatan": 24,
              "ditangani_oleh": 28, "sumber": 26, "unit_pelapor": 30, "isu": 40, "tindakan": 44}
 
-_HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-          "September", "Oktober", "November", "Desember")
 
 _KIND_TITLE = {
     "ringkasan": "Ringkasan kondisi terkini (satu baris)",
@@ -149,11 +146,13 @@ class _Desk:
 
 
 def _tanggal(d: date) -> str:
-    return f"{d.day} {_BULAN[d.month - 1]} {d.year}"
+    """"23 November 2024", as the bulletin writes dates (Babel, id_ID)."""
+    return format_date(d, "d MMMM y", locale="id_ID")
 
 
 def _hari_tanggal(d: date) -> str:
-    return f"{_HARI[d.weekday()]}, {_tanggal(d)}"
+    """"Sabtu, 23 November 2024"."""
+    return format_date(d, "EEEE, d MMMM y", locale="id_ID")
 
 
 def _province_of(kabkota: str) -> str:
@@ -904,7 +903,7 @@ def _due(week: str, due: datetime | None) -> datetime:
 
     if due is not None:
         return due.astimezone(WITA) if due.tzinfo else due.replace(tzinfo=WITA)
-    return deadline(week, *DEFAULT_DEADLINE)
+    return deadline(week)
 
 
 def template_name(kabkota: str, week: str) -> str:

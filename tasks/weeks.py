@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from tasks.config import VOTING_DAY, WITA
 
@@ -58,8 +58,14 @@ def h_minus(label: str) -> int:
     return (VOTING_DAY - week_end(label)).days
 
 
-def deadline(label: str, weekday: int, at) -> datetime:
-    """When a week's submissions are due, in WITA (default Saturday 12:00 of that week)."""
+# When a week's reports are due unless configured (PILKADA_DEADLINE_WEEKDAY/_TIME): Saturday
+# 12:00 WITA of that week (architecture §3), so the Monday bulletin has a day and a half of margin.
+DEADLINE_WEEKDAY = 5  # 0 = Monday
+DEADLINE_TIME = time(12, 0)
+
+
+def deadline(label: str, weekday: int = DEADLINE_WEEKDAY, at: time = DEADLINE_TIME) -> datetime:
+    """When a week's submissions are due, in WITA (by default Saturday 12:00 of that week)."""
     d = week_start(label) + timedelta(days=weekday)
     return datetime.combine(d, at, tzinfo=WITA)
 

@@ -12,11 +12,29 @@ os.environ["DO_NOT_TRACK"] = "1"
 # (docs/operations.md, "Replaying a campaign"). Tests of the default clock unset it.
 os.environ["PILKADA_ARRIVAL"] = "mtime"
 
+import shutil
+
 import pytest
 
 from tasks.config import Settings, load_settings
 from tasks.reference_load import load_reference
 from tasks.warehouse import connect, migrate
+
+# The external programs a marker's tests need, and the make target that installs them.
+TOOLS: dict[str, tuple[tuple[str, ...], str]] = {
+    "browser": (("chromium",), "make browser"),
+    "office": (("soffice", "libreoffice"), "make browser"),
+}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test whose tool is missing fails at once with what to install, rather than deep inside
+    with an assertion: skipping would let CI pass without the checks it exists for."""
+    for marker, (names, target) in TOOLS.items():
+        if item.get_closest_marker(marker) and not any(shutil.which(n) for n in names):
+            pytest.fail(f"{names[0]} not found on PATH: this {marker} test needs it; run "
+                        f"`{target}` (apt), or `make test-fast` to leave such tests out",
+                        pytrace=False)
 
 
 @pytest.fixture

@@ -200,6 +200,7 @@ def _follow_ups() -> list[dict]:
             "status": status, "status_label": STATUS_TL[status], "terbuka": True,
             "terlambat": late, "hari_lewat_tenggat": (MONDAY - tenggat).days if late else None,
             "baru_minggu_ini": n == 5, "selesai_minggu_ini": False, "selesai_terlambat": False,
+            "di_atas": False,
         })
     rows.sort(key=lambda r: (not r["terlambat"], -(r["hari_lewat_tenggat"] or 0),
                              r["status"] != "terkendala", r["tenggat"]))
@@ -212,7 +213,8 @@ def _by_agency(rows: list[dict]) -> list[dict]:
         groups.setdefault(r["instansi"], []).append(r)
     ordered = sorted(groups.values(), key=lambda g: (-len(g), g[0]["instansi_label"]))
     return [{"instansi": g[0]["instansi"], "instansi_label": g[0]["instansi_label"],
-             "items": g, "total": len(g)} for g in ordered]
+             "items": g, "total": len(g), "di_atas": sum(r["di_atas"] for r in g)}
+            for g in ordered]
 
 
 def make_ctx(lang: str = "id") -> dict:
@@ -225,6 +227,8 @@ def make_ctx(lang: str = "id") -> dict:
         """An action's kab/kota identity, its figures and its open follow-ups."""
         k = by_code[code]
         mine = [f for f in follow_ups if f["kode_kabkota"] == code]
+        for f in mine:
+            f["di_atas"] = True
         return {"kabkota_code": code, "short_name": k["short_name"],
                 "status_prev": k["status_prev"], "permintaan": [], "tenggat": None,
                 "desa_tertinggal": None, "insiden_baru": k["insiden_baru"],

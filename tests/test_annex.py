@@ -145,17 +145,33 @@ def test_figures_equal_the_marts(con, annex, code: str) -> None:
             assert f"{FMT.num(n)}<" in b.html
 
 
-@pytest.mark.parametrize(("code", "week"), [("6411", WEEK), ("6401", WEEK), ("6402", "2024-W46")])
-def test_every_short_village_is_listed(con, annex, code: str, week: str) -> None:
+@pytest.mark.parametrize(("code", "week"), [("6411", WEEK), ("6401", WEEK), ("6402", "2024-W46"),
+                                            ("6403", "2024-W46")])
+def test_every_village_behind_plan_is_listed(con, annex, code: str, week: str) -> None:
+    """The desk's work list is every village behind the plan for the date, each once, with the
+    stage where it falls behind; villages short of the full requirement but on plan are only
+    counted (the list the bulletin's summary points to)."""
     actx, b = annex(code, week)
-    expected = Counter(_column(
-        con, "SELECT d.desa_name FROM mart.logistik_desa_weekly l JOIN ref.desa d USING (desa_code)"
-             " WHERE l.week = ? AND l.kabkota_code = ? AND l.barang_kurang_di_pps > 0",
-        week, code))
-    assert expected
-    assert len(actx["logistik"]["desa_kurang"]) == sum(expected.values())
-    listed = Counter(_village_cells(b.html))
-    assert listed == Counter(html.escape(n, quote=False) for n in expected.elements())
+    behind = con.execute(
+        "SELECT desa_name, tahap FROM mart.desa_tertinggal_desa "
+        "WHERE week = ? AND kabkota_code = ?", [week, code]).fetchall()
+    (short,) = _one(con, "SELECT count(*) FROM mart.logistik_desa_weekly WHERE week = ? AND "
+                         "kabkota_code = ? AND barang_kurang_di_pps > 0", week, code)
+    assert short  # the sample's Berau is short everywhere in W46, yet on plan
+    rows = actx["logistik"]["desa_tertinggal"]
+    assert sorted((r["desa_name"], r["tahap"]) for r in rows) == sorted(behind)
+    if behind:
+        assert Counter(_village_cells(b.html)) == Counter(
+            html.escape(n, quote=False) for n, _ in behind)
+    else:
+        assert "Tidak ada desa/kelurahan yang tertinggal dari rencana." in b.html
+    html_part, text = _parts(b)
+    for part in (html_part, text):
+        flat = " ".join(part.split())
+        if short > len(behind):
+            assert f"{FMT.num(short - len(behind))} desa/kelurahan lain belum lengkap" in flat
+        else:
+            assert "lain belum lengkap" not in flat
 
 
 def _village_cells(page: str) -> list[str]:
@@ -325,10 +341,11 @@ def test_a_desk_that_sent_nothing_gets_a_readable_annex(annex) -> None:
     blank = copy.deepcopy(actx)
     k = blank["kabkota"]
     for key in ("pct_kabkota", "pct_ppk", "pct_pps", "pct_tps", "pct_tps_lengkap", "tps_lengkap",
-                "desa_kurang", "rusak", "linmas_per_tps", "narasi", "status_umum", "status_prev"):
+                "desa_kurang", "desa_tertinggal", "rusak", "linmas_per_tps", "narasi",
+                "status_umum", "status_prev"):
         k[key] = None
     blank["alasan"] = []
-    blank["logistik"].update(items=[], desa_kurang=[])
+    blank["logistik"].update(items=[], desa_tertinggal=[])
     blank["keamanan"] = {**dict.fromkeys(blank["keamanan"]), "insiden_baru": 0,
                          "insiden_terbuka": 0, "kecamatan": [], "insiden": []}
     blank["kualitas"].update(berkas=[], temuan=[], temuan_total=0, jenis_diterima=0,

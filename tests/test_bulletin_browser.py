@@ -20,6 +20,8 @@ from tasks.outbox import write_outbox
 from tasks.render import RenderedBulletin, build_message, render_annex, render_bulletin
 from tasks.sample import generate
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -276,6 +276,7 @@ KILLED_SENDER = (
 )
 
 
+@pytest.mark.faults
 def test_sigkill_between_send_and_log_is_never_sent_twice(warehouse, settings_env, tmp_path):
     """Killed after the first message left but before its log row said so: the rerun does not
     resend it (its fate is unknown, and reported) and delivers the others exactly once."""

@@ -19,6 +19,8 @@ from tasks.sample import generate
 from tasks.warehouse import connect, migrate
 from tests.faultpoints import kill_at
 
+pytestmark = pytest.mark.faults
+
 TABLES = ["raw.file", "audit.submission", "audit.row_issue", "core.ringkasan", "core.logistik",
           "core.keamanan", "core.insiden", "core.netralitas"]
 WEEKS = ["2024-W46", "2024-W47"]

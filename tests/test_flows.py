@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import email
 import io
+import re
 from email import policy
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from flows.bulletin import weekly_bulletin
 from flows.cli import app
 from flows.ingest import ingest_submissions
+from reports.i18n import STATUS_SYMBOLS
 from tasks.reference import regions
 from tasks.sample import generate
 from tasks.weeks import week_range
@@ -114,9 +116,13 @@ def test_bulletin_names_every_kabkota_with_a_status(pipeline):
     names = regions()["kabkota"]["kabkota_name"].to_list()
     assert len(statuses) == 10 and {n for n, _, _ in statuses} == set(names)
     for name, short, status in statuses:
-        # those needing action by full name in the decision block, the Siap ones by short name
-        assert (name if status != "Siap" else short) in html
-        assert status in {"Siap", "Waspada", "Kritis"}
+        # those needing action by full name with their badge in the decision block, the Siap
+        # ones by short name on the Siap line
+        if status == "Siap":
+            assert re.search(rf"✔ Siap</span> [^<]*\b{re.escape(short)}\b", html), short
+        else:
+            badge = f"{STATUS_SYMBOLS[status]} {status}"
+            assert re.search(rf"{re.escape(name)}</strong> <span[^>]*>{badge}</span>", html), name
     for section in ("Logistik", "Keamanan", "Netralitas"):
         assert section in html
     assert sum(pipeline["bulletin"]["counts"].values()) == 10

@@ -101,7 +101,7 @@ def scalar(con, q: str, params: list | None = None):
 
 
 def ledger(con) -> list[dict]:
-    """The ledger; every read also checks its promise (DESIGN §8): a known status, and a
+    """The ledger; every read also checks its promise (architecture §8): a known status, and a
     reason unless the status is plain `accepted`."""
     rows = query(con, "SELECT * FROM audit.submission_status ORDER BY file_id")
     for r in rows:

@@ -500,6 +500,7 @@ def test_provincial_desk_workbook(settings_env, warehouse, tmp_path):
         build_template("99", WEEK, tmp_path)
 
 
+@pytest.mark.office
 def test_libreoffice_opens_the_workbook(sample_dir, settings_env, warehouse, tmp_path):
     """LibreOffice reads the workbook: the first sheet converts to a CSV with content, and a
     filled workbook resaved by LibreOffice still reads the same through the parser and, sent

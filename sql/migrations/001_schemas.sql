@@ -1,4 +1,4 @@
--- Schemas of DESIGN §4 and the migration ledger itself.
+-- Schemas of architecture §4 and the migration ledger itself.
 CREATE SCHEMA IF NOT EXISTS meta;
 CREATE SCHEMA IF NOT EXISTS ref;
 CREATE SCHEMA IF NOT EXISTS raw;

@@ -1,4 +1,4 @@
--- The submission ledger (DESIGN §8): one row per file received, with its current status.
+-- The submission ledger (architecture §8): one row per file received, with its current status.
 -- `superseded` is derived from audit.submission.superseded_by, so history is never rewritten.
 CREATE OR REPLACE VIEW audit.submission_status AS
 SELECT

@@ -59,12 +59,13 @@ SELECT w.week, w.h, t.stage, t.seq, t.label_id,
 FROM ref.week w CROSS JOIN ref.stage_target t;
 
 -- Villages behind the plan for the date (not behind the full requirement): an item whose share
--- at some stage is below that stage's expected share at this H-n. Grouped per kecamatan, with
--- the earliest stage where the village falls behind (where the chain is blocked) and the items.
-CREATE OR REPLACE VIEW mart.desa_tertinggal AS
+-- at some stage is below that stage's expected share at this H-n. One row per village, with the
+-- earliest stage where it falls behind (where the chain is blocked) and the items behind: the
+-- desk's own work list (its annex lists every one).
+CREATE OR REPLACE VIEW mart.desa_tertinggal_desa AS
 WITH behind AS (
     SELECT d.week, d.kabkota_code, d.kecamatan_code, d.desa_code, d.barang, d.moda_angkut,
-           e.stage, e.seq
+           e.seq
     FROM mart.logistik_desa_item_weekly d
     JOIN mart.stage_expected e ON e.week = d.week
     WHERE d.kebutuhan > 0
@@ -73,20 +74,26 @@ WITH behind AS (
           < e.expected - 1e-9
 ), desa AS (
     SELECT week, kabkota_code, kecamatan_code, desa_code, min(seq) AS seq,
-           list(DISTINCT barang) AS barang, any_value(moda_angkut) AS moda_angkut
+           list_sort(list(DISTINCT barang)) AS barang, any_value(moda_angkut) AS moda_angkut
     FROM behind GROUP BY ALL
 )
+SELECT d.week, d.kabkota_code, d.kecamatan_code, d.desa_code, r.desa_name,
+       t.stage AS tahap, t.label_id AS tahap_label, t.seq AS tahap_seq, d.barang, d.moda_angkut,
+       coalesce(d.moda_angkut IN ('sungai', 'udara'), false) AS terpencil
+FROM desa d
+JOIN ref.desa r ON r.desa_code = d.desa_code
+JOIN ref.stage_target t ON t.seq = d.seq;
+
+-- The same villages per kecamatan: how many, how many remote, the earliest stage behind.
+CREATE OR REPLACE VIEW mart.desa_tertinggal AS
 SELECT d.week, d.kabkota_code, d.kecamatan_code, k.kecamatan_name,
        count(*) AS desa_tertinggal,
-       count(*) FILTER (WHERE d.moda_angkut IN ('sungai', 'udara')) AS desa_terpencil,
-       any_value(t.stage ORDER BY d.seq) AS tahap, any_value(t.label_id ORDER BY d.seq)
-           AS tahap_label,
+       count(*) FILTER (WHERE d.terpencil) AS desa_terpencil,
+       arg_min(d.tahap, d.tahap_seq) AS tahap, arg_min(d.tahap_label, d.tahap_seq) AS tahap_label,
        list_sort(list_distinct(flatten(list(d.barang)))) AS barang,
-       list_sort(list(r.desa_name)) AS desa
-FROM desa d
+       list_sort(list(d.desa_name)) AS desa
+FROM mart.desa_tertinggal_desa d
 JOIN ref.kecamatan k ON k.kecamatan_code = d.kecamatan_code
-JOIN ref.desa r ON r.desa_code = d.desa_code
-JOIN ref.stage_target t ON t.seq = d.seq
 GROUP BY ALL;
 
 CREATE OR REPLACE VIEW mart.logistik_weekly AS
