@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -16,12 +17,13 @@ import polars as pl
 from tasks.config import WITA, Settings
 from tasks.contract import IDENTITY
 from tasks.load import DATA_ERRORS, Verdict
-from tasks.parse import ROW, ParseError, missing_columns, read_table, type_columns
+from tasks.parse import ROW, ParseError, empty_table, missing_columns, read_table, type_columns
 from tasks.personal import scrub, unechoed, withhold
 from tasks.pull import ArchivedFile, InboxFile, Skipped, SourceUnreadable, archive, list_inbox
 from tasks.validate import FILE, Finding, completeness, exclusions, policy, validate_kind
 from tasks.warehouse import sql
 from tasks.weeks import deadline, parse_week, week_start
+from tasks.workbook import expand_all
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +45,12 @@ VALIDATION_CHUNK_ROWS = 250_000
 def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], set[tuple]]:
     """(name bytes, fingerprint) already seen, (name bytes, sha) already loaded, and the (sha,
     kab/kota, kind, week) of accepted files: the same bytes for another week are a new report (an
-    empty incident list is byte-identical every week), for the same week a duplicate."""
+    empty incident list is byte-identical every week), for the same week a duplicate. A workbook
+    is loaded under its bytes' sha, its sheets are accepted under theirs (`tasks.workbook`)."""
     rows = con.execute(sql("load/known_files.sql")).fetchall()
     seen = {(bytes(p), fp) for p, fp, *_ in rows if fp is not None}
-    loaded = {(bytes(p), h) for p, _, h, *_ in rows}
-    accepted = {(h, kab, kind, week) for _, _, h, _, kab, kind, week, ok in rows if ok}
+    loaded = {(bytes(p), wb or h) for p, _, h, *_, wb in rows}
+    accepted = {(h, kab, kind, week) for _, _, h, _, kab, kind, week, ok, _ in rows if ok}
     return seen, loaded, accepted
 
 
@@ -76,13 +79,16 @@ def _record(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, stat
 
 
 def pull_new(con: duckdb.DuckDBPyConnection, settings: Settings,
-             run_id: str | None = None) -> list[ArchivedFile]:
-    """List the inbox and archive every file not yet loaded, unchanged files skipped unread.
+             run_id: str | None = None, mailed: Sequence[InboxFile] = ()) -> list[ArchivedFile]:
+    """List the inbox and archive every file not yet loaded, unchanged files skipped unread;
+    `mailed` are the attachments `tasks.mailbox` saved, taken exactly like the folder's files.
+    A week's workbook comes back as one submission per kind sheet (`tasks.workbook`).
 
     What is not a submission (symlinks, FIFOs, hidden files, files that cannot be read) is
     recorded in `audit.inbox_skipped` instead; an unreadable file is tried again next run."""
     seen, loaded, _ = known_state(con)
     listed, skipped = list_inbox(settings.inbox)
+    listed += mailed
     now = datetime.now(UTC)
     fresh: list[InboxFile] = [f for f in listed if (f.raw_path, f.fingerprint) not in seen]
     archived, touched = [], []
@@ -109,7 +115,7 @@ def pull_new(con: duckdb.DuckDBPyConnection, settings: Settings,
         sql("load/refresh_fingerprint.sql"))
     for s in skipped:
         log.warning("bukan kiriman: %s (%s)", s.display_path, s.reason)
-    return archived
+    return expand_all(archived, settings.max_rows)
 
 
 def _received_at(a: ArchivedFile) -> datetime:
@@ -125,8 +131,8 @@ def _parse(a: ArchivedFile, settings: Settings) -> pl.DataFrame | Verdict:
     """Typed rows of one file, or its rejection."""
     ident = a.identity  # name, size, area and calendar were judged by `_admissible`
     try:
-        table = read_table(a.archive_path.read_bytes(), ident.file_format, ident.kind,
-                           max_rows=settings.max_rows)
+        table = empty_table(ident.kind) if a.blank else read_table(
+            a.archive_path.read_bytes(), ident.file_format, ident.kind, max_rows=settings.max_rows)
     except ParseError as exc:  # the row limit is enforced while reading: rule `batas_baris`
         return _reject(a, str(exc), exc.rule)
     except Exception as exc:  # a parser bug must cost one file its verdict, not the whole run
@@ -179,7 +185,7 @@ def _admissible(a: ArchivedFile, area: tuple[frozenset[str], str],
     the warehouse's area, a week outside the campaign's calendar."""
     ident = a.identity
     if ident.problem:
-        return _reject(a, ident.problem, "nama_file")
+        return _reject(a, ident.problem, ident.rule)
     if a.archive_path is None or a.source.size > settings.max_file_bytes:
         return _reject(a, f"File terlalu besar ({a.source.size:,} byte); batas "
                           f"{settings.max_file_bytes:,} byte. File tidak diarsipkan.",
@@ -198,7 +204,7 @@ def _admissible(a: ArchivedFile, area: tuple[frozenset[str], str],
 def _failed(a: ArchivedFile, step: str, exc: BaseException) -> Verdict:
     """A file that broke a step of the pipeline: its own verdict, and the team is told in the log
     (with the file named), so one file never costs the others theirs."""
-    log.error("file %s gagal pada langkah %s: %s: %s", a.source.display_path, step,
+    log.error("file %s gagal pada langkah %s: %s: %s", a.shown_path, step,
               type(exc).__name__, exc, exc_info=exc)
     return _reject(a, f"File tidak dapat diproses pada langkah {step} ({type(exc).__name__}); "
                       "tim data mendapat catatan di log run. Periksa isi file lalu kirim ulang.",
@@ -314,7 +320,7 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
     for a, idx in copies:  # a copy in the same run shares its first copy's fate
         first = judged[idx]
         verdicts.append(_duplicate(a) if first.verdict != "rejected" else _reject(
-            a, f"{first.reason} (isi sama dengan {first.archived.source.display_path})",
+            a, f"{first.reason} (isi sama dengan {first.archived.shown_path})",
             "sama_dengan_file_ditolak"))
     return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.raw_path))
 

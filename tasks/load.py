@@ -76,7 +76,8 @@ _FILE_SCHEMA = {
     "verdict": pl.String, "reason": pl.String, "version": pl.Int32, "is_late": pl.Boolean,
     "rows_total": pl.Int32, "rows_flagged": pl.Int32, "duplicate_of": pl.Int64,
     "superseded_by": pl.Int64, "run_id": pl.String, "source_bytes": pl.Binary,
-    "source_fingerprint": pl.String,
+    "source_fingerprint": pl.String, "workbook": pl.String, "sheet": pl.String,
+    "workbook_sha256": pl.String,
 }
 COUNTED = ("accepted", "accepted_with_flags")
 
@@ -132,7 +133,7 @@ def _plan(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict], file_ids: lis
                 if h.current:
                     supersede.append((h.current[0], file_id))
                 h.current = (file_id, v.received_at)
-        shown = a.source.display_path
+        shown = a.shown_path
         files.append({
             "file_id": file_id, "source_path": shown,
             "file_name": shown.rsplit("/", 1)[-1], "sha256": a.sha256,
@@ -145,6 +146,8 @@ def _plan(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict], file_ids: lis
             "rows_flagged": v.rows_flagged, "duplicate_of": duplicate_of,
             "superseded_by": superseded_by, "run_id": run_id,
             "source_bytes": a.source.raw_path, "source_fingerprint": a.source.fingerprint,
+            "workbook": a.source.display_path if a.sheet else None, "sheet": a.sheet,
+            "workbook_sha256": a.workbook_sha256,
         })
     return files, supersede
 
