@@ -15,8 +15,9 @@ setup:
 	$(UV) sync --frozen
 
 ## make demo: sample data → ingest → validate → load → bulletin into data/outbox
-demo: setup
-	$(UV) run pilkada demo
+## make demo MAIL=1: and then the mail path (needs Dovecot: make services)
+demo: setup $(if $(MAIL),services)
+	$(UV) run pilkada demo $(if $(MAIL),--mail)
 
 ## make test: lint, then the whole test suite (real Prefect, DuckDB, SMTP, Chromium)
 test: setup browser services

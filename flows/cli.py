@@ -487,6 +487,9 @@ def template(
 @app.command()
 def demo(
     week: Annotated[str, typer.Option(help="Minggu buletin demo.")] = DEMO_BULLETIN_WEEK,
+    mail: Annotated[bool, typer.Option(
+        "--mail", help="Tunjukkan juga jalur surel: server IMAP lokal (Dovecot), satu desk "
+                       "mengirim buku kerja sekali, balasan di utas yang sama ke outbox.")] = False,
 ) -> None:
     """Contoh data → ingest → buletin ke outbox; menampilkan lokasi buletin."""
     # The sample is a recorded campaign: replay it on the files' own clock, so lateness in the
@@ -514,3 +517,65 @@ def demo(
     for d in result.get("deliveries", []):
         sent[d["status"]] = sent.get(d["status"], 0) + 1
     out.print(f"Pengiriman ke penerima ({settings.outbox / 'mail' / week}): {sent}")
+    if mail:
+        _demo_mail(DEMO_WEEKS.split(":")[1])
+
+
+DEMO_DESK = "6402"
+
+
+def _demo_mail(after: str) -> None:
+    """The mail path on a throwaway Dovecot: the desk mails its prefilled workbook for the week
+    after the sample once, a stranger mails a file; one ingest files, judges and answers."""
+    from datetime import timedelta
+    from email.message import EmailMessage
+
+    from imap_tools import MailBoxUnencrypted
+
+    from flows.deployments import one_off_api
+    from flows.ingest import ingest_submissions
+    from tasks.config import load_settings
+    from tasks.local_imap import local_imap
+    from tasks.template import build_template
+    from tasks.warehouse import connect
+    from tasks.weeks import week_of, week_start
+
+    week = week_of(week_start(after) + timedelta(days=7))  # past the sample: nothing replaced
+    settings = load_settings()
+    with connect(settings.warehouse) as con:
+        book = build_template(DEMO_DESK, week, settings.outbox / "demo-surel", con=con)
+    with _user_errors(), local_imap() as imap:
+        for name, value in {"PILKADA_IMAP_HOST": imap.host, "PILKADA_IMAP_PORT": str(imap.port),
+                            "PILKADA_IMAP_USER": imap.user, "PILKADA_IMAP_PASSWORD": imap.password,
+                            "PILKADA_IMAP_TLS": "none"}.items():
+            os.environ[name] = value
+        with MailBoxUnencrypted(imap.host, imap.port).login(imap.user, imap.password) as mb:
+            for sender, subject, name in (
+                    (f"desk-{DEMO_DESK}@desk-pilkada.example.org", f"Laporan {DEMO_DESK} {week}",
+                     f"{DEMO_DESK}_{week}.xlsx"),
+                    ("orang.lain@contoh.example", "laporan", f"{DEMO_DESK}_{week}.xlsx")):
+                msg = EmailMessage()
+                msg["From"], msg["Subject"] = sender, subject
+                msg["Message-ID"] = f"<demo-{len(subject)}-{week}@contoh.example>"
+                msg.set_content("Terlampir laporan minggu ini.")
+                msg.add_attachment(book.read_bytes(), maintype="application",
+                                   subtype="octet-stream", filename=name)
+                mb.append(bytes(msg))
+        out.print(f"\n[bold]Surel:[/] Dovecot di {imap.host}:{imap.port}; desk {DEMO_DESK} "
+                  f"mengirim {DEMO_DESK}_{week}.xlsx sekali, satu pengirim tak dikenal.")
+        with one_off_api(*INGEST_MODULES):
+            out.print(f"Ingest dengan surel: {ingest_submissions()}")
+    for name in ("HOST", "PORT", "USER", "PASSWORD", "TLS"):
+        os.environ.pop(f"PILKADA_IMAP_{name}", None)
+    with connect(settings.warehouse) as con:
+        rows = con.execute("SELECT source_path, status FROM audit.submission_status "
+                           "WHERE workbook IS NOT NULL AND week = ? ORDER BY file_id",
+                           [week]).fetchall()
+        aside = con.execute("SELECT sender, reason FROM audit.mail_message "
+                            "WHERE status = 'aside'").fetchall()
+    for source, status in rows:
+        out.print(f"  {source}: {status}")
+    for sender, reason in aside:
+        out.print(f"  disisihkan untuk tim data: {sender}: {reason}")
+    for eml in sorted((settings.outbox / "mail" / week).glob("reply_*.eml")):
+        out.print(f"Balasan di utas yang sama (.eml): {eml}")

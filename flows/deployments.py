@@ -7,6 +7,11 @@ server for machines that have none.
 | `ingest-submissions/hourly`     | every hour on the hour, 06:00–22:00     | `0 6-22 * * *` |
 | `weekly-bulletin/monday-0700`   | Monday 07:00, for the week just ended   | `0 7 * * 1`    |
 
+With a desks' mailbox configured (PILKADA_IMAP_HOST, docs/operations.md), the ingest gets a second
+schedule, `PILKADA_MAIL_CRON` (default `15,30,45 7-17 * * 1-6`): with the hourly one, every 15
+minutes in working hours (Monday–Saturday 07:00–17:45 WITA), so a mailed report is answered in
+minutes; `prefect.yaml` carries it inactive, to switch on where the worker has a mailbox.
+
 The time zone is set on every schedule: a cron without one runs in UTC, which would put the
 bulletin at Monday 15:00 WITA, after the Desk Pilkada meeting, and the "hourly 06–22" ingest at
 14:00–06:00 WITA. Asia/Makassar is UTC+8 all year (no daylight saving). Scheduling needs a real
@@ -70,7 +75,7 @@ def deployments(send: bool = False) -> list[RunnerDeployment]:
 
     ingest = ingest_submissions.to_deployment(
         name=INGEST_DEPLOYMENT,
-        schedule=Cron(INGEST_CRON, timezone=TIMEZONE),
+        schedules=[Cron(c, timezone=TIMEZONE) for c in ingest_crons()],
         description="Semua kiriman baru di inbox → arsip → validasi → gudang data; tiap jam "
                     "06:00–22:00 WITA. Idempoten: tanpa kiriman baru, tidak ada yang berubah.",
         tags=TAGS,
@@ -87,6 +92,14 @@ def deployments(send: bool = False) -> list[RunnerDeployment]:
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
     return [ingest, bulletin]
+
+
+def ingest_crons() -> list[str]:
+    """The ingest's schedules: hourly, and with a mailbox configured its working-hours one."""
+    from tasks.config import load_settings
+
+    imap = load_settings().imap
+    return [INGEST_CRON] if imap is None else [INGEST_CRON, imap.cron]
 
 
 def prefect_home() -> Path:

@@ -29,6 +29,7 @@ from tasks.feedback import FeedbackIncomplete, missing_feedback, write_feedback
 from tasks.ingest import Known, batches, by_week, judge_batch, known, pull_new, run_id_now
 from tasks.load import COUNTED, Verdict, load_batch
 from tasks.lock import exclusive
+from tasks.mailbox import Mail, answer, collect
 from tasks.pull import ArchivedFile
 from tasks.reference_load import ensure_reference
 from tasks.runlog import route_project_logs
@@ -61,9 +62,29 @@ def prepare_warehouse(con, scope: str) -> list[str]:
     return applied
 
 
+@task(name="pull-mailbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
+def pull_mailbox(con, settings: Settings) -> list[Mail]:
+    """The desks' unprocessed messages, attachments filed for the folder pull (tasks.mailbox)."""
+    mails = collect(con, settings)
+    get_run_logger().info("Surel: %d pesan baru; %d lampiran laporan dari desk; %d disisihkan "
+                          "untuk tim data.", len(mails), sum(len(m.files) for m in mails),
+                          sum(m.aside is not None for m in mails))
+    return mails
+
+
+@task(name="answer-mail", cache_policy=NO_CACHE)
+def answer_mail(con, settings: Settings, mails: list[Mail], run_id: str) -> Counter:
+    """One reply per desk message in its thread, then every message flagged processed."""
+    outcomes = answer(con, settings, mails, run_id, get_run_logger())
+    n = Counter(o.status for o in outcomes)
+    get_run_logger().info("Balasan surel: %s.", ", ".join(f"{v} {k}" for k, v in n.items())
+                          or "tidak ada")
+    return n
+
+
 @task(name="pull-inbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def pull_inbox(con, settings: Settings, run_id: str):
-    archived = pull_new(con, settings, run_id)
+def pull_inbox(con, settings: Settings, run_id: str, mails: list[Mail] | None = None):
+    archived = pull_new(con, settings, run_id, [f for m in mails or () for f in m.files])
     (skipped,) = con.execute("SELECT count(*) FROM audit.inbox_skipped "
                              "WHERE present AND run_id = ?", [run_id]).fetchone()
     get_run_logger().info("Tarik: %d berkas baru diarsipkan; %d bukan kiriman (dilewati, "
@@ -101,7 +122,7 @@ def validate_submissions(judged: list[tuple[list[Verdict], list[KeptResult]]],
                 sum(v.is_late for v in verdicts))
     for v in verdicts:
         if v.verdict == "rejected":
-            logger.warning("Ditolak %s: %s", v.archived.source.display_path, v.reason)
+            logger.warning("Ditolak %s: %s", v.archived.shown_path, v.reason)
     return verdicts, kept
 
 
@@ -109,12 +130,12 @@ def judge_week(con, group: list[ArchivedFile], settings: Settings,
                week: str) -> tuple[list[Verdict], list[KeptResult]]:
     """Fan a week's batches out on the configured task runner (`flows.runners`). What the checks
     need from the warehouse is read here, once per kind, by the one process that holds it open;
-    the batches get it as values, and workers get no mail credentials."""
+    the batches get it as values, and workers get no mail credentials (SMTP, IMAP)."""
     facts = known(con)
     weeks = [week] if week != NO_WEEK else []
     inputs: dict[str, dict[str, pa.Table]] = {}
     futures = []
-    judging = replace(settings, smtp=None)
+    judging = replace(settings, smtp=None, imap=None)
     for part, files in enumerate(batches(group), start=1):
         kind = files[0].identity.kind or ""
         if kind and kind not in inputs:
@@ -184,11 +205,12 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     with exclusive(settings.lock_path, "Proses ingest", wait_seconds=INGEST_LOCK_WAIT):
         with connect(settings.warehouse) as con:
             prepare_warehouse(con, settings.province)
+            mails, mail_error = _mailbox(con, settings)
             verdicts: list[Verdict] = []
             kept: list[KeptResult] = []
             unwritten: list[str] = []
             with fanned_out(settings.dask_address):  # a local cluster starts on first use
-                for group in by_week(pull_inbox(con, settings, run_id)):
+                for group in by_week(pull_inbox(con, settings, run_id, mails)):
                     week = week_of(group)
                     judged, results = judge_week(con, group, settings, week)
                     unwritten += feedback(con, load_submissions(con, judged, run_id, week),
@@ -197,6 +219,8 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
                     kept += results
             if not verdicts and missing_feedback(con):  # nothing new: still catch up on notes
                 unwritten += feedback(con, [], settings.outbox, "tertunda")
+            if mails:  # after the feedback: the replies attach it
+                answer_mail(con, settings, mails, run_id)
             con.execute("CHECKPOINT")
             skipped = _rows(con, sql("queries/inbox_skipped.sql"))
         snapshot(settings.warehouse)
@@ -219,10 +243,40 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
             table=ledger_rows(verdicts),
             description=f"Kiriman yang diproses pada run {run_id} (ditolak lebih dulu)",
         )
+    aside = [m for m in mails if m.aside]
+    if aside:
+        create_markdown_artifact(key="mail-aside", markdown=mail_aside(aside),
+                                 description="Surel yang disisihkan untuk tim data (tidak dibalas)")
     print(f"Ingest selesai: {counts}")
+    if mail_error is not None:  # the folder was still ingested; the mailbox waits for the next run
+        raise mail_error
     if unwritten:  # every week is loaded and published; the run still says what it could not do
         raise FeedbackIncomplete(unwritten)
     return counts
+
+
+def _mailbox(con, settings: Settings) -> tuple[list[Mail], Exception | None]:
+    """The mailbox's new messages; a mailbox that cannot be read (after the task's retries)
+    does not stop the folder's intake: the run goes on and fails at the end, naming it."""
+    if settings.imap is None:
+        return [], None
+    try:
+        return pull_mailbox(con, settings), None
+    except Exception as exc:  # IMAP down, login refused: the folder is still read this run
+        get_run_logger().error("Kotak surel %s:%s tidak dapat dibaca: %s: %s",
+                               settings.imap.host, settings.imap.port, type(exc).__name__, exc)
+        return [], exc
+
+
+def mail_aside(mails: list[Mail]) -> str:
+    """The set-aside messages as a table for the data team (sender, subject, reason)."""
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    rows = [f"| {cell(m.sender)} | {cell(m.subject)} | {cell(m.aside or '')} |" for m in mails]
+    return "\n".join(["# Surel disisihkan", "", "Tidak dibalas otomatis; periksa di kotak surel "
+                      "(tetap belum dibaca) dan di `audit.mail_message`.", "",
+                      "| pengirim | subjek | alasan |", "|---|---|---|", *rows])
 
 
 def _rows(con, statement: str) -> list[dict[str, Any]]:

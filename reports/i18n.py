@@ -146,6 +146,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_asn_new": ("Kasus ASN baru", "New ASN cases"),
     "no_data": ("— = data tidak tersedia", "— = no data"),
     "no_data_word": ("tidak ada data", "no data"),
+    # Issue 21: a figure from part of the data says so; a report not received is no zero
+    "counted_from": ("dihitung dari {n} dari {total} {unit}", "counted from {n} of {total} {unit}"),
+    "unit_desa": ("desa/kelurahan", "villages"),
+    "unit_kecamatan": ("kecamatan", "subdistricts"),
+    "not_reported": ("belum melapor", "not reported"),
     "below_norm": ("▼ di bawah norma {n} Linmas per TPS", "▼ below the norm of {n} Linmas per TPS"),
     # Logistics
     "logistik_title": ("Logistik", "Logistics"),
@@ -296,11 +301,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "method_body": (
         "Status Siap/Waspada/Kritis dihitung dari laporan kab/kota yang diterima "
         "dengan ambang yang makin ketat menjelang hari pemungutan suara (lihat "
-        "docs/metrics.md). Angka dari baris yang ditandai tidak dihitung. Waktu "
-        "dalam WITA.",
+        "docs/metrics.md). Isian yang ditandai salah tidak dihitung, isian lain pada baris "
+        "itu tetap dihitung; angka dari sebagian data disebut demikian, laporan yang belum "
+        "masuk tertulis \"belum melapor\". Waktu dalam WITA.",
         "Ready/Watch/Critical status is computed from the regency reports received, "
         "with thresholds that tighten as voting day nears (see docs/metrics.md). "
-        "Flagged rows are left out of the figures. Times are WITA.",
+        "Values flagged as wrong are left out, the rest of their rows count; a figure from "
+        "part of the data says so, and a report not received reads \"not reported\". "
+        "Times are WITA.",
     ),
     "sources": ("Sumber data", "Data sources"),
     "file": ("Berkas", "File"),
@@ -429,10 +437,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "annex_method": (
         "Angka dalam lampiran ini sama dengan buletin provinsi minggu ini dan dihitung dengan "
-        "cara yang sama (lihat docs/metrics.md); baris yang ditandai tidak dihitung. Waktu dalam "
+        "cara yang sama (lihat docs/metrics.md); isian yang ditandai salah tidak dihitung, isian "
+        "lain pada barisnya tetap dihitung. Waktu dalam "
         "WITA. Keterangan berkas dan temuan ditulis oleh sistem dalam bahasa Indonesia.",
         "The figures in this annex are this week's provincial bulletin figures, computed the "
-        "same way (see docs/metrics.md); flagged rows are left out. Times are WITA. File "
+        "same way (see docs/metrics.md); values flagged as wrong are left out, the rest of their "
+        "rows count. Times are WITA. File "
         "verdicts and findings are written by the system in Indonesian.",
     ),
     # Subject line (tasks.render._subject): "[H-3] 1 Kritis: Mahulu · 3 Waspada: Kubar, …".

@@ -61,8 +61,8 @@ def ledger_rows(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
     """One row per file processed, rejected and late files first, for the `ingest-ledger` table."""
     order = {"rejected": 0, "accepted_with_flags": 1, "accepted": 2, "duplicate": 3}
     ranked = sorted(verdicts, key=lambda v: (order.get(v.verdict, 9), not v.is_late,
-                                             v.archived.source.display_path))
-    return [{"file": v.archived.source.display_path, "status": v.verdict,
+                                             v.archived.shown_path))
+    return [{"file": v.archived.shown_path, "status": v.verdict,
              "late": v.is_late, "rows": v.rows_total, "flagged": v.rows_flagged,
              "reason": v.reason} for v in ranked]
 
@@ -85,10 +85,10 @@ def ingest_summary(run_id: str, verdicts: Sequence[Verdict],
            f"{len(verdicts)} berkas diproses: {len(rejected)} ditolak, {len(late)} terlambat "
            "(tidak termasuk yang ditolak).", ""]
     out += [f"## Ditolak ({len(rejected)})", ""]
-    out += _listed([f"- **{md(v.archived.source.display_path)}**{_who(v)}: {md(v.reason)}"
+    out += _listed([f"- **{md(v.archived.shown_path)}**{_who(v)}: {md(v.reason)}"
                     for v in rejected]) or ["- tidak ada"]
     out += ["", f"## Terlambat ({len(late)})", ""]
-    out += _listed([f"- **{md(v.archived.source.display_path)}**{_who(v)}: {md(v.reason)}"
+    out += _listed([f"- **{md(v.archived.shown_path)}**{_who(v)}: {md(v.reason)}"
                     for v in late]) or ["- tidak ada"]
     out += ["", "## Jumlah per jenis", "",
             "| jenis | " + " | ".join(VERDICT_LABEL[s] for s in VERDICTS) + " | total |",

@@ -50,6 +50,35 @@ class SmtpSettings:
         return Secret.load(self.password_block).get()
 
 
+# Every 15 minutes in working hours (WITA) when a mailbox is configured: at :15, :30 and :45, since
+# the hourly ingest already runs on the hour (flows/deployments.py). PILKADA_MAIL_CRON overrides.
+MAIL_CRON = "15,30,45 7-17 * * 1-6"
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """The desks' mailbox (issue 22): optional; without it only the folder inbox is read."""
+
+    host: str
+    port: int
+    user: str
+    password: str | None = field(repr=False)
+    tls: str  # ssl | starttls | none
+    folder: str = "INBOX"
+    ca_file: str | None = None
+    password_block: str | None = None  # name of a Prefect Secret block holding the password
+    max_message_bytes: int = 60 * 1024 * 1024  # larger messages are set aside unread
+    cron: str = MAIL_CRON
+
+    def resolve_password(self) -> str:
+        """As `SmtpSettings.resolve_password`: the Secret block is read only when logging in."""
+        if self.password or not self.password_block:
+            return self.password or ""
+        from prefect.blocks.system import Secret
+
+        return Secret.load(self.password_block).get()
+
+
 @dataclass(frozen=True)
 class Settings:
     warehouse: Path
@@ -65,6 +94,7 @@ class Settings:
     recipients: Path
     arrival: str = "storage"  # storage | mtime (replaying a recorded campaign: docs/operations.md)
     calendar: tuple[str, str] = CAMPAIGN_CALENDAR  # first and last reporting week accepted
+    imap: ImapSettings | None = None  # the desks' mailbox, pulled before the folder
     # where parse + validation batches run: None in-process, "local" a local Dask cluster of
     # processes, "tcp://host:8786" an existing Dask scheduler (flows/runners.py)
     dask_address: str | None = None
@@ -123,7 +153,31 @@ def load_settings() -> Settings:
         recipients=Path(env.get("PILKADA_RECIPIENTS", str(ROOT / "config" / "recipients.toml"))),
         arrival=arrival,
         calendar=_calendar(env.get("PILKADA_CALENDAR")),
+        imap=_imap(env),
         dask_address=env.get("PILKADA_DASK_ADDRESS", "").strip() or None,
+    )
+
+
+def _imap(env: dict[str, str]) -> ImapSettings | None:
+    """The mailbox from PILKADA_IMAP_*, or None when PILKADA_IMAP_HOST is not set."""
+    if not env.get("PILKADA_IMAP_HOST"):
+        return None
+    tls = env.get("PILKADA_IMAP_TLS", "ssl").strip().lower()
+    if tls not in ("ssl", "starttls", "none"):
+        raise ValueError(f"PILKADA_IMAP_TLS='{tls}' harus ssl, starttls, atau none")
+    if not env.get("PILKADA_IMAP_USER"):
+        raise ValueError("PILKADA_IMAP_USER wajib diisi bila PILKADA_IMAP_HOST diatur")
+    return ImapSettings(
+        host=env["PILKADA_IMAP_HOST"],
+        port=int(env.get("PILKADA_IMAP_PORT", "993" if tls == "ssl" else "143")),
+        user=env["PILKADA_IMAP_USER"],
+        password=env.get("PILKADA_IMAP_PASSWORD") or None,
+        tls=tls,
+        folder=env.get("PILKADA_IMAP_FOLDER", "INBOX"),
+        ca_file=env.get("PILKADA_IMAP_CA_FILE") or None,
+        password_block=env.get("PILKADA_IMAP_PASSWORD_BLOCK") or None,
+        max_message_bytes=int(env.get("PILKADA_IMAP_MAX_MESSAGE_BYTES", str(60 * 1024 * 1024))),
+        cron=env.get("PILKADA_MAIL_CRON", MAIL_CRON),
     )
 
 

@@ -304,6 +304,13 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
     "tindak_lanjut": ("id_tindak_lanjut",),
 }
 
+# The columns that say which row this is (whose report, which village and item, which case). A
+# finding about one of them removes the row (effect `row`); about any other column, a value
+# that cannot be read removes only that value (`values`, docs/metrics.md "Rule effects").
+IDENTITY: dict[str, frozenset[str]] = {
+    kind: frozenset({"kode_kabkota", *keys}) for kind, keys in ROW_KEYS.items()
+} | {"logistik": frozenset({"kode_kabkota", "kode_kecamatan", "kode_desa", "barang"})}
+
 # Header aliases a desk's spreadsheet commonly carries, after normalisation (lower case, spaces
 # and dashes to underscores). Documented in docs/submission-format.md.
 ALIASES: dict[str, str] = {

@@ -126,7 +126,7 @@ class Letter:
     """One message for one recipient, with what identifies it in the delivery log."""
 
     week: str
-    kind: str  # bulletin | annex | failure_report
+    kind: str  # bulletin | annex | failure_report | reply (to a desk's message, tasks.mailbox)
     recipient: Recipient
     lang: str
     message: EmailMessage
@@ -201,7 +201,9 @@ class OutboxTransport:
         folder = self.root / letter.week
         folder.mkdir(parents=True, exist_ok=True)
         who = re.sub(r"[^a-z0-9]+", "-", letter.recipient.email.lower()).strip("-")
-        parts = [letter.kind, letter.kabkota_code, letter.lang, who]
+        # a reply answers one desk message: its name carries the message's digest
+        parts = [letter.kind, letter.kabkota_code, letter.lang, who,
+                 letter.data_hash[:12] if letter.kind == "reply" else None]
         path = folder / ("_".join(p for p in parts if p) + ".eml")
         tmp = path.with_suffix(".tmp")
         try:

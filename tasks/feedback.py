@@ -63,7 +63,7 @@ def _note(info: dict, issues: list[tuple]) -> str:
         lines += ["", f"Keterangan    : {info['reason']}"]
     if issues:
         lines += ["", "Temuan (baris sesuai nomor baris di spreadsheet Anda):"]
-        lines += [f"- {msg}" for *_, msg in issues[:200]]
+        lines += [f"- {msg}" for *_, msg, _ in issues[:200]]
         if len(issues) > 200:
             lines.append(f"- … dan {len(issues) - 200} temuan lain (lihat file CSV terlampir)")
     if info["status"] in ("rejected", "accepted_with_flags"):
@@ -71,6 +71,20 @@ def _note(info: dict, issues: list[tuple]) -> str:
                   "_revisi; versi terbaru akan menggantikan versi ini."]
     lines += ["", f"SHA-256: {info['sha256']}"]
     return "\n".join(lines) + "\n"
+
+
+# What a finding did to the figures, in the desk's words (docs/submission-format.md): every
+# finding is sent whatever its effect, so the desk knows which of its numbers still count.
+_EFFECT_ID = {"nothing": "nilai tetap dihitung", "values": "nilai ini tidak dihitung",
+              "row": "baris tidak dihitung"}
+
+
+def _effect(severity: str, effect: str | None) -> str:
+    if severity == "reject":
+        return "file ditolak"
+    if severity == "catatan":
+        return _EFFECT_ID["nothing"]
+    return _EFFECT_ID.get(effect or "row", "")
 
 
 def _safe_part(text: str, limit: int) -> str:
@@ -125,9 +139,9 @@ def write_feedback(con: duckdb.DuckDBPyConnection, file_ids: list[int], outbox: 
             if issues:
                 with table.open("w", newline="", encoding="utf-8-sig") as f:
                     w = csv.writer(f, delimiter=";")
-                    w.writerow(["baris", "kolom", "aturan", "tingkat", "pesan"])
-                    for row in issues:
-                        w.writerow([safe_cell(v) for v in row])
+                    w.writerow(["baris", "kolom", "aturan", "tingkat", "pesan", "akibat"])
+                    for *row, effect in issues:
+                        w.writerow([safe_cell(v) for v in row] + [_effect(row[3], effect)])
                 written.append(table)
         except OSError as exc:
             failed.append(info["file_name"])

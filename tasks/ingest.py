@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -17,8 +18,9 @@ import polars as pl
 import pyarrow as pa
 
 from tasks.config import WITA, Settings
+from tasks.contract import IDENTITY
 from tasks.load import DATA_ERRORS, Verdict
-from tasks.parse import ROW, ParseError, missing_columns, read_table, type_columns
+from tasks.parse import ROW, ParseError, empty_table, missing_columns, read_table, type_columns
 from tasks.personal import scrub, unechoed, withhold
 from tasks.pull import ArchivedFile, InboxFile, Skipped, SourceUnreadable, archive, list_inbox
 from tasks.validate import (
@@ -26,12 +28,14 @@ from tasks.validate import (
     Finding,
     checks_connection,
     completeness,
+    exclusions,
     policy,
     validate_kind,
     validation_inputs,
 )
 from tasks.warehouse import sql
 from tasks.weeks import deadline, parse_week, week_start
+from tasks.workbook import expand_all
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +62,12 @@ BATCH_BYTES = 16 * 1024 * 1024
 def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], set[tuple]]:
     """(name bytes, fingerprint) already seen, (name bytes, sha) already loaded, and the (sha,
     kab/kota, kind, week) of accepted files: the same bytes for another week are a new report (an
-    empty incident list is byte-identical every week), for the same week a duplicate."""
+    empty incident list is byte-identical every week), for the same week a duplicate. A workbook
+    is loaded under its bytes' sha, its sheets are accepted under theirs (`tasks.workbook`)."""
     rows = con.execute(sql("load/known_files.sql")).fetchall()
     seen = {(bytes(p), fp) for p, fp, *_ in rows if fp is not None}
-    loaded = {(bytes(p), h) for p, _, h, *_ in rows}
-    accepted = {(h, kab, kind, week) for _, _, h, _, kab, kind, week, ok in rows if ok}
+    loaded = {(bytes(p), wb or h) for p, _, h, *_, wb in rows}
+    accepted = {(h, kab, kind, week) for _, _, h, _, kab, kind, week, ok, _ in rows if ok}
     return seen, loaded, accepted
 
 
@@ -91,13 +96,16 @@ def _record(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, stat
 
 
 def pull_new(con: duckdb.DuckDBPyConnection, settings: Settings,
-             run_id: str | None = None) -> list[ArchivedFile]:
-    """List the inbox and archive every file not yet loaded, unchanged files skipped unread.
+             run_id: str | None = None, mailed: Sequence[InboxFile] = ()) -> list[ArchivedFile]:
+    """List the inbox and archive every file not yet loaded, unchanged files skipped unread;
+    `mailed` are the attachments `tasks.mailbox` saved, taken exactly like the folder's files.
+    A week's workbook comes back as one submission per kind sheet (`tasks.workbook`).
 
     What is not a submission (symlinks, FIFOs, hidden files, files that cannot be read) is
     recorded in `audit.inbox_skipped` instead; an unreadable file is tried again next run."""
     seen, loaded, _ = known_state(con)
     listed, skipped = list_inbox(settings.inbox)
+    listed += mailed
     now = datetime.now(UTC)
     fresh: list[InboxFile] = [f for f in listed if (f.raw_path, f.fingerprint) not in seen]
     archived, touched = [], []
@@ -133,7 +141,7 @@ def pull_new(con: duckdb.DuckDBPyConnection, settings: Settings,
         sql("load/refresh_fingerprint.sql"))
     for s in skipped:
         log.warning("bukan kiriman: %s (%s)", s.display_path, s.reason)
-    return archived
+    return expand_all(archived, settings.max_rows)
 
 
 def _received_at(a: ArchivedFile) -> datetime:
@@ -149,8 +157,8 @@ def _parse(a: ArchivedFile, settings: Settings) -> pl.DataFrame | Verdict:
     """Typed rows of one file, or its rejection."""
     ident = a.identity  # name, size, area and calendar were judged by `_admissible`
     try:
-        table = read_table(a.archive_path.read_bytes(), ident.file_format, ident.kind,
-                           max_rows=settings.max_rows)
+        table = empty_table(ident.kind) if a.blank else read_table(
+            a.archive_path.read_bytes(), ident.file_format, ident.kind, max_rows=settings.max_rows)
     except ParseError as exc:  # the row limit is enforced while reading: rule `batas_baris`
         return _reject(a, str(exc), exc.rule)
     except Exception as exc:  # a parser bug must cost one file its verdict, not the whole run
@@ -203,7 +211,7 @@ def _admissible(a: ArchivedFile, area: tuple[frozenset[str], str],
     the warehouse's area, a week outside the campaign's calendar."""
     ident = a.identity
     if ident.problem:
-        return _reject(a, ident.problem, "nama_file")
+        return _reject(a, ident.problem, ident.rule)
     if a.archive_path is None or a.source.size > settings.max_file_bytes:
         return _reject(a, f"File terlalu besar ({a.source.size:,} byte); batas "
                           f"{settings.max_file_bytes:,} byte. File tidak diarsipkan.",
@@ -222,7 +230,7 @@ def _admissible(a: ArchivedFile, area: tuple[frozenset[str], str],
 def _failed(a: ArchivedFile, step: str, exc: BaseException) -> Verdict:
     """A file that broke a step of the pipeline: its own verdict, and the team is told in the log
     (with the file named), so one file never costs the others theirs."""
-    log.error("file %s gagal pada langkah %s: %s: %s", a.source.display_path, step,
+    log.error("file %s gagal pada langkah %s: %s: %s", a.shown_path, step,
               type(exc).__name__, exc, exc_info=exc)
     return _reject(a, f"File tidak dapat diproses pada langkah {step} ({type(exc).__name__}); "
                       "tim data mendapat catatan di log run. Periksa isi file lalu kirim ulang.",
@@ -342,9 +350,12 @@ def _judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile], setting
             continue
         idx = len(pending) + 1
         first_in_run[key] = idx
+        identity = IDENTITY[a.identity.kind]
         cell_findings = [Finding(idx, c.row, c.column, "format_nilai", "flag",
-                                 unechoed(c.value, c.message)) for c in cell_issues]
-        cell_findings += [Finding(idx, row, col, rule, NOTE, message)
+                                 unechoed(c.value, c.message),
+                                 "row" if c.column in identity else "values")
+                         for c in cell_issues]
+        cell_findings += [Finding(idx, row, col, rule, NOTE, message, "nothing")
                           for row, col, rule, message in private]
         pending[idx] = (a, typed, cell_findings)
         if typed.height == 0:  # nothing to validate row by row; what it lacks is still judged
@@ -392,7 +403,7 @@ def _judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile], setting
     for a, idx in copies:  # a copy in the same run shares its first copy's fate
         first = judged[idx]
         verdicts.append(_duplicate(a) if first.verdict != "rejected" else _reject(
-            a, f"{first.reason} (isi sama dengan {first.archived.source.display_path})",
+            a, f"{first.reason} (isi sama dengan {first.archived.shown_path})",
             "sama_dengan_file_ditolak"))
     return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.raw_path))
 
@@ -409,12 +420,22 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
     due = deadline(a.identity.week, settings.deadline_weekday, settings.deadline_time)
     late = received > due
     flagged_rows = {f.row for f in findings if f.row is not None and f.severity != NOTE}
+    excluded_rows, excluded_cells = exclusions(findings)
     notes = [f for f in findings if f.severity == NOTE]
-    rows = typed.with_columns(pl.col(ROW).is_in(sorted(flagged_rows)).alias("flagged"))
+    cells = pl.DataFrame({ROW: list(excluded_cells), "excluded_columns": list(
+        excluded_cells.values())}, schema={ROW: typed.schema[ROW],
+                                           "excluded_columns": pl.List(pl.String)})
+    rows = typed.with_columns(
+        pl.col(ROW).is_in(sorted(flagged_rows)).alias("flagged"),
+        pl.col(ROW).is_in(sorted(excluded_rows)).alias("excluded"),
+    ).join(cells, on=ROW, how="left", maintain_order="left").with_columns(
+        pl.col("excluded_columns").fill_null(pl.lit([], pl.List(pl.String))))
     rows = withhold(a.identity.kind, rows, findings)  # a refused name/NIP is not stored
     rejects = [f for f in findings if f.severity == "reject"]
     v = Verdict(a, received, "accepted", is_late=late, rows=rows, findings=findings)
-    share = len(flagged_rows) / typed.height if typed.height else 0.0
+    # Only rows whose identity was rejected count toward refusing the whole file (a wrong
+    # template, another kab/kota's codes): a bad column leaves the rest of each row standing.
+    share = len(excluded_rows) / typed.height if typed.height else 0.0
     if rejects:
         v.verdict = "rejected"
         v.reason = "Ditolak: " + rejects[0].message + (
@@ -422,14 +443,18 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
     elif (share > policy()["reject_if_flagged_share_above"]
           and a.identity.kind not in policy().get("independent_rows", ())):
         v.verdict = "rejected"
-        v.reason = (f"Ditolak: sebagian besar baris tidak sah ({len(flagged_rows)} dari "
+        v.reason = (f"Ditolak: sebagian besar baris tidak sah ({len(excluded_rows)} dari "
                     f"{typed.height}): {_summarise(findings)}.")
     elif findings:
         v.verdict = "accepted_with_flags"
         whole = [f for f in findings if f.row is None]
         parts = []
-        if flagged_rows:
-            parts.append(f"{len(flagged_rows)} baris ditandai dan tidak dihitung")
+        if excluded_rows:
+            parts.append(f"{len(excluded_rows)} baris tidak dihitung")
+        if excluded_cells:
+            parts.append(f"{len(excluded_cells)} baris dihitung tanpa nilai yang ditandai")
+        if kept := flagged_rows - excluded_rows - excluded_cells.keys():
+            parts.append(f"{len(kept)} baris ditandai, nilainya tetap dihitung")
         if whole:
             parts.append(f"{len(whole)} catatan kelengkapan")
         if notes:

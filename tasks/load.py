@@ -36,7 +36,7 @@ class Verdict:
     verdict: str  # accepted | accepted_with_flags | rejected | duplicate
     reason: str = ""
     is_late: bool = False
-    rows: pl.DataFrame | None = None  # typed rows with `_row` and `flagged`
+    rows: pl.DataFrame | None = None  # typed rows with `_row`, `flagged`, `excluded(_columns)`
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -60,10 +60,11 @@ def _issue_frame(findings: list[Finding]) -> pl.DataFrame:
             "column": [f.column for f in findings],
             "rule": [f.rule for f in findings],
             "severity": [f.severity for f in findings],
+            "effect": [f.effect for f in findings],
             "message": [text(f) for f in findings],
         },
         schema={"row_number": pl.Int32, "column": pl.String, "rule": pl.String,
-                "severity": pl.String, "message": pl.String},
+                "severity": pl.String, "effect": pl.String, "message": pl.String},
     )
 
 
@@ -75,7 +76,8 @@ _FILE_SCHEMA = {
     "verdict": pl.String, "reason": pl.String, "version": pl.Int32, "is_late": pl.Boolean,
     "rows_total": pl.Int32, "rows_flagged": pl.Int32, "duplicate_of": pl.Int64,
     "superseded_by": pl.Int64, "run_id": pl.String, "source_bytes": pl.Binary,
-    "source_fingerprint": pl.String,
+    "source_fingerprint": pl.String, "workbook": pl.String, "sheet": pl.String,
+    "workbook_sha256": pl.String,
 }
 COUNTED = ("accepted", "accepted_with_flags")
 
@@ -131,7 +133,7 @@ def _plan(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict], file_ids: lis
                 if h.current:
                     supersede.append((h.current[0], file_id))
                 h.current = (file_id, v.received_at)
-        shown = a.source.display_path
+        shown = a.shown_path
         files.append({
             "file_id": file_id, "source_path": shown,
             "file_name": shown.rsplit("/", 1)[-1], "sha256": a.sha256,
@@ -144,6 +146,8 @@ def _plan(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict], file_ids: lis
             "rows_flagged": v.rows_flagged, "duplicate_of": duplicate_of,
             "superseded_by": superseded_by, "run_id": run_id,
             "source_bytes": a.source.raw_path, "source_fingerprint": a.source.fingerprint,
+            "workbook": a.source.display_path if a.sheet else None, "sheet": a.sheet,
+            "workbook_sha256": a.workbook_sha256,
         })
     return files, supersede
 

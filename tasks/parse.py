@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import json
 import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import chain, islice
@@ -215,6 +216,45 @@ def _read_xlsx(data: bytes, kind: str, max_rows: int | None) -> Iterator[list[st
         yield [_xlsx_cell(v) for v in row]
     if max_rows is not None and sheet.total_height > table.height:
         raise RowLimitExceeded(max_rows)
+
+
+def workbook_sheets(data: bytes, kinds: Collection[str],
+                    max_rows: int | None = None) -> dict[str, tuple[str, bool]]:
+    """A workbook's visible sheets named for a kind: kind -> (sha256 of its filled cells, whether
+    no cell is filled). The digest is of what the desk wrote, not of the workbook's bytes, so a
+    sheet left as it was is recognised as the same report when the workbook is saved again with
+    another sheet corrected. Hidden sheets are never a report (as in `_sheet_as_seen`)."""
+    import fastexcel
+
+    _check_zip(data)
+    n_rows = None if max_rows is None else max_rows + HEADER_SCAN_ROWS + 1
+    out: dict[str, tuple[str, bool]] = {}
+    try:
+        reader = fastexcel.read_excel(data)
+        for i, name in enumerate(reader.sheet_names):
+            kind = name.strip().lower()
+            if kind not in kinds or kind in out:
+                continue
+            sheet = reader.load_sheet(i, header_row=None, skip_rows=[], n_rows=n_rows)
+            if sheet.visible != "visible":
+                continue
+            digest, blank = hashlib.sha256(kind.encode()), True
+            for row in sheet.to_polars().iter_rows():
+                cells = [_xlsx_cell(v).strip() for v in row]
+                if any(cells):
+                    blank = False
+                    digest.update(json.dumps(cells, ensure_ascii=False).encode())
+            out[kind] = (digest.hexdigest(), blank)
+    except ParseError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for corrupt workbooks
+        raise ParseError(f"File XLSX tidak dapat dibaca: {exc}") from exc
+    return out
+
+
+def empty_table(kind: str) -> pl.DataFrame:
+    """A kind's table with its header and no row: a workbook sheet left blank."""
+    return _frame([c.name for c in COLUMNS[kind]], [], [])
 
 
 _JSON_BAD_SHAPE = "JSON harus berupa array objek, satu objek per baris laporan."

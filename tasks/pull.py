@@ -28,6 +28,12 @@ NAME_RE = re.compile(
     r"^(?P<kabkota>\d{4}|\d{2})_(?P<kind>[a-z]+(?:_[a-z]+)*)_(?P<week>\d{4}-W\d{2})(?:_[\w-]+)?$",
     re.IGNORECASE,
 )
+# A whole week's workbook: kab/kota and week without a kind; each sheet named for a kind is that
+# kind's submission (`tasks.workbook`).
+WORKBOOK_RE = re.compile(r"^(?P<kabkota>\d{4}|\d{2})_(?P<week>\d{4}-W\d{2})(?:_[\w-]+)?$",
+                         re.IGNORECASE)
+# Between a workbook's name and a sheet in the ledger: `6411/6411_2024-W47.xlsx › logistik`.
+SHEET_MARK = " › "
 CHUNK = 1 << 20
 # Listing keys that change when a file is rewritten (local: size, times, inode; object stores:
 # etag, generation, last-modified). ctime cannot be set by the sender, so an in-place overwrite
@@ -98,15 +104,26 @@ class Identity:
     week: str | None
     file_format: str | None
     problem: str | None
+    workbook: bool = False  # a whole week's workbook: one submission per kind sheet
+    rule: str = "nama_file"  # the rule a `problem` breaks, as the ledger's findings name it
 
 
 @dataclass(frozen=True)
 class ArchivedFile:
     source: InboxFile
-    sha256: str
+    sha256: str  # of the file's bytes; of a workbook sheet's cells (`tasks.workbook`)
     archive_path: Path | None  # None: over the size limit, hashed but not kept
     identity: Identity
     received_at: datetime | None = None  # set by `tasks.ingest.pull_new` from the arrival clock
+    sheet: str | None = None  # the workbook sheet this submission is (None: a single-kind file)
+    workbook_sha256: str | None = None  # the workbook's bytes, when this is one of its sheets
+    blank: bool = False  # a workbook sheet with no cell filled: "nothing this week"
+
+    @property
+    def shown_path(self) -> str:
+        """The ledger's name: the file's, and for a workbook sheet the sheet after it."""
+        shown = self.source.display_path
+        return f"{shown}{SHEET_MARK}{self.sheet}" if self.sheet else shown
 
 
 def _time(value: object) -> datetime | None:
@@ -192,6 +209,8 @@ def identify(source_path: str) -> Identity:
         suffix = p.suffix[:20] or "(tanpa ekstensi)"
         return Identity(None, None, None, None,
                         f"Format file '{suffix}' tidak didukung; kirim CSV, XLSX, atau JSON.")
+    if not m and (wb := WORKBOOK_RE.match(p.stem)):
+        return _workbook(wb["kabkota"], wb["week"].upper(), fmt, folder)
     if not m:
         return Identity(folder, None, None, fmt,
                         f"Nama file '{shown}' tidak sesuai pola "
@@ -215,6 +234,24 @@ def identify(source_path: str) -> Identity:
                         f"File untuk kab/kota {kabkota} harus diletakkan di folder {kabkota}/, "
                         f"bukan di {folder or 'folder utama'}.")
     return Identity(kabkota, kind, week, fmt, None)
+
+
+def _workbook(kabkota: str, week: str, fmt: str, folder: str | None) -> Identity:
+    """A workbook named for kab/kota and week: its sheets say the kinds (`tasks.workbook`)."""
+    if fmt != "xlsx":
+        return Identity(kabkota, None, week, fmt,
+                        "Nama file tanpa jenis laporan hanya untuk buku kerja XLSX berisi lembar "
+                        "per jenis (mis. 6402_2024-W47.xlsx); file CSV/JSON diberi nama "
+                        "<kode_kabkota>_<jenis>_<minggu>, contoh 6402_logistik_2024-W47.csv.")
+    try:
+        parse_week(week)
+    except ValueError as exc:
+        return Identity(kabkota, None, None, fmt, str(exc))
+    if folder != kabkota:
+        return Identity(kabkota, None, week, fmt,
+                        f"File untuk kab/kota {kabkota} harus diletakkan di folder {kabkota}/, "
+                        f"bukan di {folder or 'folder utama'}.")
+    return Identity(kabkota, None, week, fmt, None, workbook=True)
 
 
 class SourceUnreadable(Exception):

@@ -2,10 +2,11 @@
 
 A kab/kota desk's workbook has a `Petunjuk` (instructions) sheet, one sheet per kind named
 exactly after the kind, and a hidden `daftar` sheet holding the dropdown lists. Because the
-parser reads the sheet named after the kind (`tasks.parse._read_xlsx`), a desk can send the
-*same* workbook once under each file name `<kabkota>_<kind>_<week>.xlsx`; docs/templates.md
-explains it to them. The provincial desk, which sends only `PROVINCE_KINDS` under the province's
-code, gets a workbook with just those sheets.
+pipeline reads every sheet named after a kind (`tasks.workbook`), a desk sends the workbook
+once, as `<kabkota>_<week>.xlsx` (or under its template name), by folder or by email; the same
+workbook sent under a single kind's name `<kabkota>_<kind>_<week>.xlsx` still counts for that
+kind alone. docs/templates.md explains it to them. The provincial desk, which sends only
+`PROVINCE_KINDS` under the province's code, gets a workbook with just those sheets.
 
 Each kind's sheet: a title row, a hint row (what each column takes), the header row, then data
 rows. Everything the desk cannot change (titles, headers, region codes of prefilled rows, the
@@ -47,7 +48,6 @@ from tasks.contract import (
     ENUMS,
     KINDS,
     PROVINCE_KINDS,
-    REQUIRED_KINDS,
     ROW_KEYS,
     STATUS_INSIDEN_RANK,
     TAHAP_RANK,
@@ -99,7 +99,6 @@ CARRY_KEAMANAN = ("jumlah_tps", "tps_kurang_rawan", "tps_rawan", "tps_sangat_raw
 WIDE_TEXT = {"narasi": 90, "ringkasan": 60, "catatan": 40, "instansi": 32, "jabatan": 24,
              "ditangani_oleh": 28, "sumber": 26, "unit_pelapor": 30, "isu": 40, "tindakan": 44}
 
-_ANGKA = ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan")
 
 _KIND_TITLE = {
     "ringkasan": "Ringkasan kondisi terkini (satu baris)",
@@ -807,24 +806,23 @@ def _write_petunjuk(wb: xlsxwriter.Workbook, f: _Formats, desk: _Desk, week: str
         }[s.kind]
         rows.append((s.kind, f"{kabkota}_{s.kind}_{week}.xlsx", what))
 
-    required = [k for k in desk.kinds if k in REQUIRED_KINDS]
-    optional = [f"{kabkota}_{k}_{week}.xlsx" for k in desk.kinds if k not in REQUIRED_KINDS]
-    if required:
-        send = (f"Jadi buku kerja ini dikirim {_ANGKA[len(required)]} kali, sekali dengan setiap "
-                f"nama file laporan wajib di bawah, ke folder {kabkota}/ (isinya sama, namanya "
-                "berbeda)" + (f", dan sekali lagi sebagai {' / '.join(optional)} bila lembar "
-                              "itu berisi" if optional else "") + ".")
-    else:
-        send = f"Buku kerja ini dikirim sebagai {' / '.join(optional)} ke folder {kabkota}/."
     line("2. Nama file dan cara kirim", f.p_head, 15)
-    line("Sistem membaca SATU jenis laporan per file, dari lembar yang namanya sama dengan jenis "
-         f"laporan. {send} Jangan mengganti nama lembar. Cara lain: simpan tiap lembar sebagai "
-         f"'CSV UTF-8' dengan nama {kabkota}_<jenis>_{week}.csv.")
-    table(rows, ("lembar = jenis laporan", "nama file", "isi"))
-    line("Perbaikan: kirim ulang dengan nama yang sama atau dengan akhiran, mis. "
-         f"{kabkota}_{desk.kinds[-1] if desk.province else 'logistik'}_{week}_revisi.xlsx. Versi "
-         "terbaru menggantikan yang lama (riwayat tetap disimpan). File yang isinya sama persis "
-         "dengan kiriman sebelumnya dicatat sebagai duplikat.")
+    line(f"Buku kerja ini dikirim SATU KALI, utuh, dengan nama {kabkota}_{week}.xlsx (nama "
+         f"{template_name(kabkota, week)} juga diterima). Setiap lembar yang namanya sama dengan "
+         "jenis laporan dibaca sebagai laporan jenis itu dan mendapat status serta umpan "
+         "baliknya sendiri. Jangan mengganti nama lembar; lembar yang dihapus berarti laporan "
+         "jenis itu tidak dikirim.")
+    line(f"Dua cara kirim: (1) simpan di folder {kabkota}/ pada folder kiriman, atau (2) kirim "
+         "sebagai lampiran surel dari alamat desk yang terdaftar ke alamat surel Desk Pilkada "
+         "provinsi; balasan berisi status setiap lembar datang di utas surel yang sama dalam "
+         "beberapa menit. Cara lain tetap diterima: satu file per jenis dengan nama di tabel "
+         "(atau tiap lembar disimpan sebagai 'CSV UTF-8' dengan nama "
+         f"{kabkota}_<jenis>_{week}.csv).")
+    table(rows, ("lembar = jenis laporan", "nama bila dikirim terpisah", "isi"))
+    line("Perbaikan: kirim ulang buku kerja dengan nama yang sama atau dengan akhiran, mis. "
+         f"{kabkota}_{week}_revisi.xlsx. Untuk setiap lembar, versi terbaru menggantikan yang lama "
+         "(riwayat tetap disimpan); lembar yang isinya sama persis dengan kiriman sebelumnya "
+         "dicatat sebagai duplikat dan tidak menggantikan apa pun.")
     if {"insiden", "netralitas"} <= kinds:
         line("Laporan insiden dan netralitas WAJIB dikirim walaupun tidak ada kejadian (lembar "
              f"hanya berisi judul kolom). Lebih dari {BLANK_ROWS} kejadian/kasus baru: lanjutkan "
@@ -839,7 +837,8 @@ def _write_petunjuk(wb: xlsxwriter.Workbook, f: _Formats, desk: _Desk, week: str
              + ("." if desk.province else f" dan isi kode_kabkota {kabkota} sendiri."))
     r += 1
 
-    line("3. Aturan pemeriksaan (baris yang melanggar ditandai dan tidak dihitung)", f.p_head, 15)
+    line("3. Aturan pemeriksaan (temuan dikembalikan; tidak dihitung hanya isian yang salah, "
+         "atau seluruh baris bila kode/identitasnya salah)", f.p_head, 15)
     ballot = f"{BALLOT_RESERVE * 100:.1f}".replace(".", ",")
     tl_dates = _date_windows("tindak_lanjut")
     tl_last = start + timedelta(days=tl_dates["tanggal_status"][1])

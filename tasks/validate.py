@@ -40,9 +40,19 @@ _UNBOUNDED = ("unexpected_list", "unexpected_index_list", "unexpected_index_quer
               "unexpected_rows")
 
 
+# What a finding takes out of the metrics (`meta.effect` of each rule, docs/metrics.md): the
+# desk hears of every finding whatever its effect, and a rule about one value never costs the
+# row its other values.
+EFFECTS = ("nothing", "values", "row")
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One broken rule on one row (row None = the whole file), with its Indonesian message."""
+    """One broken rule on one row (row None = the whole file), with its Indonesian message.
+
+    `effect` says what stops counting: `nothing` (the value counts), `values` (the cells in
+    `columns`, or `column` when empty) or `row` (the row's identity is wrong). A whole-file
+    finding excludes nothing by itself (a `reject` refuses the file, whatever its effect)."""
 
     file_id: int
     row: int | None
@@ -50,6 +60,32 @@ class Finding:
     rule: str
     severity: str  # reject | flag | catatan (a note: the row still counts)
     message: str
+    effect: str = "row"
+    columns: tuple[str, ...] = ()
+
+    @property
+    def excluded_columns(self) -> tuple[str, ...]:
+        """The cells a `values` finding takes out of the metrics."""
+        if self.effect != "values":
+            return ()
+        return self.columns or ((self.column,) if self.column else ())
+
+
+def exclusions(findings: list[Finding]) -> tuple[set[int], dict[int, list[str]]]:
+    """Rows whose identity a flag removed, and per other row the columns removed from it.
+
+    Notes (`catatan`) and whole-file findings remove nothing; a `row` effect wins over
+    `values` on the same row."""
+    rows: set[int] = set()
+    cells: dict[int, set[str]] = {}
+    for f in findings:
+        if f.row is None or f.severity != "flag":
+            continue
+        if f.effect == "row":
+            rows.add(f.row)
+        elif f.effect == "values":
+            cells.setdefault(f.row, set()).update(f.excluded_columns)
+    return rows, {r: sorted(c) for r, c in cells.items() if r not in rows}
 
 
 @dataclass(frozen=True)
@@ -118,6 +154,9 @@ def suite_document(kind: str) -> dict[str, Any]:
     category is one edit."""
     doc = json.loads((EXPECTATIONS_DIR / f"{kind}.json").read_text(encoding="utf-8"))
     for e in doc["expectations"]:
+        if e["meta"].get("effect") not in EFFECTS:  # a typo would silently count a bad value
+            raise ValueError(f"expectations/{kind}.json: rule {e['meta'].get('rule')} has effect "
+                             f"{e['meta'].get('effect')!r}, not one of {', '.join(EFFECTS)}")
         values = e["kwargs"].get("value_set")
         if isinstance(values, dict):
             allowed = sorted(ENUMS[values["enum"]])
@@ -228,7 +267,8 @@ def run_suite(kind: str, frame: pl.DataFrame) -> list[Finding]:
             shown = _Values({f"nilai_{c}": _fmt(v[n]) for c, v in values.items()})
             shown["nilai"] = _fmt(values[checked][n]) if checked in values else ""
             findings.append(Finding(file_id, row, meta.get("column", checked), meta["rule"],
-                                    meta["severity"], meta["message"].format_map(shown)))
+                                    meta["severity"], meta["message"].format_map(shown),
+                                    meta["effect"], tuple(meta.get("columns", ()))))
     _keep(kind, pdf, result)
     return findings
 
@@ -275,7 +315,8 @@ def completeness(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame,
     finally:
         con.unregister("batch")
         con.unregister("files")
-    return [Finding(fid, None, col, rule, "flag", f"{prefix}{detail}") for fid, col, detail in rows]
+    return [Finding(fid, None, col, rule, "flag", f"{prefix}{detail}", "nothing")
+            for fid, col, detail in rows]
 
 
 def validate_kind(con: duckdb.DuckDBPyConnection, kind: str, batch: pl.DataFrame) -> list[Finding]:

@@ -22,13 +22,14 @@ XSS_RINGKASAN = 'Spanduk dirusak <b onmouseover="alert(3)">malam</b> & pelaku ka
 XSS_TINDAKAN = "Klarifikasi camat <script>alert(4)</script> & kepala desa"
 XSS_REQUEST = "Mohon dukungan <script>alert(5)</script> angkutan udara"
 REQUEST = XSS_REQUEST + " ke Long Apari."
-# A flagged incident row that claims a death: left out of the counts, never out of sight.
+# An incident row whose identity a rule rejected (its id used twice) that claims a death: left
+# out of the counts, never out of sight.
 FLAGGED_DEATH = {
     "kabkota_code": "6407", "kabkota_name": "Kabupaten Kutai Barat", "short_name": "Kubar",
     "id_insiden": "INS-6407-0003", "waktu_kejadian": datetime(2024, 11, 21, 17, 7),
     "kategori_label": "Politik uang", "tingkat": "rendah", "korban_meninggal": 1,
     "korban_luka": 0, "ringkasan": "Dugaan pembagian uang.",
-    "alasan": "Baris 3, kolom tingkat: ada korban jiwa/luka, maka tingkat harus 'tinggi'",
+    "alasan": "Baris 3, kolom id_insiden: id_insiden 'INS-6407-0003' muncul lebih dari sekali",
 }
 
 # code, name, short, status, previous status, TPS
@@ -65,6 +66,7 @@ def _kabkota_row(
     i: int, code: str, name: str, short: str, status: str, prev: str | None, tps: int
 ) -> dict:
     missing_logistics = short == "Kutim"  # one kab/kota did not send logistik this week
+    partial = short == "Kukar"  # some values excluded by rules: figures from part of the data
     pps = 0.41 if status == "Kritis" else 0.843 - 0.02 * i
     lengkap = round(tps * (0.2 if status == "Kritis" else 0.6 + 0.03 * i))
     rawan, sangat = round(tps * 0.18), round(tps * (0.09 if status != "Siap" else 0.02))
@@ -79,6 +81,8 @@ def _kabkota_row(
         "desa_kurang": 12 - i,
         "rusak": i * 3,
         "proyeksi_lengkap_tps": None if status == "Kritis" else WEEK_END + timedelta(days=i),
+        "desa_total": 100 + i,
+        "desa_dihitung_pps": 100 + i - (3 if partial else 0),
     }
     if missing_logistics:
         log = dict.fromkeys(log)
@@ -105,12 +109,16 @@ def _kabkota_row(
         "kasus_asn_baru": i % 3,
         "kasus_asn_kumulatif": i,
         "kasus_asn_sanksi": i // 4,
-        "jenis_diterima": 4 if missing_logistics else 5,
+        "jenis_diterima": 3 if missing_logistics else 5,
         "jenis_terlambat": 1 if i == 2 else 0,
-        "jenis_hilang": ["logistik"] if missing_logistics else [],
+        "jenis_hilang": ["logistik", "netralitas"] if missing_logistics else [],
         "file_ditolak": 0,
         "baris_ditandai": 3 if i == 1 else 0,
         "linmas_dinilai": True,
+        "kecamatan_total": 10,
+        "kecamatan_dihitung_linmas": 8 if partial else 10,
+        "insiden_dilaporkan": True,
+        "netralitas_dilaporkan": not missing_logistics,  # Kutim sent no ASN report either
         "kasus_non_asn_baru": 1 if short == "Kubar" else 0,
         "kasus_non_asn": 1 if short == "Kubar" else 0,
         "catatan_konsistensi": None,

@@ -285,7 +285,8 @@ def test_findings_are_cut_at_50_with_the_rest_counted(warehouse: Path, tmp_path:
     with duckdb.connect(str(copy)) as c:
         file_id, sha = _one(c, "SELECT file_id, sha256 FROM raw.file WHERE file_name = "
                                "'6401_logistik_2024-W47.csv'")
-        c.executemany("INSERT INTO audit.row_issue VALUES (?, ?, ?, 'rusak', 'tidak_negatif', "
+        c.executemany("INSERT INTO audit.row_issue (file_id, sha256, row_number, \"column\", "
+                      "rule, severity, message) VALUES (?, ?, ?, 'rusak', 'tidak_negatif', "
                       "'flag', ?)",
                       [[file_id, sha, n, f"Baris {n}, kolom rusak: nilai -1 tidak boleh negatif"]
                        for n in range(2, 82)])
@@ -348,6 +349,7 @@ def test_a_desk_that_sent_nothing_gets_a_readable_annex(annex) -> None:
     blank["logistik"].update(items=[], desa_tertinggal=[])
     blank["keamanan"] = {**dict.fromkeys(blank["keamanan"]), "insiden_baru": 0,
                          "insiden_terbuka": 0, "kecamatan": [], "insiden": []}
+    k.update(desa_dihitung_pps=None, kecamatan_dihitung_linmas=None, netralitas_dilaporkan=False)
     blank["kualitas"].update(berkas=[], temuan=[], temuan_total=0, jenis_diterima=0,
                              jenis_hilang=["ringkasan", "logistik", "keamanan", "insiden",
                                            "netralitas"])
@@ -362,6 +364,19 @@ def test_a_desk_that_sent_nothing_gets_a_readable_annex(annex) -> None:
                      "Tidak ada temuan pada berkas minggu ini.",
                      "Tidak ada insiden baru atau terbuka.", "Semua indikator dalam batas."):
             assert line in flat
+        assert "belum melapor" in flat  # the ASN count of a report not received is no 0
+        assert "dihitung dari" not in flat  # no report: no coverage to state
+
+
+def test_a_figure_from_part_of_the_villages_says_so(annex) -> None:
+    """Paser's W45 logistics: one village's ballot row has more at TPS than at PPS, so its PPS
+    and TPS quantities are excluded (urutan_tahap) and PPS is counted from 143 of 144 villages."""
+    _, b = annex("6401", "2024-W45")
+    for part in _parts(b):
+        assert "dihitung dari 143 dari 144 desa/kelurahan" in " ".join(part.split())
+    _, clean = annex("6402")
+    for part in _parts(clean):
+        assert "dihitung dari" not in part and "belum melapor" not in part
 
 
 def test_unknown_kabkota_is_refused(con) -> None:

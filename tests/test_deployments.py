@@ -43,7 +43,7 @@ from typer.testing import CliRunner
 
 from flows import deployments as dep
 from flows.cli import app
-from tasks.config import ROOT
+from tasks.config import MAIL_CRON, ROOT
 from tasks.sample import generate
 
 pytestmark = pytest.mark.flow
@@ -199,13 +199,30 @@ def test_prefect_yaml_matches_the_served_deployments():
         assert (ROOT / path).is_file()
         flow = load_flow_from_entrypoint(f"{ROOT / path}:{func}", use_placeholder_flow=False)
         assert flow.name == d["flow_name"]
-        [schedule] = d["schedules"]
+        schedule, *mail = d["schedules"]
         assert schedule["timezone"] == dep.TIMEZONE and schedule["active"] is True
+        if mail:  # the mailbox's working-hours schedule, off until a mailbox is configured
+            assert [(s["cron"], s["timezone"], s["active"]) for s in mail] == [
+                (MAIL_CRON, dep.TIMEZONE, False)]
         assert d["work_pool"]["name"] == "pilkada"
         found[f"{d['flow_name']}/{d['name']}"] = schedule["cron"]
         limits[f"{d['flow_name']}/{d['name']}"] = d.get("concurrency_limit")
     assert found == dep.SCHEDULES
     assert limits == {dep.INGEST_NAME: dep.INGEST_CONCURRENCY, dep.BULLETIN_NAME: None}
+
+
+def test_a_mailbox_adds_the_working_hours_schedule(settings_env, monkeypatch):
+    """Without a mailbox the ingest is hourly; with one, also every 15 minutes in working hours
+    (configurable), and the deployment carries both schedules in WITA."""
+    assert dep.ingest_crons() == [dep.INGEST_CRON]
+    monkeypatch.setenv("PILKADA_IMAP_HOST", "127.0.0.1")
+    monkeypatch.setenv("PILKADA_IMAP_USER", "desk")
+    assert dep.ingest_crons() == [dep.INGEST_CRON, MAIL_CRON]
+    ingest = dep.deployments()[0]
+    assert [(s.schedule.cron, s.schedule.timezone) for s in ingest.schedules] == [
+        (dep.INGEST_CRON, dep.TIMEZONE), (MAIL_CRON, dep.TIMEZONE)]
+    monkeypatch.setenv("PILKADA_MAIL_CRON", "*/15 8-16 * * 1-5")
+    assert dep.ingest_crons()[1] == "*/15 8-16 * * 1-5"
 
 
 # --- served on a real server -------------------------------------------------------------------
@@ -295,7 +312,7 @@ def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(client, ser
     for name, cron in dep.SCHEDULES.items():
         d = client.read_deployment_by_name(name)
         assert d.work_pool_name == "pilkada"
-        [schedule] = d.schedules
+        [schedule] = [s for s in d.schedules if s.active]
         assert (schedule.schedule.cron, schedule.schedule.timezone) == (cron, "Asia/Makassar")
         assert d.pull_steps == config["pull"]
     ingest = client.read_deployment_by_name(dep.INGEST_NAME)

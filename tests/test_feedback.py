@@ -23,7 +23,7 @@ KAB = "6474"
 WEEK = "2024-W47"
 ON_TIME = datetime(2024, 11, 22, 10, 0, tzinfo=WITA)
 LATE = datetime(2024, 11, 23, 14, 15, tzinfo=WITA)  # Saturday, after the 12:00 deadline
-HEADER = ["baris", "kolom", "aturan", "tingkat", "pesan"]
+HEADER = ["baris", "kolom", "aturan", "tingkat", "pesan", "akibat"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,7 +132,8 @@ def test_flagged_file_note_lists_rows_and_messages(warehouse, settings_env):
     text, table, _ = feedback(warehouse, settings_env, ids[rel])
     assert status_line(text) == "DITERIMA DENGAN CATATAN"
     assert "Jumlah baris  : 3 (ditandai: 1)" in text
-    assert "Keterangan    : Diterima dengan catatan: 1 baris ditandai" in text
+    assert ("Keterangan    : Diterima dengan catatan: 1 baris dihitung tanpa nilai yang "
+            "ditandai") in text
     assert "- Baris 3, kolom personel_polri: nilai 'abc' bukan bilangan bulat" in text
     assert "- Baris 3, kolom jumlah_tps: tps_kurang_rawan + tps_rawan + tps_sangat_rawan" in text
     assert "Mohon perbaiki" in text and "_revisi" in text
@@ -144,6 +145,8 @@ def test_flagged_file_note_lists_rows_and_messages(warehouse, settings_env):
         ("3", "jumlah_tps", "kelas_tps_sama_dengan_jumlah", "flag"),
         ("3", "personel_polri", "format_nilai", "flag")]
     assert body[1][4] == "Baris 3, kolom personel_polri: nilai 'abc' bukan bilangan bulat"
+    # both are about values: the desk learns that only those values stopped counting
+    assert [r[5] for r in body] == ["nilai ini tidak dihitung"] * 2
 
 
 def test_rejected_file_note_says_why(warehouse, settings_env):
@@ -159,7 +162,7 @@ def test_rejected_file_note_says_why(warehouse, settings_env):
     assert "Mohon perbaiki" in text
     assert table == [HEADER, ["", "", "kolom_wajib", "reject",
                               "File: Kolom wajib tidak ada: posko. Periksa baris judul kolom "
-                              "(lihat format laporan)."]]
+                              "(lihat format laporan).", "file ditolak"]]
 
 
 def test_unusable_name_is_rejected_with_feedback(warehouse, settings_env):

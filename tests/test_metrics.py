@@ -4,8 +4,10 @@ The sample inbox (tasks.sample.generate, 2024-W44..W47) is ingested once by the 
 Then, for each kab/kota and week, every headline figure is recomputed here in plain Python from
 the *files* themselves (csv / json / fastexcel, never the warehouse and never tasks.parse) and the
 reference: which file counts (newest accepted version; rejected files and superseded versions do
-not), which rows the pipeline must flag (the rules re-applied by hand), logistics shares capped per
-village and averaged over the eight items, the stage furthest behind its ramp, security per TPS,
+not), which rows the pipeline must flag and what each flag takes out of the figures (the rules
+and their effects re-applied by hand: the row, or only the values a rule is about, or nothing),
+logistics shares capped per village over the quantities that count and averaged over the eight
+items, the stage furthest behind its ramp, security per TPS,
 incident and ASN-case state as of the week, data quality (late, missing, flagged), and finally the
 overall status from the thresholds table of docs/metrics.md.
 """
@@ -204,15 +206,30 @@ class Sent:
     header: list[str]
     rows: list[dict[str, Any]]
     rejected: bool = False
-    flagged: set[int] = field(default_factory=set)  # indexes into rows
+    # row index -> what its findings exclude: ROW for the row, else column names (empty: a
+    # finding whose value still counts, effect `nothing`)
+    issues: dict[int, set[str]] = field(default_factory=dict)
 
     @property
     def late(self) -> bool:
         return self.received > deadline(self.week)
 
+    @property
+    def flagged(self) -> set[int]:
+        """Rows with a finding (the ledger's rows_flagged)."""
+        return set(self.issues)
+
+    @property
+    def excluded(self) -> set[int]:
+        """Rows whose identity a rule rejected."""
+        return {i for i, cols in self.issues.items() if ROW in cols}
+
     def counted(self) -> Iterator[dict[str, Any]]:
-        """Rows that feed metrics: not flagged."""
-        return (r for i, r in enumerate(self.rows) if i not in self.flagged)
+        """Rows that feed metrics: identity not rejected, excluded values blanked (None)."""
+        for i, r in enumerate(self.rows):
+            cols = self.issues.get(i, set())
+            if ROW not in cols:
+                yield {k: (None if k in cols else v) for k, v in r.items()}
 
 
 NAME_RE = re.compile(r"^(\d{4})_([a-z]+)_(\d{4}-W\d{2})(_revisi)?\.(csv|json|xlsx)$")
@@ -251,101 +268,153 @@ def _duplicates(rows: list[dict[str, Any]], key: tuple[str, ...]) -> set[int]:
     return {i for idx in seen.values() if len(idx) > 1 for i in idx}
 
 
-def flag_logistik(f: Sent, ref: Reference, previous: Sent | None) -> set[int]:
+ROW = "*"  # an issue that takes the whole row out (its identity is wrong)
+# Identity columns (docs/metrics.md "Rule effects"): a finding about one removes the row.
+KEYS = {"ringkasan": {"kode_kabkota"},
+        "logistik": {"kode_kabkota", "kode_kecamatan", "kode_desa", "barang"},
+        "keamanan": {"kode_kabkota", "kode_kecamatan"}, "insiden": {"kode_kabkota", "id_insiden"},
+        "netralitas": {"kode_kabkota", "id_kasus"}}
+
+
+class Issues(dict):
+    """row index -> excluded columns, built rule by rule."""
+
+    def add(self, i: int, *columns: str) -> None:
+        self.setdefault(i, set()).update(columns)
+
+    def rows(self, rows: set[int]) -> None:
+        for i in rows:
+            self.add(i, ROW)
+
+    def missing(self, kind: str, i: int, row: dict[str, Any]) -> None:
+        for c in NEEDED[kind]:
+            if row.get(c) is None:
+                self.add(i, ROW if c in KEYS[kind] else c)
+
+    def negative(self, i: int, row: dict[str, Any], columns: tuple[str, ...]) -> None:
+        for c in columns:
+            if row.get(c) is not None and row[c] < 0:
+                self.add(i, c)
+
+
+def flag_logistik(f: Sent, ref: Reference, previous: Sent | None) -> dict[int, set[str]]:
     need = ref.need[f.kab]
     before = {}
     if previous is not None:
         before = {(r["kode_desa"], r["barang"]): r for r in previous.counted()}
-    out = _duplicates(f.rows, ("kode_desa", "barang"))
+    out = Issues()
+    out.rows(_duplicates(f.rows, ("kode_desa", "barang")))
     qty = ("diterima_kabkota", "diterima_ppk", "diterima_pps", "diterima_tps")
     for i, r in enumerate(f.rows):
         desa = ref.desa.get(r["kode_desa"])
         kec = ref.kecamatan.get(r["kode_kecamatan"])
-        chain = [r[c] for c in qty]
         prev = before.get((r["kode_desa"], r["barang"]))
-        bad = (
-            _missing(r, NEEDED["logistik"])
-            or r["barang"] not in ENUMS["barang"]
-            or r["moda_angkut"] not in ENUMS["moda_angkut"]
-            or _negative(r, ("jumlah_kebutuhan", *qty, "rusak", "jumlah_tps", "tps_lengkap"))
-            or kec is None or kec["kabkota_code"] != f.kab
-            or desa is None or desa["kecamatan_code"] != r["kode_kecamatan"]
-            or desa["kabkota_code"] != f.kab
-            or any(a < b for a, b in pairwise(chain))  # the chain
-            or r["rusak"] > r["diterima_kabkota"]
-            or r["tps_lengkap"] > r["jumlah_tps"]
-            or (r["barang"] in BALLOTS
-                and r["jumlah_kebutuhan"] < need.get((r["kode_desa"], r["barang"]), 0))
-            or not -7 <= (r["per_tanggal"] - week_start(f.week)).days <= 13
-            or (prev is not None and not r.get("catatan")
-                and any(r[c] < prev[c] for c in qty))
-        )
-        if bad:
-            out.add(i)
+        out.missing("logistik", i, r)
+        if (r["barang"] not in ENUMS["barang"]
+                or kec is None or kec["kabkota_code"] != f.kab
+                or desa is None or desa["kecamatan_code"] != r["kode_kecamatan"]
+                or desa["kabkota_code"] != f.kab):
+            out.add(i, ROW)
+        if r["moda_angkut"] not in ENUMS["moda_angkut"]:
+            out.add(i, "moda_angkut")
+        out.negative(i, r, ("jumlah_kebutuhan", *qty, "rusak", "jumlah_tps", "tps_lengkap"))
+        for a, b in pairwise(qty):  # the chain: both quantities compared are in doubt
+            if r[a] < r[b]:
+                out.add(i, a, b)
+        if r["rusak"] > r["diterima_kabkota"]:
+            out.add(i, "rusak")
+        if r["tps_lengkap"] > r["jumlah_tps"]:
+            out.add(i, "tps_lengkap")
+        if (r["barang"] in BALLOTS
+                and r["jumlah_kebutuhan"] < need.get((r["kode_desa"], r["barang"]), 0)):
+            out.add(i, "jumlah_kebutuhan")
+        if not -7 <= (r["per_tanggal"] - week_start(f.week)).days <= 13:
+            out.add(i, "per_tanggal")
+        if (prev is not None and not r.get("catatan")
+                and any(prev[c] is not None and r[c] < prev[c] for c in qty)):
+            out.add(i)  # effect nothing: told, still counted
     return out
 
 
-def flag_keamanan(f: Sent, ref: Reference) -> set[int]:
-    out = _duplicates(f.rows, ("kode_kecamatan",))
+def flag_keamanan(f: Sent, ref: Reference) -> dict[int, set[str]]:
+    out = Issues()
+    out.rows(_duplicates(f.rows, ("kode_kecamatan",)))
     counts = ("jumlah_tps", "tps_kurang_rawan", "tps_rawan", "tps_sangat_rawan",
               "personel_polri", "personel_tni", "personel_linmas", "posko")
     for i, r in enumerate(f.rows):
         kec = ref.kecamatan.get(r["kode_kecamatan"])
-        if (_missing(r, NEEDED["keamanan"]) or _negative(r, counts)
-                or kec is None or kec["kabkota_code"] != f.kab
-                or r["tps_kurang_rawan"] + r["tps_rawan"] + r["tps_sangat_rawan"]
-                != r["jumlah_tps"]
-                or not -7 <= (r["per_tanggal"] - week_start(f.week)).days <= 13):
-            out.add(i)
+        out.missing("keamanan", i, r)
+        out.negative(i, r, counts)
+        if kec is None or kec["kabkota_code"] != f.kab:
+            out.add(i, ROW)
+        if r["tps_kurang_rawan"] + r["tps_rawan"] + r["tps_sangat_rawan"] != r["jumlah_tps"]:
+            out.add(i, "tps_kurang_rawan", "tps_rawan", "tps_sangat_rawan")
+        if not -7 <= (r["per_tanggal"] - week_start(f.week)).days <= 13:
+            out.add(i, "per_tanggal")
     return out
 
 
-def flag_insiden(f: Sent, ref: Reference) -> set[int]:
+def flag_insiden(f: Sent, ref: Reference) -> dict[int, set[str]]:
     # Not re-applied: "status does not move backwards" (cross-week; the sample's paths only go
     # forward, so it cannot fire on it).
-    out = _duplicates(f.rows, ("id_insiden",))
+    out = Issues()
+    out.rows(_duplicates(f.rows, ("id_insiden",)))
     for i, r in enumerate(f.rows):
         kec = ref.kecamatan.get(r["kode_kecamatan"])
         desa = ref.desa.get(r.get("kode_desa")) if r.get("kode_desa") else None
         days = (r["waktu_kejadian"].date() - week_start(f.week)).days
-        if (_missing(r, NEEDED["insiden"])
-                or r["kategori"] not in ENUMS["kategori_insiden"]
-                or r["tingkat"] not in ENUMS["tingkat"]
-                or r["status"] not in ENUMS["status_insiden"]
-                or _negative(r, ("korban_meninggal", "korban_luka"))
-                or kec is None or kec["kabkota_code"] != f.kab
-                or (r.get("kode_desa") and (desa is None
-                                            or desa["kecamatan_code"] != r["kode_kecamatan"]))
-                or (r["korban_meninggal"] + r["korban_luka"] > 0 and r["tingkat"] != "tinggi")
-                or not -180 <= days <= 7):
-            out.add(i)
+        out.missing("insiden", i, r)
+        for column, enum in (("kategori", "kategori_insiden"), ("tingkat", "tingkat"),
+                             ("status", "status_insiden")):
+            if r[column] not in ENUMS[enum]:
+                out.add(i, column)
+        out.negative(i, r, ("korban_meninggal", "korban_luka"))
+        if kec is None or kec["kabkota_code"] != f.kab:
+            out.add(i, "kode_kecamatan")  # the place is an attribute of the incident
+        if r.get("kode_desa") and (desa is None or desa["kecamatan_code"] != r["kode_kecamatan"]):
+            out.add(i, "kode_desa")
+        if r["korban_meninggal"] + r["korban_luka"] > 0 and r["tingkat"] != "tinggi":
+            out.add(i, "tingkat")  # the casualties count; the severity is in doubt
+        if not -180 <= days <= 7:
+            out.add(i, "waktu_kejadian")
     return out
 
 
-def flag_netralitas(f: Sent, ref: Reference) -> set[int]:
+def flag_netralitas(f: Sent, ref: Reference) -> dict[int, set[str]]:
     # Not re-applied: "stage does not move backwards" (cross-week; never happens in the sample).
-    out = _duplicates(f.rows, ("id_kasus",))
+    out = Issues()
+    out.rows(_duplicates(f.rows, ("id_kasus",)))
     start = week_start(f.week)
     for i, r in enumerate(f.rows):
         subject = r["ref_subjek"] or ""
-        if (_missing(r, NEEDED["netralitas"])
-                or r["asal"] not in ENUMS["asal_kasus"]
-                or r["jenis_pelanggaran"] not in ENUMS["jenis_pelanggaran"]
-                or r["tahap"] not in ENUMS["tahap_kasus"]
-                or (r.get("sanksi") is not None and r["sanksi"] not in ENUMS["sanksi"])
-                or re.search(r"\d{18}", subject)  # a NIP: personal data
-                or not re.match(r"^(?=.*\d)[A-Za-z0-9._/-]{3,40}$", subject)  # a name
-                or (r.get("sanksi") is not None) != (r["tahap"] == "sanksi_dijatuhkan")
-                or r["tanggal_tahap"] < r["tanggal_lapor"]
-                or not -365 <= (r["tanggal_lapor"] - start).days <= 7
-                or not -365 <= (r["tanggal_tahap"] - start).days <= 13):
-            out.add(i)
+        out.missing("netralitas", i, r)
+        for column, enum in (("asal", "asal_kasus"), ("jenis_pelanggaran", "jenis_pelanggaran"),
+                             ("tahap", "tahap_kasus")):
+            if r[column] not in ENUMS[enum]:
+                out.add(i, column)
+        if r.get("sanksi") is not None and r["sanksi"] not in ENUMS["sanksi"]:
+            out.add(i, "sanksi")
+        if (re.search(r"\d{18}", subject)  # a NIP: personal data
+                or not re.match(r"^(?=.*\d)[A-Za-z0-9._/-]{3,40}$", subject)):  # a name
+            out.add(i, "ref_subjek")
+        if (r.get("sanksi") is not None) != (r["tahap"] == "sanksi_dijatuhkan"):
+            out.add(i, "sanksi")
+        if r["tanggal_tahap"] < r["tanggal_lapor"]:
+            out.add(i, "tanggal_tahap", "tanggal_lapor")
+        if not -365 <= (r["tanggal_lapor"] - start).days <= 7:
+            out.add(i, "tanggal_lapor")
+        if not -365 <= (r["tanggal_tahap"] - start).days <= 13:
+            out.add(i, "tanggal_tahap")
     return out
 
 
-def flag_ringkasan(f: Sent, ref: Reference) -> set[int]:
-    return {i for i, r in enumerate(f.rows)
-            if _missing(r, NEEDED["ringkasan"]) or r["status_umum"] not in ENUMS["status_umum"]}
+def flag_ringkasan(f: Sent, ref: Reference) -> dict[int, set[str]]:
+    out = Issues()
+    for i, r in enumerate(f.rows):
+        out.missing("ringkasan", i, r)
+        if r["status_umum"] not in ENUMS["status_umum"]:
+            out.add(i, "status_umum")
+    return out
 
 
 @dataclass
@@ -374,10 +443,11 @@ class Inbox:
                 continue
             if kind == "logistik":
                 prev_week = WEEKS[WEEKS.index(week) - 1] if WEEKS.index(week) else None
-                f.flagged = flag_logistik(f, self.ref, self.current.get((kab, kind, prev_week)))
+                f.issues = flag_logistik(f, self.ref, self.current.get((kab, kind, prev_week)))
             else:
-                f.flagged = globals()[f"flag_{kind}"](f, self.ref)
-            if (f.rows and len(f.flagged) / len(f.rows) > 0.5
+                f.issues = globals()[f"flag_{kind}"](f, self.ref)
+            # only rows whose identity is wrong count toward refusing the file
+            if (f.rows and len(f.excluded) / len(f.rows) > 0.5
                     and kind not in INDEPENDENT_ROWS):
                 f.rejected = True
                 continue
@@ -411,35 +481,41 @@ def logistik_metrics(inbox: Inbox, kab: str, week: str) -> dict[str, Any] | None
         total = sum(need[k] for k in keys)
         row = {"kebutuhan": total, "rusak": 0}
         for stage in STAGES:
-            received = sum(min(got[k][f"diterima_{stage}"], need[k]) if k in got else 0
-                           for k in keys)
+            # only quantities that count: absent or excluded ones are unknown, not zero
+            known = [k for k in keys if k in got and got[k][f"diterima_{stage}"] is not None]
+            received = sum(min(got[k][f"diterima_{stage}"], need[k]) for k in known)
             row[f"di_{stage}"] = received
-            row[f"pct_{stage}"] = received / total
-        row["rusak"] = sum(got[k]["rusak"] for k in keys if k in got)
+            row[f"pct_{stage}"] = received / sum(need[k] for k in known) if known else None
+        row["rusak"] = sum(got[k]["rusak"] or 0 for k in keys if k in got)
         item[barang] = row
     out: dict[str, Any] = {"item": item}
     for stage in STAGES:
-        out[f"pct_{stage}"] = sum(item[b][f"pct_{stage}"] for b in BARANG) / len(BARANG)
-    pps = {b: item[b]["pct_pps"] for b in BARANG}
+        shares = [item[b][f"pct_{stage}"] for b in BARANG if item[b][f"pct_{stage}"] is not None]
+        out[f"pct_{stage}"] = sum(shares) / len(shares) if shares else None
+    pps = {b: item[b]["pct_pps"] for b in BARANG if item[b]["pct_pps"] is not None}
     out["pct_pps_item_terendah"] = min(pps.values())
     weakest = [b for b, v in pps.items() if v == out["pct_pps_item_terendah"]]
     out["barang_terendah_pps"] = weakest[0] if len(weakest) == 1 else None  # a tie: any
     out["rusak"] = sum(item[b]["rusak"] for b in BARANG)
     out["rusak_surat_suara"] = sum(item[b]["rusak"] for b in BALLOTS)
     tps_of = inbox.ref.n_tps[kab]
-    lengkap = kurang = terpencil = 0
+    lengkap = lengkap_tps = kurang = terpencil = 0
     for desa, n in tps_of.items():
         rows = [got[(desa, b)] for b in BARANG if (desa, b) in got]
-        lengkap += min(max((r["tps_lengkap"] for r in rows), default=0), n)
-        short = any(((got[(desa, b)]["diterima_pps"] if (desa, b) in got else 0)
-                     < need[(desa, b)]) for b in BARANG)
+        full = [r["tps_lengkap"] for r in rows if r["tps_lengkap"] is not None]
+        if full:  # the full-kit share is over the villages whose tps_lengkap counts
+            lengkap += min(max(full), n)
+            lengkap_tps += n
+        short = any((desa, b) in got and got[(desa, b)]["diterima_pps"] is not None
+                    and got[(desa, b)]["diterima_pps"] < need[(desa, b)] for b in BARANG)
         kurang += short
         terpencil += short and bool(rows) and rows[0]["moda_angkut"] in ("sungai", "udara")
     out.update(jumlah_tps=sum(tps_of.values()), tps_lengkap=lengkap,
-               pct_tps_lengkap=lengkap / sum(tps_of.values()), desa_total=len(tps_of),
+               pct_tps_lengkap=lengkap / lengkap_tps, desa_total=len(tps_of),
                desa_kurang=kurang, desa_kurang_terpencil=terpencil)
     h = h_of(week)
-    gaps = {s: expected_share(s, h) - out[f"pct_{s}"] for s in STAGES}
+    gaps = {s: expected_share(s, h) - out[f"pct_{s}"] for s in STAGES
+            if out[f"pct_{s}"] is not None}
     worst = max(gaps.values())
     behind = [s for s, g in gaps.items() if g == worst]
     out["tahap_kritis"] = behind[0] if len(behind) == 1 else None  # a tie: any of them
@@ -465,14 +541,19 @@ def keamanan_metrics(inbox: Inbox, kab: str, week: str) -> dict[str, Any] | None
     if f is None:
         return None
     rows = list(f.counted())
-    s = {c: sum(r[c] for r in rows) for c in (
+    s = {c: sum(r[c] for r in rows if r[c] is not None) for c in (
         "jumlah_tps", "tps_kurang_rawan", "tps_rawan", "tps_sangat_rawan", "personel_polri",
         "personel_tni", "personel_linmas", "posko")}
-    tps = s["jumlah_tps"]
-    return {**s, "polri_per_tps": s["personel_polri"] / tps,
-            "tni_per_tps": s["personel_tni"] / tps,
-            "linmas_per_tps": s["personel_linmas"] / tps,
-            "pct_tps_rawan": (s["tps_rawan"] + s["tps_sangat_rawan"]) / tps}
+
+    def per_tps(*columns: str) -> float | None:
+        """Over the kecamatan where the numerator's values and jumlah_tps all count."""
+        known = [r for r in rows if all(r[c] is not None for c in (*columns, "jumlah_tps"))]
+        tps = sum(r["jumlah_tps"] for r in known)
+        return sum(r[c] for r in known for c in columns) / tps if tps else None
+
+    return {**s, "polri_per_tps": per_tps("personel_polri"), "tni_per_tps": per_tps("personel_tni"),
+            "linmas_per_tps": per_tps("personel_linmas"),
+            "pct_tps_rawan": per_tps("tps_rawan", "tps_sangat_rawan")}
 
 
 def _state(inbox: Inbox, kind: str, key: str, kab: str, week: str
@@ -496,8 +577,8 @@ def insiden_metrics(inbox: Inbox, kab: str, week: str) -> dict[str, int]:
         "insiden_baru": len(new),
         "insiden_terbuka": len(open_),
         "insiden_terbuka_tinggi": sum(r["tingkat"] == "tinggi" for r in open_),
-        "korban_meninggal_baru": sum(r["korban_meninggal"] for r in new),
-        "korban_luka_baru": sum(r["korban_luka"] for r in new),
+        "korban_meninggal_baru": sum(r["korban_meninggal"] or 0 for r in new),
+        "korban_luka_baru": sum(r["korban_luka"] or 0 for r in new),
         "insiden_kumulatif": len(latest),
     }
 
@@ -555,19 +636,19 @@ def status_of(inbox: Inbox, kab: str, week: str) -> tuple[int, dict[str, int]]:
     asn = netralitas_metrics(inbox, kab, week)
     q = kualitas_metrics(inbox, kab, week)
     ring = inbox.file(kab, "ringkasan", week)
-    status_umum = next(ring.counted())["status_umum"] if ring and not ring.flagged else None
+    status_umum = next(ring.counted(), {}).get("status_umum") if ring else None
 
     def above(value: float, waspada: float | None, kritis: float | None) -> int:
         if kritis is not None and value >= kritis:
             return 2
         return 1 if waspada is not None and value >= waspada else 0
 
-    # a flagged incident row that claims a death still counts, as "perlu verifikasi"
+    # a claimed death that does not count (its row or its value excluded) is "perlu
+    # verifikasi"; one whose value counts is among the deaths above, never both
     incidents = inbox.file(kab, "insiden", week)
-    claimed = sum((incidents.rows[i]["korban_meninggal"] or 0) for i in incidents.flagged
-                  if (incidents.rows[i]["korban_meninggal"] or 0) > 0
-                  or (incidents.rows[i]["korban_luka"] or 0) > 0
-                  or incidents.rows[i]["tingkat"] == "tinggi") if incidents else 0
+    claimed = sum(incidents.rows[i]["korban_meninggal"] or 0
+                  for i, cols in incidents.issues.items()
+                  if ROW in cols or "korban_meninggal" in cols) if incidents else 0
     levels = {
         "insiden_terbuka_tinggi": above(ins["insiden_terbuka_tinggi"], 1, 3),
         "korban_meninggal_baru": above(ins["korban_meninggal_baru"], None, 1),
@@ -583,13 +664,20 @@ def status_of(inbox: Inbox, kab: str, week: str) -> tuple[int, dict[str, int]]:
         else above(log["selisih_target"], 0.10, 0.25))
     # a stage whose due date is before the Monday of the bulletin is judged on what it lacks
     past_due = [1 - log[f"pct_{s}"] for s in STAGES
-                if log is not None and h <= RAMP[s][1] and log[f"pct_{s}"] < 1]
+                if log is not None and h <= RAMP[s][1] and log[f"pct_{s}"] is not None
+                and log[f"pct_{s}"] < 1]
+    # a figure whose report came but none of whose values counts is said, not skipped
+    uncounted = [s for s in STAGES if log is not None and log[f"pct_{s}"] is None]
+    linmas_uncounted = near and sec is not None and sec["linmas_per_tps"] is None
+    levels["data_tak_terhitung"] = above(
+        (len(uncounted) if len(uncounted) < len(STAGES) else 0) + linmas_uncounted, 1, None)
     levels["tahap_lewat_tenggat"] = above(max(past_due), 0.005, 0.05) if past_due else 0
     if near:
         linmas = None if sec is None else sec["linmas_per_tps"]
         levels["linmas_per_tps"] = (0 if linmas is None else
                                     2 if linmas < 1.5 else 1 if linmas < 2.0 else 0)
-        levels["logistik_hilang"] = 2 if "logistik" in q["jenis_hilang"] else 0
+        levels["logistik_hilang"] = 2 if "logistik" in q["jenis_hilang"] or (
+            len(uncounted) == len(STAGES)) else 0
     return max(levels.values()), levels
 
 

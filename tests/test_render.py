@@ -274,3 +274,32 @@ def test_email_lists_only_incidents_that_may_need_a_decision() -> None:
     listed = render_bulletin(ctx).html
     assert entries[0] in listed
     assert not any(e in listed for e in entries[1:])
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize(("lang", "partial", "absent"), [
+    ("id", "dihitung dari 8 dari 10 kecamatan", "belum melapor"),
+    ("en", "counted from 8 of 10 subdistricts", "not reported"),
+])
+def test_figures_from_part_of_the_data_and_missing_reports_say_so(lang, partial, absent):
+    """Issue 21: a figure counted from part of the data says so next to it, and a report not
+    received reads "belum melapor", never 0, in the key figures of the plain text and the PDF
+    (render_context: Kukar's Linmas from 8 of its 10 kecamatan and PPS from 98 of 101
+    villages; Kutim sent no ASN report)."""
+    ctx = make_ctx(lang)
+    villages = ("dihitung dari 98 dari 101 desa/kelurahan" if lang == "id"
+                else "counted from 98 of 101 villages")
+    rendered = render_bulletin(ctx)
+    pdf = _words(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(ctx))).pages))
+    for text in (_words(rendered.text), pdf):
+        assert partial in text and villages in text and absent in text
+    kukar = next(k for k in ctx["kabkota"] if k["short_name"] == "Kukar")
+    kukar["kecamatan_dihitung_linmas"] = kukar["kecamatan_total"]
+    kukar["desa_dihitung_pps"] = kukar["desa_total"]
+    for k in ctx["kabkota"]:
+        k["netralitas_dilaporkan"] = True
+    complete = _words(render_bulletin(ctx).text)
+    assert partial not in complete and villages not in complete and absent not in complete

@@ -202,7 +202,7 @@ def desk(warehouse) -> Desk:
 
 ALWAYS = {"logistik_selisih", "insiden_terbuka_tinggi", "korban_meninggal_baru",
           "korban_meninggal_verifikasi", "kasus_asn_baru", "laporan_hilang", "status_umum",
-          "tahap_lewat_tenggat"}
+          "tahap_lewat_tenggat", "data_tak_terhitung"}
 NEAR = ALWAYS | {"linmas_per_tps", "logistik_hilang"}  # from H-7
 
 
@@ -217,10 +217,12 @@ DOC_METRIC = {
     "Linmas per TPS": "linmas_per_tps",
     "open high-severity incidents": "insiden_terbuka_tinggi",
     "deaths in new incidents": "korban_meninggal_baru",
-    "deaths claimed in flagged incident rows (perlu verifikasi)": "korban_meninggal_verifikasi",
+    "deaths claimed in incident rows that do not count (perlu verifikasi)":
+        "korban_meninggal_verifikasi",
     "new ASN cases in the week": "kasus_asn_baru",
     "report kinds missing": "laporan_hilang",
     "logistics report missing": "logistik_hilang",
+    "figures that cannot be judged (report received, no valid value)": "data_tak_terhitung",
     "status reported by the kab/kota (`status_umum`)": "status_umum",
 }
 
@@ -271,6 +273,7 @@ def test_documented_thresholds_are_the_policy_table(warehouse) -> None:
         ("kasus_asn_baru", 9999): (3, 1e9, "above"),
         ("laporan_hilang", 9999): (1, 1e9, "above"),
         ("logistik_hilang", 7): (1, 1, "above"),
+        ("data_tak_terhitung", 9999): (1, 1e9, "above"),
         ("status_umum", 9999): (1, 2, "above"),
     }
     assert {(m, h): v for m, rows in ref.items() for h, v in rows.items()} == expected
@@ -284,6 +287,7 @@ def test_documented_thresholds_are_the_policy_table(warehouse) -> None:
     assert doc["kasus_asn_baru"] == ("≥ 3", "—", "always")
     assert doc["laporan_hilang"] == ("≥ 1", "—", "always")
     assert doc["logistik_hilang"] == ("—", "yes", "from H-7, until voting day")
+    assert doc["data_tak_terhitung"] == ("≥ 1 figure", "—", "always")
     assert doc["status_umum"] == ("`ada_kendala`", "`kritis`", "always")
 
 
@@ -761,3 +765,107 @@ def test_villages_are_behind_only_against_the_plan_for_the_date(desk: Desk) -> N
         "SELECT kecamatan_code, desa_tertinggal, tahap, barang FROM mart.desa_tertinggal "
         "WHERE week = ? AND kabkota_code = ?", [H3, KAB]).fetchall()
     assert row == (kec, 1, "kabkota", [barang])
+
+
+# --------------------------------------------------------------------------------------------
+# Excluded and missing data (issue 21): a status never rests on them without saying so
+
+
+def _submit_week(desk: Desk, week: str, logistik: list[dict] | None = None,
+                 keamanan: list[dict] | None = None, skip: tuple[str, ...] = ()) -> None:
+    rows = {"ringkasan": desk.ringkasan(week),
+            "logistik": desk.logistik(week) if logistik is None else logistik,
+            "keamanan": desk.keamanan(week) if keamanan is None else keamanan,
+            "insiden": [], "netralitas": []}
+    for kind in KINDS:
+        if kind not in skip:
+            desk.submit(kind, week, rows[kind])
+
+
+def test_a_share_from_part_of_the_villages_says_so_and_excludes_nothing_as_zero(desk: Desk):
+    rows = desk.logistik(H3, shortfall(desk, Fraction(1, 100), True))
+    villages = sorted({r["kode_desa"] for r in rows})
+    dropped = set(villages[-2:])  # the shortfall is in the first villages: these are complete
+    for r in rows:
+        if r["kode_desa"] in dropped:
+            r["excluded_columns"] = ["diterima_kabkota"]
+    _submit_week(desk, H3, logistik=rows)
+
+    counted = [r for r in rows if r["kode_desa"] not in dropped]
+    expected = sum(Fraction(sum(min(r["diterima_kabkota"], r["jumlah_kebutuhan"])
+                                for r in counted if r["barang"] == b),
+                            sum(r["jumlah_kebutuhan"] for r in counted if r["barang"] == b))
+                   for b in BARANG) / len(BARANG)
+    head = desk.head(H3)
+    assert math.isclose(head["pct_kabkota"], float(expected), rel_tol=1e-12)
+    assert (head["desa_total"], head["desa_dihitung"]) == (len(villages), len(villages) - 2)
+    found = desk.findings(H3)["tahap_lewat_tenggat"]
+    assert found["level"] == 1
+    assert found["reason_id"].endswith(
+        f"(dihitung dari {len(villages) - 2} dari {len(villages)} desa/kelurahan)")
+    assert found["reason_en"].endswith(f"(counted from {len(villages) - 2} of "
+                                       f"{len(villages)} villages)")
+    assert head["status"] == "Waspada" and "dihitung dari" in head["alasan"]
+
+
+def test_a_stage_with_no_valid_value_is_said_not_judged_silently(desk: Desk):
+    rows = desk.logistik(H3)
+    for r in rows:
+        r["excluded_columns"] = ["diterima_pps"]
+    _submit_week(desk, H3, logistik=rows)
+    found = desk.findings(H3)
+    assert found["data_tak_terhitung"]["level"] == 1
+    assert found["data_tak_terhitung"]["reason_id"] == (
+        "tidak dapat dinilai karena tidak ada angka yang sah (semua ditandai): "
+        "logistik di PPS (desa/kelurahan)")
+    assert found["logistik_selisih"]["level"] == 0  # the other stages are judged as usual
+    head = desk.head(H3)
+    assert head["pct_pps"] is None and head["pct_kabkota"] == 1.0
+    assert head["status"] == "Waspada"
+
+
+def test_a_logistics_report_with_nothing_valid_is_judged_as_missing_and_says_so(desk: Desk):
+    rows = desk.logistik(H3)
+    for r in rows:
+        r["excluded_columns"] = ["diterima_kabkota", "diterima_ppk", "diterima_pps",
+                                 "diterima_tps"]
+    _submit_week(desk, H3, logistik=rows)
+    found = desk.findings(H3)
+    assert found["logistik_hilang"]["level"] == 2
+    assert found["logistik_hilang"]["reason_id"] == (
+        "laporan logistik diterima, tetapi tidak ada angka yang sah pada H-3 "
+        "(semua baris/nilai ditandai)")
+    assert found["data_tak_terhitung"]["level"] == 0  # said once, not twice
+    assert desk.head(H3)["status"] == "Kritis"
+
+
+def test_linmas_from_part_of_the_kecamatan_says_so(desk: Desk):
+    rows = desk.keamanan(H3, linmas=300)
+    rows[-1]["excluded_columns"] = ["personel_linmas"]
+    _submit_week(desk, H3, keamanan=rows)
+    counted = rows[:-1]
+    found = desk.findings(H3)["linmas_per_tps"]
+    assert found["value"] == sum(r["personel_linmas"] for r in counted) / sum(
+        r["jumlah_tps"] for r in counted)
+    assert found["level"] == 1
+    assert found["reason_id"].endswith(f"(dihitung dari {len(counted)} dari {len(rows)} "
+                                       "kecamatan)")
+    head = desk.head(H3)
+    assert (head["kecamatan_total"], head["kecamatan_dihitung_linmas"]) == (3, 2)
+
+
+def test_a_missing_report_is_not_a_reported_zero(desk: Desk):
+    _submit_week(desk, H10, skip=("insiden",))
+    _submit_week(desk, H3)  # an empty incident list: reported, nothing happened
+    missing, zero = desk.head(H10), desk.head(H3)
+    assert (missing["insiden_dilaporkan"], missing["insiden_baru"]) == (False, 0)
+    assert (zero["insiden_dilaporkan"], zero["insiden_baru"]) == (True, 0)
+    # the status that only missing data causes says so
+    assert missing["status"] == "Waspada"
+    assert missing["alasan"] == "laporan insiden belum diterima"
+    assert zero["status"] == "Siap"
+    # a logistics report not received is no 0 %: its figures are absent, not zero
+    _submit_week(desk, "2024-W45", skip=("logistik",))
+    gone = desk.head("2024-W45")
+    assert gone["pct_kabkota"] is None and gone["desa_total"] is None
+    assert "laporan logistik belum diterima" in gone["alasan"]

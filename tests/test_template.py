@@ -393,8 +393,8 @@ def test_workbook_structure(tmp_path):
     for kind in KINDS:
         assert f"{KAB}_{kind}_{WEEK}.xlsx" in text
     for phrase in ("Sabtu, 23 November 2024 pukul 12.00 WITA", "JANGAN PERNAH nama atau NIP",
-                   "cadangan 2,5 %", "revisi", "dikirim lima kali",
-                   f"sekali lagi sebagai {KAB}_tindak_lanjut_{WEEK}.xlsx",
+                   "cadangan 2,5 %", "revisi", "dikirim SATU KALI",
+                   f"dengan nama {KAB}_{WEEK}.xlsx", "lampiran surel",
                    "Laporan tindak_lanjut tidak wajib: lembar kosong",
                    "sampai berstatus selesai atau dibatalkan", "TL-6402-0001",
                    "paling lambat 2024-11-25"):
@@ -472,7 +472,7 @@ def test_provincial_desk_workbook(settings_env, warehouse, tmp_path):
                    "folder 64/", "2 tindak lanjut yang masih terbuka", "TL-64-0001",
                    "atau 64 (tingkat provinsi)"):
         assert phrase in text, phrase
-    for phrase in ("per_tanggal", "diterima_kabkota", "lima kali"):  # the kab/kota's reports
+    for phrase in ("per_tanggal", "diterima_kabkota"):  # the kab/kota's reports
         assert phrase not in text, phrase
     assert _sheet(build_template(KAB, WEEK, tmp_path / "kab", con=warehouse),
                   "tindak_lanjut") == []

@@ -169,7 +169,8 @@ def test_a_provincial_file_naming_another_province_is_refused(settings_env, ware
 
 def test_a_small_report_with_a_flagged_row_is_kept_not_refused(settings_env, warehouse):
     """Follow-ups are independent reports (policy `independent_rows`): a file whose only row is
-    flagged is accepted with the finding, the row kept out of the figures, the desk told."""
+    flagged is accepted with the finding and the desk told; the unknown agency is the only value
+    excluded (effect `values`), so the follow-up itself still counts."""
     inbox = Path(settings_env.inbox)
     _send(inbox, "6411", "tindak_lanjut", "2024-W46",
           [_row("6411", "TL-6411-05", "2024-11-12", "logistik", "Sewa perahu", "kodim",
@@ -179,6 +180,9 @@ def test_a_small_report_with_a_flagged_row_is_kept_not_refused(settings_env, war
     assert [(f.row, f.rule) for f in v.findings] == [(2, "pilihan_instansi")]
     assert warehouse.execute("SELECT count(*) FROM core.tindak_lanjut WHERE flagged").fetchall() \
         == [(1,)]
+    assert warehouse.execute("SELECT id_tindak_lanjut, instansi, status FROM "
+                             "core.tindak_lanjut_current").fetchall() == [
+        ("TL-6411-05", None, "baru")]
 
 
 def test_a_header_only_report_still_owes_its_open_follow_ups(campaign, settings_env, warehouse):

@@ -4,7 +4,8 @@
 -- are judged again when they arrive where they belong. Names are compared by their exact bytes.
 SELECT f.source_bytes, f.source_fingerprint, f.sha256, f.file_id,
        f.kabkota_code, f.kind, f.week,
-       s.verdict IN ('accepted', 'accepted_with_flags') AS counted
+       s.verdict IN ('accepted', 'accepted_with_flags') AS counted,
+       f.workbook_sha256  -- a workbook's sheets: the sha of the workbook's bytes (sha256: the sheet's)
 FROM raw.file f
 JOIN audit.submission s USING (file_id)
 ORDER BY f.file_id;

@@ -3,4 +3,5 @@
 UPDATE raw.file f SET source_fingerprint = t.source_fingerprint
 FROM staged_touched t
 WHERE f.file_id = (SELECT max(file_id) FROM raw.file x
-                   WHERE x.source_bytes = t.source_bytes AND x.sha256 = t.sha256);
+                   WHERE x.source_bytes = t.source_bytes
+                     AND coalesce(x.workbook_sha256, x.sha256) = t.sha256);

@@ -1,9 +1,10 @@
 -- One kab/kota's scorecard row for its annex: this week's status and figures, last week's
 -- status, and the logistics detail behind them. `tps_logistik` is the TPS count of the logistics
--- report (mart.logistik_weekly), the denominator of `pct_tps_lengkap`; `jumlah_tps` comes from
--- the security report and is NULL when that report is missing.
+-- report (mart.logistik_weekly); `jumlah_tps` comes from
+-- the security report and is NULL when that report is missing. Coverage (`desa_dihitung_pps`,
+-- `kecamatan_dihitung_linmas`, `netralitas_dilaporkan`, …) comes with `k.*`.
 SELECT k.*, p.status AS status_prev,
-       l.jumlah_tps AS tps_logistik, l.desa_total, l.desa_kurang_terpencil, l.rusak_surat_suara,
+       l.jumlah_tps AS tps_logistik, l.desa_kurang_terpencil, l.rusak_surat_suara,
        l.proyeksi_lengkap_pps
 FROM mart.kabkota_weekly k
 LEFT JOIN mart.logistik_weekly l USING (week, kabkota_code)

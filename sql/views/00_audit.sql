@@ -22,7 +22,9 @@ SELECT
     f.file_name,
     f.file_format,
     f.file_id,
-    f.ingested_at
+    f.ingested_at,
+    f.workbook,  -- the week's workbook this kind's sheet came from (NULL: a single-kind file)
+    f.sheet
 FROM raw.file f
 JOIN audit.submission s USING (file_id)
 LEFT JOIN raw.file sup ON sup.file_id = s.superseded_by;

@@ -1,17 +1,22 @@
 -- Every required village × item of every current logistik submission, with what was received.
--- Denominators are the reference requirement (ref.kebutuhan), so a missing or flagged row counts
--- as nothing received (conservative). Received quantities are capped at the requirement so a
--- surplus in one village cannot hide another's gap. Sums are HUGEINT; `rusak` (not capped) is
--- shown as BIGINT, NULL in the absurd case it would not fit.
+-- Denominators are the reference requirement (ref.kebutuhan). A quantity that does not count
+-- (the village × item is absent from the report, its row's identity was rejected, or a rule
+-- excluded that value) is NULL at its stage, never zero: shares are taken over the
+-- requirement of what counts, and the coverage says how much that is (docs/metrics.md).
+-- Received quantities are capped at the requirement so a surplus in one village cannot hide
+-- another's gap. Sums are HUGEINT; `rusak` (not capped) is shown as BIGINT, NULL in the absurd
+-- case it would not fit.
 CREATE OR REPLACE VIEW mart.logistik_desa_item_weekly AS
 SELECT
     c.week, r.kabkota_code, r.kecamatan_code, r.desa_code, r.barang, r.n_tps,
     r.jumlah_kebutuhan AS kebutuhan,
-    least(coalesce(l.diterima_kabkota, 0), r.jumlah_kebutuhan) AS di_kabkota,
-    least(coalesce(l.diterima_ppk, 0), r.jumlah_kebutuhan) AS di_ppk,
-    least(coalesce(l.diterima_pps, 0), r.jumlah_kebutuhan) AS di_pps,
-    least(coalesce(l.diterima_tps, 0), r.jumlah_kebutuhan) AS di_tps,
-    coalesce(l.rusak, 0) AS rusak,
+    -- CASE, not least(): DuckDB's least() skips a NULL and would count a missing value as full
+    CASE WHEN l.diterima_kabkota IS NOT NULL
+         THEN least(l.diterima_kabkota, r.jumlah_kebutuhan) END AS di_kabkota,
+    CASE WHEN l.diterima_ppk IS NOT NULL THEN least(l.diterima_ppk, r.jumlah_kebutuhan) END AS di_ppk,
+    CASE WHEN l.diterima_pps IS NOT NULL THEN least(l.diterima_pps, r.jumlah_kebutuhan) END AS di_pps,
+    CASE WHEN l.diterima_tps IS NOT NULL THEN least(l.diterima_tps, r.jumlah_kebutuhan) END AS di_tps,
+    l.rusak,
     l.tps_lengkap, l.moda_angkut,
     l.kode_desa IS NULL AS tidak_dihitung
 FROM core.current_file c
@@ -20,21 +25,29 @@ LEFT JOIN core.logistik_current l
     ON l.file_id = c.file_id AND l.kode_desa = r.desa_code AND l.barang = r.barang
 WHERE c.kind = 'logistik';
 
--- Logistics per kab/kota, week and item.
+-- Logistics per kab/kota, week and item. `cakupan_<stage>`: the share of the requirement whose
+-- quantity at that stage counts (1 when every village × item was reported with a valid value).
 CREATE OR REPLACE VIEW mart.logistik_item_weekly AS
 SELECT
     week, kabkota_code, barang,
     sum(kebutuhan)::BIGINT AS kebutuhan,
-    sum(di_kabkota)::BIGINT AS di_kabkota,
-    sum(di_ppk)::BIGINT AS di_ppk,
-    sum(di_pps)::BIGINT AS di_pps,
-    sum(di_tps)::BIGINT AS di_tps,
-    TRY_CAST(sum(rusak) AS BIGINT) AS rusak,
+    coalesce(sum(di_kabkota), 0)::BIGINT AS di_kabkota,
+    coalesce(sum(di_ppk), 0)::BIGINT AS di_ppk,
+    coalesce(sum(di_pps), 0)::BIGINT AS di_pps,
+    coalesce(sum(di_tps), 0)::BIGINT AS di_tps,
+    TRY_CAST(coalesce(sum(rusak), 0) AS BIGINT) AS rusak,
     count(*) FILTER (WHERE tidak_dihitung) AS baris_tidak_dihitung,
-    sum(di_kabkota) / sum(kebutuhan) AS pct_kabkota,
-    sum(di_ppk) / sum(kebutuhan) AS pct_ppk,
-    sum(di_pps) / sum(kebutuhan) AS pct_pps,
-    sum(di_tps) / sum(kebutuhan) AS pct_tps
+    sum(di_kabkota) / sum(kebutuhan) FILTER (WHERE di_kabkota IS NOT NULL) AS pct_kabkota,
+    sum(di_ppk) / sum(kebutuhan) FILTER (WHERE di_ppk IS NOT NULL) AS pct_ppk,
+    sum(di_pps) / sum(kebutuhan) FILTER (WHERE di_pps IS NOT NULL) AS pct_pps,
+    sum(di_tps) / sum(kebutuhan) FILTER (WHERE di_tps IS NOT NULL) AS pct_tps,
+    count(*) FILTER (WHERE NOT tidak_dihitung AND (di_kabkota IS NULL OR di_ppk IS NULL
+                     OR di_pps IS NULL OR di_tps IS NULL)) AS baris_nilai_dikecualikan,
+    coalesce(sum(kebutuhan) FILTER (WHERE di_kabkota IS NOT NULL), 0) / sum(kebutuhan)
+        AS cakupan_kabkota,
+    coalesce(sum(kebutuhan) FILTER (WHERE di_ppk IS NOT NULL), 0) / sum(kebutuhan) AS cakupan_ppk,
+    coalesce(sum(kebutuhan) FILTER (WHERE di_pps IS NOT NULL), 0) / sum(kebutuhan) AS cakupan_pps,
+    coalesce(sum(kebutuhan) FILTER (WHERE di_tps IS NOT NULL), 0) / sum(kebutuhan) AS cakupan_tps
 FROM mart.logistik_desa_item_weekly
 GROUP BY ALL;
 
@@ -43,12 +56,19 @@ CREATE OR REPLACE VIEW mart.logistik_desa_weekly AS
 SELECT
     week, kabkota_code, kecamatan_code, desa_code,
     max(n_tps) AS jumlah_tps,
-    coalesce(max(tps_lengkap), 0) AS tps_lengkap,
+    max(tps_lengkap) AS tps_lengkap,  -- NULL when not counted
     count(*) FILTER (WHERE di_pps < kebutuhan) AS barang_kurang_di_pps,
     string_agg(barang, ', ' ORDER BY barang) FILTER (WHERE di_pps < kebutuhan)
         AS daftar_barang_kurang,
-    TRY_CAST(sum(rusak) AS BIGINT) AS rusak,
-    any_value(moda_angkut) AS moda_angkut
+    TRY_CAST(coalesce(sum(rusak), 0) AS BIGINT) AS rusak,
+    any_value(moda_angkut) AS moda_angkut,
+    -- which stages count for every item of the village (coverage of the figures per stage)
+    bool_and(di_kabkota IS NOT NULL) AS dihitung_kabkota,
+    bool_and(di_ppk IS NOT NULL) AS dihitung_ppk,
+    bool_and(di_pps IS NOT NULL) AS dihitung_pps,
+    bool_and(di_tps IS NOT NULL) AS dihitung_tps,
+    bool_or(di_kabkota IS NOT NULL OR di_ppk IS NOT NULL OR di_pps IS NOT NULL
+            OR di_tps IS NOT NULL) AS dilaporkan
 FROM mart.logistik_desa_item_weekly
 GROUP BY ALL;
 
@@ -109,9 +129,19 @@ WITH item AS (
 ), desa AS (
     SELECT week, kabkota_code,
            sum(jumlah_tps)::BIGINT AS jumlah_tps,
-           sum(least(tps_lengkap, jumlah_tps))::BIGINT AS tps_lengkap,
+           -- the full-kit share over the villages whose tps_lengkap counts
+           sum(least(tps_lengkap, jumlah_tps)) FILTER (WHERE tps_lengkap IS NOT NULL)::BIGINT
+               AS tps_lengkap,
+           sum(jumlah_tps) FILTER (WHERE tps_lengkap IS NOT NULL)::BIGINT AS tps_lengkap_dihitung,
            count(*) FILTER (WHERE barang_kurang_di_pps > 0) AS desa_kurang,
            count(*) AS desa_total,
+           count(*) FILTER (WHERE dihitung_kabkota AND dihitung_ppk AND dihitung_pps
+                            AND dihitung_tps) AS desa_dihitung,
+           count(*) FILTER (WHERE dilaporkan) AS desa_dilaporkan,
+           count(*) FILTER (WHERE dihitung_kabkota) AS desa_dihitung_kabkota,
+           count(*) FILTER (WHERE dihitung_ppk) AS desa_dihitung_ppk,
+           count(*) FILTER (WHERE dihitung_pps) AS desa_dihitung_pps,
+           count(*) FILTER (WHERE dihitung_tps) AS desa_dihitung_tps,
            count(*) FILTER (WHERE barang_kurang_di_pps > 0 AND moda_angkut IN ('sungai', 'udara'))
                AS desa_kurang_terpencil
     FROM mart.logistik_desa_weekly GROUP BY ALL
@@ -125,6 +155,8 @@ WITH item AS (
            max(e.expected - CASE e.stage WHEN 'kabkota' THEN i.pct_kabkota
                WHEN 'ppk' THEN i.pct_ppk WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END) AS selisih
     FROM item i JOIN mart.stage_expected e USING (week)
+    WHERE CASE e.stage WHEN 'kabkota' THEN i.pct_kabkota WHEN 'ppk' THEN i.pct_ppk
+               WHEN 'pps' THEN i.pct_pps ELSE i.pct_tps END IS NOT NULL  -- nothing counted
     GROUP BY ALL
 ), stages AS (
     -- Each stage's share, and whether its due date has passed by the Monday the bulletin is
@@ -157,8 +189,20 @@ SELECT
     i.week, i.kabkota_code, wk.h,
     i.pct_kabkota, i.pct_ppk, i.pct_pps, i.pct_tps,
     i.pct_pps_item_terendah, i.barang_terendah_pps,
-    d.jumlah_tps, d.tps_lengkap, d.tps_lengkap / d.jumlah_tps AS pct_tps_lengkap,
+    d.jumlah_tps, d.tps_lengkap, d.tps_lengkap / d.tps_lengkap_dihitung AS pct_tps_lengkap,
     d.desa_total, d.desa_kurang, d.desa_kurang_terpencil,
+    d.desa_dihitung, d.desa_dilaporkan, d.desa_dihitung_pps,
+    CASE g.tahap_kritis WHEN 'kabkota' THEN d.desa_dihitung_kabkota WHEN 'ppk' THEN d.desa_dihitung_ppk
+        WHEN 'pps' THEN d.desa_dihitung_pps ELSE d.desa_dihitung_tps END AS desa_dihitung_tahap_kritis,
+    CASE p.tahap_lewat WHEN 'kabkota' THEN d.desa_dihitung_kabkota WHEN 'ppk' THEN d.desa_dihitung_ppk
+        WHEN 'pps' THEN d.desa_dihitung_pps WHEN 'tps' THEN d.desa_dihitung_tps END
+        AS desa_dihitung_tahap_lewat,
+    -- stages with no quantity that counts in any village: not judged, and the status says so
+    flatten([CASE WHEN i.pct_kabkota IS NULL THEN ['kabkota'] ELSE []::VARCHAR[] END,
+             CASE WHEN i.pct_ppk IS NULL THEN ['ppk'] ELSE []::VARCHAR[] END,
+             CASE WHEN i.pct_pps IS NULL THEN ['pps'] ELSE []::VARCHAR[] END,
+             CASE WHEN i.pct_tps IS NULL THEN ['tps'] ELSE []::VARCHAR[] END])
+        AS tahap_tak_terhitung,
     i.rusak, i.rusak_surat_suara,
     g.tahap_kritis,
     (SELECT expected FROM mart.stage_expected e WHERE e.week = i.week AND e.stage = g.tahap_kritis)
@@ -188,7 +232,7 @@ SELECT
     END AS proyeksi_lengkap_pps
 FROM item i
 JOIN desa d USING (week, kabkota_code)
-JOIN gap g USING (week, kabkota_code)
+LEFT JOIN gap g USING (week, kabkota_code)
 JOIN trend t USING (week, kabkota_code)
 JOIN ref.week wk USING (week)
 LEFT JOIN past p USING (week, kabkota_code)

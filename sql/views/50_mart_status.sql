@@ -29,7 +29,18 @@ WITH base AS (
                 ELSE 'H+' || (-kw.h) END AS h_label,
            l.selisih_target, l.tahap_kritis, l.capaian_tahap_kritis, l.target_tahap_kritis,
            l.selisih_tahap_lewat, l.tahap_lewat, l.capaian_tahap_lewat,
-           k.linmas_per_tps,
+           l.desa_total, l.desa_dihitung_tahap_kritis, l.desa_dihitung_tahap_lewat,
+           k.linmas_per_tps, k.kecamatan_total, k.kecamatan_dihitung_linmas,
+           l.desa_dilaporkan,
+           -- figures that cannot be judged although their report came, because no value of
+           -- theirs counts (every one excluded by a rule): said, never silently skipped
+           CASE WHEN kw.h >= 0 AND l.desa_dilaporkan > 0 THEN
+               (SELECT list(t.label_id ORDER BY t.seq) FROM ref.stage_target t
+                WHERE list_contains(l.tahap_tak_terhitung, t.stage)) END AS tahap_tak_terhitung,
+           NOT list_contains(q.jenis_hilang, 'keamanan') AND k.linmas_per_tps IS NULL
+               AND EXISTS (SELECT 1 FROM ref.status_threshold t WHERE t.metric = 'linmas_per_tps'
+                           AND kw.h <= t.h_max AND kw.h >= coalesce(t.h_min, -9999))
+               AS linmas_tak_terhitung,
            coalesce(i.insiden_terbuka_tinggi, 0) AS insiden_terbuka_tinggi,
            coalesce(i.korban_meninggal_baru, 0) AS korban_meninggal_baru,
            coalesce(v.korban_meninggal_verifikasi, 0) AS korban_meninggal_verifikasi,
@@ -54,7 +65,11 @@ WITH base AS (
         ('netralitas', 'kasus_asn_baru', b.kasus_baru::DOUBLE),
         ('kualitas_data', 'laporan_hilang', len(b.jenis_hilang)::DOUBLE),
         ('kualitas_data', 'logistik_hilang',
-            CASE WHEN list_contains(b.jenis_hilang, 'logistik') THEN 1.0 ELSE 0.0 END),
+            CASE WHEN list_contains(b.jenis_hilang, 'logistik') OR b.desa_dilaporkan = 0
+                 THEN 1.0 ELSE 0.0 END),
+        ('kualitas_data', 'data_tak_terhitung',
+            (coalesce(len(b.tahap_tak_terhitung), 0)
+             + CASE WHEN b.linmas_tak_terhitung THEN 1 ELSE 0 END)::DOUBLE),
         ('umum', 'status_umum',
             CASE b.status_umum WHEN 'kritis' THEN 2.0 WHEN 'ada_kendala' THEN 1.0
                  WHEN 'aman_terkendali' THEN 0.0 END)
@@ -83,15 +98,24 @@ WITH base AS (
 SELECT
     j.week, j.kabkota_code, j.area, j.metric, j.value, j.level,
     CASE j.metric
-        WHEN 'logistik_selisih' THEN format('logistik di {} baru {}% (target {}%) pada {}',
+        WHEN 'logistik_selisih' THEN format('logistik di {} baru {}% (target {}%) pada {}{}',
             st.label_id, replace(printf('%.1f', floor(round(j.capaian_tahap_kritis * 1000, 6)) / 10), '.', ','),
-            round(j.target_tahap_kritis * 100)::INTEGER, j.h_label)
+            round(j.target_tahap_kritis * 100)::INTEGER, j.h_label,
+            CASE WHEN j.desa_dihitung_tahap_kritis < j.desa_total THEN format(
+                ' (dihitung dari {} dari {} desa/kelurahan)', j.desa_dihitung_tahap_kritis,
+                j.desa_total) ELSE '' END)
         WHEN 'tahap_lewat_tenggat' THEN format(
-            'logistik di {} baru {}%, padahal tenggatnya {} ({})', sl.label_id,
+            'logistik di {} baru {}%, padahal tenggatnya {} ({}){}', sl.label_id,
             replace(printf('%.1f', floor(round(j.capaian_tahap_lewat * 1000, 6)) / 10), '.', ','),
-            strftime(DATE '2024-11-27' - sl.due_h, '%d-%m-%Y'), 'H-' || sl.due_h)
-        WHEN 'linmas_per_tps' THEN format('Linmas baru {} per TPS (ketentuan 2) pada {}',
-            replace(printf('%.2f', j.shown_down), '.', ','), j.h_label)
+            strftime(DATE '2024-11-27' - sl.due_h, '%d-%m-%Y'), 'H-' || sl.due_h,
+            CASE WHEN j.desa_dihitung_tahap_lewat < j.desa_total THEN format(
+                ' (dihitung dari {} dari {} desa/kelurahan)', j.desa_dihitung_tahap_lewat,
+                j.desa_total) ELSE '' END)
+        WHEN 'linmas_per_tps' THEN format('Linmas baru {} per TPS (ketentuan 2) pada {}{}',
+            replace(printf('%.2f', j.shown_down), '.', ','), j.h_label,
+            CASE WHEN j.kecamatan_dihitung_linmas < j.kecamatan_total THEN format(
+                ' (dihitung dari {} dari {} kecamatan)', j.kecamatan_dihitung_linmas,
+                j.kecamatan_total) ELSE '' END)
         WHEN 'insiden_terbuka_tinggi' THEN format('{} insiden tingkat tinggi masih terbuka',
             j.value::HUGEINT)
         WHEN 'korban_meninggal_baru' THEN format('{} korban meninggal dalam insiden minggu ini',
@@ -102,25 +126,43 @@ SELECT
         WHEN 'kasus_asn_baru' THEN format('{} kasus netralitas ASN baru minggu ini', j.value::HUGEINT)
         WHEN 'laporan_hilang' THEN format('laporan {} belum diterima',
             array_to_string(j.jenis_hilang, ', '))
-        WHEN 'logistik_hilang' THEN format('laporan logistik tidak diterima pada {}', j.h_label)
+        WHEN 'logistik_hilang' THEN CASE WHEN list_contains(j.jenis_hilang, 'logistik')
+            THEN format('laporan logistik tidak diterima pada {}', j.h_label)
+            ELSE format('laporan logistik diterima, tetapi tidak ada angka yang sah pada {} '
+                        || '(semua baris/nilai ditandai)', j.h_label) END
+        WHEN 'data_tak_terhitung' THEN format(
+            'tidak dapat dinilai karena tidak ada angka yang sah (semua ditandai): {}',
+            array_to_string(list_concat(
+                CASE WHEN j.tahap_tak_terhitung IS NOT NULL THEN ['logistik di '
+                    || array_to_string(j.tahap_tak_terhitung, ', ')] ELSE [] END,
+                CASE WHEN j.linmas_tak_terhitung THEN ['Linmas per TPS'] ELSE [] END), ', '))
         WHEN 'status_umum' THEN CASE j.status_umum WHEN 'kritis'
             THEN 'kab/kota melaporkan kondisi kritis' ELSE 'kab/kota melaporkan ada kendala' END
     END AS reason_id,
     CASE j.metric
-        WHEN 'logistik_selisih' THEN format('logistics at {} only {}% (target {}%) at {}',
+        WHEN 'logistik_selisih' THEN format('logistics at {} only {}% (target {}%) at {}{}',
             CASE j.tahap_kritis WHEN 'kabkota' THEN 'the regency warehouse'
                 WHEN 'ppk' THEN 'PPK (sub-district)' WHEN 'pps' THEN 'PPS (village)'
                 ELSE 'the polling stations' END,
             printf('%.1f', floor(round(j.capaian_tahap_kritis * 1000, 6)) / 10),
-            round(j.target_tahap_kritis * 100)::INTEGER, replace(j.h_label, 'hari H', 'D-day'))
-        WHEN 'tahap_lewat_tenggat' THEN format('logistics at {} only {}%, past its due date {} ({})',
+            round(j.target_tahap_kritis * 100)::INTEGER, replace(j.h_label, 'hari H', 'D-day'),
+            CASE WHEN j.desa_dihitung_tahap_kritis < j.desa_total THEN format(
+                ' (counted from {} of {} villages)', j.desa_dihitung_tahap_kritis, j.desa_total)
+                ELSE '' END)
+        WHEN 'tahap_lewat_tenggat' THEN format('logistics at {} only {}%, past its due date {} ({}){}',
             CASE j.tahap_lewat WHEN 'kabkota' THEN 'the regency warehouse'
                 WHEN 'ppk' THEN 'PPK (sub-district)' WHEN 'pps' THEN 'PPS (village)'
                 ELSE 'the polling stations' END,
             printf('%.1f', floor(round(j.capaian_tahap_lewat * 1000, 6)) / 10),
-            strftime(DATE '2024-11-27' - sl.due_h, '%Y-%m-%d'), 'D-' || sl.due_h)
-        WHEN 'linmas_per_tps' THEN format('only {} Linmas per TPS (rule: 2) at {}',
-            printf('%.2f', j.shown_down), replace(j.h_label, 'hari H', 'D-day'))
+            strftime(DATE '2024-11-27' - sl.due_h, '%Y-%m-%d'), 'D-' || sl.due_h,
+            CASE WHEN j.desa_dihitung_tahap_lewat < j.desa_total THEN format(
+                ' (counted from {} of {} villages)', j.desa_dihitung_tahap_lewat, j.desa_total)
+                ELSE '' END)
+        WHEN 'linmas_per_tps' THEN format('only {} Linmas per TPS (rule: 2) at {}{}',
+            printf('%.2f', j.shown_down), replace(j.h_label, 'hari H', 'D-day'),
+            CASE WHEN j.kecamatan_dihitung_linmas < j.kecamatan_total THEN format(
+                ' (counted from {} of {} subdistricts)', j.kecamatan_dihitung_linmas,
+                j.kecamatan_total) ELSE '' END)
         WHEN 'insiden_terbuka_tinggi' THEN format('{} high-severity incidents still open',
             j.value::HUGEINT)
         WHEN 'korban_meninggal_baru' THEN format('{} deaths in incidents this week', j.value::HUGEINT)
@@ -130,7 +172,15 @@ SELECT
             j.value::HUGEINT)
         WHEN 'laporan_hilang' THEN format('{} report(s) not received',
             array_to_string(j.jenis_hilang, ', '))
-        WHEN 'logistik_hilang' THEN 'logistics report not received'
+        WHEN 'logistik_hilang' THEN CASE WHEN list_contains(j.jenis_hilang, 'logistik')
+            THEN 'logistics report not received'
+            ELSE 'logistics report received, but none of its figures is valid (all flagged)' END
+        WHEN 'data_tak_terhitung' THEN format(
+            'cannot be judged, no valid figure (all flagged): {}',
+            array_to_string(list_concat(
+                CASE WHEN j.tahap_tak_terhitung IS NOT NULL THEN ['logistics ('
+                    || array_to_string(j.tahap_tak_terhitung, ', ') || ')'] ELSE [] END,
+                CASE WHEN j.linmas_tak_terhitung THEN ['Linmas per TPS'] ELSE [] END), ', '))
         WHEN 'status_umum' THEN CASE j.status_umum WHEN 'kritis'
             THEN 'the regency reports a critical situation' ELSE 'the regency reports problems' END
     END AS reason_en
@@ -163,6 +213,12 @@ SELECT
     r.status_umum, r.narasi,
     l.pct_kabkota, l.pct_ppk, l.pct_pps, l.pct_tps, l.pct_tps_lengkap, l.tps_lengkap,
     l.desa_kurang, l.rusak, l.proyeksi_lengkap_tps,
+    -- coverage (issue 21): how much of what the figures describe counts; a report not received
+    -- leaves these NULL ("belum melapor"), a received one with everything counted has them equal
+    l.desa_total, l.desa_dihitung, l.desa_dilaporkan, l.desa_dihitung_pps,
+    k.kecamatan_total, k.kecamatan_dilaporkan, k.kecamatan_dihitung_linmas,
+    NOT list_contains(q.jenis_hilang, 'insiden') AS insiden_dilaporkan,
+    NOT list_contains(q.jenis_hilang, 'netralitas') AS netralitas_dilaporkan,
     -- a missing security report never blanks what the logistics report gives
     coalesce(k.jumlah_tps, l.jumlah_tps) AS jumlah_tps,
     CASE WHEN k.jumlah_tps IS NOT NULL THEN 'keamanan'
