@@ -26,7 +26,16 @@ from flows.runners import fanned_out
 from tasks.artifacts import VERDICT_LABEL, ingest_summary, ledger_rows
 from tasks.config import Settings, load_settings
 from tasks.feedback import FeedbackIncomplete, missing_feedback, write_feedback
-from tasks.ingest import Known, batches, by_week, judge_batch, known, pull_new, run_id_now
+from tasks.ingest import (
+    Known,
+    batches,
+    by_week,
+    in_arrival_order,
+    judge_batch,
+    known,
+    pull_new,
+    run_id_now,
+)
 from tasks.load import COUNTED, Verdict, load_batch
 from tasks.lock import exclusive
 from tasks.mailbox import Mail, answer, collect
@@ -109,11 +118,11 @@ def judge_files(files: list[ArchivedFile], settings: Settings, facts: Known,
 
 @task(name="validate-submissions", task_run_name="validate-{week}", cache_policy=NO_CACHE)
 def validate_submissions(judged: list[tuple[list[Verdict], list[KeptResult]]],
+                         archived: list[ArchivedFile],
                          week: str) -> tuple[list[Verdict], list[KeptResult]]:
     """The week's verdicts in arrival order, from its judged batches, and what the team reads
     first in the logs: the counts, then every rejected file with its reason."""
-    verdicts = sorted((v for part, _ in judged for v in part),
-                      key=lambda v: (v.received_at, v.archived.source.raw_path))
+    verdicts = in_arrival_order([v for part, _ in judged for v in part], archived)
     kept = [k for _, results in judged for k in results]
     logger = get_run_logger()
     n = Counter(v.verdict for v in verdicts)
@@ -142,7 +151,7 @@ def judge_week(con, group: list[ArchivedFile], settings: Settings,
             inputs[kind] = validation_inputs(con, kind, weeks)
         futures.append(judge_files.submit(files, judging, facts, inputs.get(kind, {}), week,
                                           kind or "tanpa-jenis", part))
-    return validate_submissions([f.result() for f in futures], week)
+    return validate_submissions([f.result() for f in futures], group, week)
 
 
 @task(name="load-submissions", task_run_name="load-{week}", cache_policy=NO_CACHE)

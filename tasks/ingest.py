@@ -302,7 +302,15 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
         kind = batch[0].identity.kind
         inputs = validation_inputs(con, kind, weeks) if kind else {}
         verdicts += judge_batch(batch, settings, facts, inputs)
-    return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.raw_path))
+    return in_arrival_order(verdicts, archived)
+
+
+def in_arrival_order(verdicts: list[Verdict], archived: list[ArchivedFile]) -> list[Verdict]:
+    """Verdicts in arrival order, whichever batch judged them; the sheets of one workbook (same
+    file, same time) in the order the pull listed them, so file ids do not depend on batching."""
+    position = {a: n for n, a in enumerate(archived)}
+    return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.raw_path,
+                                           position.get(v.archived, 0)))
 
 
 def judge_batch(archived: list[ArchivedFile], settings: Settings, facts: Known,
