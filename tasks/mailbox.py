@@ -307,8 +307,8 @@ def _findings(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> dict[int, 
     (a template sent with one column left empty is one line, not a thousand)."""
     grouped: dict[int, dict[str, list[int]]] = {}
     if file_ids:
-        for file_id, row, _, _, _, message in con.execute(sql("queries/feedback_issues.sql"),
-                                                          {"file_ids": file_ids}).fetchall():
+        for file_id, row, _, _, _, message, *_ in con.execute(  # what each excluded: the CSV
+                sql("queries/feedback_issues.sql"), {"file_ids": file_ids}).fetchall():
             what = message.split(", ", 1)[1] if row is not None and ", " in message else message
             grouped.setdefault(file_id, {}).setdefault(what, []).extend(
                 [] if row is None else [row])

@@ -153,7 +153,9 @@ def open_duckdb(path: Path, read_only: bool = False,
     if read_only and not path.exists():
         raise _unavailable(path, "missing", "")
     try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config or {})
+        # nothing is downloaded at run time: an extension DuckDB lacks is an error, not a fetch
+        con = duckdb.connect(str(path), read_only=read_only,
+                             config={"autoinstall_known_extensions": False, **(config or {})})
     except duckdb.Error as exc:
         problem = unavailable(path, exc, opening=True)
         if problem is None:

@@ -80,11 +80,14 @@ WITH claims AS (
     SELECT c.week, c.kabkota_code, i.*,
            coalesce(i.excluded, false) AS baris_dikecualikan,
            coalesce(i.excluded, false)
-               OR list_contains(i.excluded_columns, 'korban_meninggal') AS meninggal_tak_dihitung,
+               OR coalesce(list_contains(i.excluded_columns, 'korban_meninggal'), false)
+               AS meninggal_tak_dihitung,
            coalesce(i.excluded, false)
-               OR list_contains(i.excluded_columns, 'korban_luka') AS luka_tak_dihitung,
+               OR coalesce(list_contains(i.excluded_columns, 'korban_luka'), false)
+               AS luka_tak_dihitung,
            coalesce(i.excluded, false)
-               OR list_contains(i.excluded_columns, 'tingkat') AS tingkat_tak_dihitung
+               OR coalesce(list_contains(i.excluded_columns, 'tingkat'), false)
+               AS tingkat_tak_dihitung
     FROM core.insiden i
     JOIN core.current_file c USING (file_id)
     WHERE i.flagged
