@@ -159,9 +159,10 @@ def load_submissions(con, verdicts: list[Verdict], run_id: str, week: str) -> li
     file_ids = load_batch(con, verdicts, run_id)
     counted = [v for v in verdicts if v.verdict in COUNTED]
     get_run_logger().info("Muat %s: %d berkas dicatat; %d baris dimuat dari %d berkas "
-                          "(%d baris ditandai, tidak dihitung).", week, len(file_ids),
-                          sum(v.rows_total for v in counted), len(counted),
-                          sum(v.rows_flagged for v in counted))
+                          "(%d baris ditandai; %d di antaranya tidak dihitung sama sekali).",
+                          week, len(file_ids), sum(v.rows_total for v in counted), len(counted),
+                          sum(v.rows_flagged for v in counted),
+                          sum(v.rows_excluded for v in counted))
     return file_ids
 
 

@@ -47,6 +47,14 @@ class Verdict:
     def rows_flagged(self) -> int:
         return 0 if self.rows is None else int(self.rows["flagged"].sum())
 
+    @property
+    def rows_excluded(self) -> int:
+        """Rows that count nowhere (a wrong identity); other flagged rows count their valid
+        values."""
+        if self.rows is None or "excluded" not in self.rows.columns:
+            return 0
+        return int(self.rows["excluded"].sum())
+
 
 def _issue_frame(findings: list[Finding]) -> pl.DataFrame:
     def text(f: Finding) -> str:
