@@ -132,13 +132,21 @@ def test_post_vote_bulletin_changes_title_and_sections(browser, docs) -> None:
     assert b.text.startswith("PEMANTAUAN PASCA-PEMUNGUTAN PILKADA")
 
 
-def test_flagged_death_is_shown_for_verification(browser, docs) -> None:
+def test_death_in_a_flagged_row_leads_the_first_block(browser, docs) -> None:
+    """Kubar's W46 incident claims a death with `tingkat = rendah`: the flag is about the level
+    only (issue 21), so the death counts and leads Kubar's entry in the first block; it is not
+    left to a "perlu verifikasi" line (that is for claims that cannot count:
+    tests/test_safety_critical.py)."""
     page = _open(browser, docs["2024-W46"][1])
     block = page.evaluate("document.querySelector('.wrap tr:nth-child(2)').innerText")
-    assert "Perlu verifikasi" in block
-    assert "INS-6407-0003" in block and "1 meninggal" in block
+    kubar = block[block.index("Kabupaten Kutai Barat"):]
+    assert kubar.startswith("Kabupaten Kutai Barat ✖ Kritis")
+    assert "1 korban meninggal dalam insiden minggu ini" in " ".join(kubar.split())
+    assert "Perlu verifikasi" not in block
     page.close()
-    assert "PERLU VERIFIKASI: Kubar: laporan INS-6407-0003" in docs["2024-W46"][0].text
+    text = " ".join(docs["2024-W46"][0].text.split())
+    assert "1 korban meninggal dalam insiden minggu ini" in text
+    assert "PERLU VERIFIKASI" not in text
 
 
 def test_non_asn_cases_are_named(docs) -> None:
