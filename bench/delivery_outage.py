@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows.deployments import free_port  # noqa: E402
+from flows.prefect_server import free_port  # noqa: E402
 from tasks.sample import generate  # noqa: E402
 
 WEEK = "2024-W46"

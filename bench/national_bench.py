@@ -170,7 +170,7 @@ def main() -> None:
     memory = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
     print(f"machine: {os.cpu_count()} cores, {memory:.0f} GB, Python {sys.version.split()[0]}, "
           f"DuckDB {duckdb.__version__}")
-    from flows.deployments import LocalServer, free_port
+    from flows.prefect_server import LocalServer, free_port
 
     # the production setup: one Prefect server that outlives the commands (warm figures)
     with tempfile.TemporaryDirectory(prefix="pilkada-server-") as home, \

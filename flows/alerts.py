@@ -218,7 +218,7 @@ def install(ui_url: str | None = None, env: dict[str, str] | None = None,
 
 def main() -> int:
     """`python -m flows.alerts`: install on the server of PREFECT_API_URL (workers' setup)."""
-    from flows.deployments import configured_api_url, ui_url_for
+    from flows.prefect_server import configured_api_url, ui_url_for
 
     url = configured_api_url()
     if not url:

@@ -63,7 +63,7 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
     """
     import duckdb
 
-    from flows.deployments import ServerError
+    from flows.prefect_server import ServerError
     from tasks.config import load_settings
     from tasks.feedback import FeedbackIncomplete
     from tasks.lock import LockBusy
@@ -149,8 +149,8 @@ def ingest(
     inbox: Annotated[str | None, typer.Option(help="Folder atau URL fsspec.")] = None,
 ) -> None:
     """Tarik, validasi, dan muat semua kiriman baru dari inbox."""
-    from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
+    from flows.prefect_server import one_off_api
 
     with _user_errors(), one_off_api(*INGEST_MODULES):
         counts = ingest_submissions(inbox=inbox)
@@ -173,7 +173,7 @@ def bulletin(
     Kode keluar 1 bila ada pesan yang tidak terkirim atau hasilnya tidak diketahui.
     """
     from flows.bulletin import DeliveryFailed, weekly_bulletin
-    from flows.deployments import one_off_api
+    from flows.prefect_server import one_off_api
 
     if week:
         _weeks(week)
@@ -199,8 +199,8 @@ def run(
     Kode keluar 1 bila ada pesan yang tidak terkirim atau hasilnya tidak diketahui.
     """
     from flows.bulletin import DeliveryFailed, weekly_bulletin
-    from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
+    from flows.prefect_server import one_off_api
 
     if week:
         _weeks(week)
@@ -250,7 +250,7 @@ def backfill(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows.bulletin import weekly_bulletin
-    from flows.deployments import one_off_api
+    from flows.prefect_server import one_off_api
 
     weeks = _weeks(f"{from_week}:{to_week}")
     _warehouse_exists()
@@ -356,13 +356,13 @@ def serve(
     (config/automations.yaml) bila PILKADA_ALERT_WEBHOOK_URL diatur.
     Berhenti dengan Ctrl-C (atau SIGTERM); jadwal dijeda sampai `serve` berikutnya.
     """
-    from flows import alerts
+    from flows import alerts, prefect_server
     from flows import deployments as dep
 
-    home = dep.prefect_home()
+    home = prefect_server.prefect_home()
     local = False
     try:
-        with dep.prefect_api(home, port) as api:
+        with prefect_server.prefect_api(home, port) as api:
             local = api.local is not None
             source = f"server lokal, data dan log di {home}" if local else "PREFECT_API_URL"
             out.print(f"Prefect UI: [bold]{api.ui_url}[/]  (API {api.api_url}; {source})")
@@ -381,7 +381,7 @@ def serve(
             out.print(alerts.install(api.ui_url).line(), soft_wrap=True, highlight=False)
             out.print("Berhenti: Ctrl-C (jadwal dijeda sampai `pilkada serve` berikutnya).")
             dep.serve(send=send)
-    except (dep.ServerError, alerts.AlertConfigError) as exc:
+    except (prefect_server.ServerError, alerts.AlertConfigError) as exc:
         raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
         pass
@@ -496,8 +496,8 @@ def demo(
     # demo tells its story (docs/operations.md, "Replaying a campaign").
     os.environ.setdefault("PILKADA_ARRIVAL", "mtime")
     from flows.bulletin import weekly_bulletin
-    from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
+    from flows.prefect_server import one_off_api
     from tasks.config import load_settings
     from tasks.sample import generate
 
@@ -532,8 +532,8 @@ def _demo_mail(after: str) -> None:
 
     from imap_tools import MailBoxUnencrypted
 
-    from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
+    from flows.prefect_server import one_off_api
     from tasks.config import load_settings
     from tasks.local_imap import local_imap
     from tasks.template import build_template

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from flows.deployments import free_port
+from flows.prefect_server import free_port
 
 USER, PASSWORD = "desk", "rahasia-uji"
 

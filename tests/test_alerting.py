@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 
 from flows import alerts
 from flows import deployments as dep
+from flows import prefect_server as ps
 from flows.cli import app
 from tasks.config import ROOT
 from tasks.sample import generate
@@ -58,8 +59,8 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.http = HTTPServer((dep.LOOPBACK, 0), Handler)
-        self.url = f"http://{dep.LOOPBACK}:{self.http.server_port}/hooks/T000/RAHASIA"
+        self.http = HTTPServer((ps.LOOPBACK, 0), Handler)
+        self.url = f"http://{ps.LOOPBACK}:{self.http.server_port}/hooks/T000/RAHASIA"
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
         self.thread.start()
 
@@ -98,7 +99,7 @@ def server(tmp_path_factory):
     before = os.environ.get(name)
     os.environ[name] = "2"
     try:
-        srv = dep.LocalServer(tmp_path_factory.mktemp("prefect-home"), dep.free_port()).launch()
+        srv = ps.LocalServer(tmp_path_factory.mktemp("prefect-home"), ps.free_port()).launch()
     finally:
         if before is None:
             os.environ.pop(name)
@@ -113,7 +114,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(server):
-    with dep.use_api(server.api_url), get_client(sync_client=True) as c:
+    with ps.use_api(server.api_url), get_client(sync_client=True) as c:
         yield c
 
 
@@ -199,7 +200,7 @@ def _post_event(server, event: str, run_id: str, run_name: str, flow_name: str,
 def test_serve_installs_the_rules_once_and_says_where_webhooks_go(client, served, receiver,
                                                                    server):
     text = " ".join(served.read_text(errors="replace").split())
-    assert f"Alert aktif: webhook akan dikirim ke http://{dep.LOOPBACK}:" in text
+    assert f"Alert aktif: webhook akan dikirim ke http://{ps.LOOPBACK}:" in text
     assert "RAHASIA" not in text  # the token in a webhook's path is never printed
     rules = [r["name"] for r in alerts.load_rules()]
     installed = _managed(client)
@@ -210,7 +211,7 @@ def test_serve_installs_the_rules_once_and_says_where_webhooks_go(client, served
     block = client.read_block_document(block_id, include_secrets=True)
     assert block.name == alerts.DEFAULT_BLOCK and block.data["url"] == receiver.url
 
-    with dep.use_api(server.api_url):  # again, as the next `serve` start does
+    with ps.use_api(server.api_url):  # again, as the next `serve` start does
         status = alerts.install(server.ui_url, env={alerts.URL_VAR: receiver.url})
     again = _managed(client)
     assert {a.id for a in again} == {a.id for a in installed}  # updated in place, not added
@@ -224,7 +225,7 @@ def test_a_failed_run_makes_exactly_one_webhook_call_with_its_name_and_reason(
         raise RuntimeError(why)
 
     names = []
-    with dep.use_api(server.api_url):
+    with ps.use_api(server.api_url):
         for why in ('gudang data rusak: "uji"', "penanda"):
             state = ingest_that_fails(why, return_state=True)
             assert state.is_failed()
@@ -258,7 +259,7 @@ def test_a_bulletin_not_completed_within_its_window_is_reported(client, served, 
     assert rule.trigger.within == timedelta(minutes=30)
     rule.trigger.within = timedelta(seconds=10)
     rule.name, rule.tags = "uji-buletin-10-detik", []
-    with dep.use_api(server.api_url):
+    with ps.use_api(server.api_url):
         rule.create()
     try:
         done, stuck = str(uuid.uuid4()), str(uuid.uuid4())
@@ -308,9 +309,9 @@ def test_overlapping_ingest_runs_of_the_served_deployment_wait_instead_of_failin
 
 def test_prefect_home_defaults_next_to_the_warehouse(settings_env, monkeypatch, tmp_path):
     monkeypatch.delenv("PREFECT_HOME", raising=False)
-    assert dep.prefect_home() == (settings_env.warehouse.parent / "prefect").resolve()
+    assert ps.prefect_home() == (settings_env.warehouse.parent / "prefect").resolve()
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "eigen"))
-    assert dep.prefect_home() == tmp_path / "eigen"
+    assert ps.prefect_home() == tmp_path / "eigen"
 
 
 @flow(name="uji-run-tangan")
@@ -330,10 +331,10 @@ def _no_api_url(monkeypatch):
 def test_a_run_by_hand_goes_through_the_server_serve_started(settings_env, monkeypatch,
                                                              server, client):
     monkeypatch.delenv("PREFECT_HOME", raising=False)
-    home = dep.prefect_home()
+    home = ps.prefect_home()
     home.mkdir(parents=True)
     (home / "server.url").write_text(server.api_url)  # as `serve`'s LocalServer leaves it
-    with _no_api_url(monkeypatch), dep.one_off_api():
+    with _no_api_url(monkeypatch), ps.one_off_api():
         state = _by_hand(return_state=True)
     assert state.result() == server.api_url
     assert client.read_flow_run(state.state_details.flow_run_id).state.is_completed()
@@ -343,8 +344,8 @@ def test_a_run_by_hand_without_serve_lands_in_serves_database(settings_env, monk
     import sqlite3
 
     monkeypatch.delenv("PREFECT_HOME", raising=False)
-    home = dep.prefect_home()
-    with _no_api_url(monkeypatch), dep.one_off_api():
+    home = ps.prefect_home()
+    with _no_api_url(monkeypatch), ps.one_off_api():
         state = _by_hand(return_state=True)
     run_id = str(state.state_details.flow_run_id)
     with contextlib.closing(sqlite3.connect(home / "prefect.db")) as db:

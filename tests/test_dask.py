@@ -21,7 +21,7 @@ from prefect import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
 import tasks.ingest as ingest
-from flows import deployments as dep
+from flows import prefect_server as ps
 from flows.ingest import ingest_submissions
 from tasks.config import ROOT
 from tasks.sample import generate
@@ -57,8 +57,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory):
-    with dep.LocalServer(tmp_path_factory.mktemp("prefect"), dep.free_port(), ui=False,
-                         services=False) as server, dep.use_api(server.api_url):
+    with ps.LocalServer(tmp_path_factory.mktemp("prefect"), ps.free_port(), ui=False,
+                         services=False) as server, ps.use_api(server.api_url):
         yield server
 
 
@@ -68,7 +68,7 @@ def cluster(tmp_path_factory, prefect_server):
     and the workers' PIDs (asked from the workers themselves, not their nannies)."""
     dask = _binary("dask")
     logs = tmp_path_factory.mktemp("dask")
-    port = dep.free_port()
+    port = ps.free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "PREFECT_API_URL": prefect_server.api_url, "DO_NOT_TRACK": "1",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "false"}

@@ -42,6 +42,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from typer.testing import CliRunner
 
 from flows import deployments as dep
+from flows import prefect_server as ps
 from flows.cli import app
 from tasks.config import MAIL_CRON, ROOT
 from tasks.sample import generate
@@ -56,13 +57,13 @@ RUN_TIMEOUT = 180
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`prefect server start` on a free loopback port; always stopped, even on failure."""
-    with dep.LocalServer(tmp_path_factory.mktemp("prefect-server"), dep.free_port()) as srv:
+    with ps.LocalServer(tmp_path_factory.mktemp("prefect-server"), ps.free_port()) as srv:
         yield srv
 
 
 @pytest.fixture(scope="module")
 def client(server):
-    with dep.use_api(server.api_url), get_client(sync_client=True) as c:
+    with ps.use_api(server.api_url), get_client(sync_client=True) as c:
         yield c
 
 
@@ -159,7 +160,7 @@ def _text(result) -> str:
 
 
 def test_serve_with_an_unreachable_api_url_exits_1(settings_env, monkeypatch):
-    dead = f"http://127.0.0.1:{dep.free_port()}/api"
+    dead = f"http://127.0.0.1:{ps.free_port()}/api"
     monkeypatch.setenv("PREFECT_API_URL", dead)
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 1
@@ -169,7 +170,7 @@ def test_serve_with_an_unreachable_api_url_exits_1(settings_env, monkeypatch):
 def test_serve_on_a_busy_port_exits_1_and_says_what_to_do(settings_env, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     with socket.socket() as busy, temporary_settings(restore_defaults={PREFECT_API_URL}):
-        busy.bind((dep.LOOPBACK, 0))
+        busy.bind((ps.LOOPBACK, 0))
         busy.listen()
         port = busy.getsockname()[1]
         result = CliRunner().invoke(app, ["serve", "--port", str(port)])

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from flows.deployments import free_port
 from flows.ingest import ingest_submissions
+from flows.prefect_server import free_port
 from tasks.sample import generate
 from tasks.warehouse import connect
 

@@ -24,6 +24,7 @@ from prefect import get_client
 from prefect.deployments import run_deployment
 
 from flows import deployments as dep
+from flows import prefect_server as ps
 from tasks.config import ROOT
 from tasks.sample import generate
 
@@ -57,7 +58,7 @@ def postgres():
     root = Path(tempfile.mkdtemp(prefix="pilkada-pg-"))
     if os.geteuid() == 0:
         os.chown(root, NOBODY, NOBODY)
-    data, port = root / "data", dep.free_port()
+    data, port = root / "data", ps.free_port()
     subprocess.run([_pg("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                     "--no-sync", "-E", "UTF8"], check=True, capture_output=True, **_as_owner())
     log = root / "postgres.log"
@@ -99,10 +100,10 @@ def server(postgres, tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("PREFECT_API_DATABASE_CONNECTION_URL", postgres["url"])
     try:
-        with dep.LocalServer(tmp_path_factory.mktemp("prefect-pg"), dep.free_port(), ui=False,
+        with ps.LocalServer(tmp_path_factory.mktemp("prefect-pg"), ps.free_port(), ui=False,
                              services=False) as srv:
             mp.delenv("PREFECT_API_DATABASE_CONNECTION_URL")  # the clients need only the API
-            with dep.use_api(srv.api_url):
+            with ps.use_api(srv.api_url):
                 yield srv
     finally:
         mp.undo()
