@@ -24,9 +24,9 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from tasks.config import EXPECTATIONS_DIR, SQL_DIR
-from tasks.contract import ENUMS
-from tasks.warehouse import sql
+from tasks.contract.submission import ENUMS
+from tasks.resources import EXPECTATIONS_DIR, SQL_DIR
+from tasks.warehouse.database import sql
 
 FILE = "_file_id"
 ROW = "_row"
@@ -107,8 +107,8 @@ def keeping_results() -> Iterator[list[KeptResult]]:
     """Collect a bounded copy of every suite result validated inside the block.
 
     A context variable rather than a return value, so the steps between the flow and GX
-    (`tasks.ingest.judge`, its per-file retry) keep their signatures; outside the block nothing
-    is kept and nothing is cut."""
+    (`tasks.ingest.judge.judge`, its per-file retry) keep their signatures; outside the block
+    nothing is kept and nothing is cut."""
     kept: list[KeptResult] = []
     token = _kept.set(kept)
     try:
@@ -119,7 +119,7 @@ def keeping_results() -> Iterator[list[KeptResult]]:
 
 # Sample values a kept result never shows: ASN neutrality is counts only outside the warehouse
 # (case detail, as in the annexes), and a refused column (a NIP or name in `ref_subjek`) is the
-# value the warehouse itself withholds (`tasks.personal.withhold`).
+# value the warehouse itself withholds (`tasks.contract.personal.withhold`).
 _VALUES = ("partial_unexpected_list", "partial_unexpected_counts")
 _COUNTS_ONLY = frozenset({"netralitas"})
 
@@ -127,7 +127,7 @@ _COUNTS_ONLY = frozenset({"netralitas"})
 def _keep(kind: str, pdf: Any, result: Any) -> None:
     """Keep `result` (already read for findings) without its per-row lists, and without the
     sample values of what must not leave the warehouse."""
-    from tasks.personal import REFUSED
+    from tasks.contract.personal import REFUSED
 
     kept = _kept.get()
     if kept is None:
@@ -149,9 +149,9 @@ def _keep(kind: str, pdf: Any, result: Any) -> None:
 
 def suite_document(kind: str) -> dict[str, Any]:
     """The kind's suite as GX reads it. An enumerated column's allowed values live only in the
-    contract (`tasks.contract.ENUMS`): the JSON names the enumeration (`"value_set": {"enum":
-    "instansi"}`) and its message says `{pilihan}`, both filled in here, so adding an agency or a
-    category is one edit."""
+    contract (`tasks.contract.submission.ENUMS`): the JSON names the enumeration (`"value_set":
+    {"enum": "instansi"}`) and its message says `{pilihan}`, both filled in here, so adding an
+    agency or a category is one edit."""
     doc = json.loads((EXPECTATIONS_DIR / f"{kind}.json").read_text(encoding="utf-8"))
     for e in doc["expectations"]:
         if e["meta"].get("effect") not in EFFECTS:  # a typo would silently count a bad value
