@@ -15,10 +15,11 @@ from datetime import datetime
 import pytest
 
 from tasks.config import WITA
+from tasks.contract.finding import EFFECTS
 from tasks.contract.submission import COLUMNS, IDENTITY, KINDS
 from tasks.ingest.feedback import write_feedback
 from tasks.ingest.judge import ingest_inbox
-from tasks.ingest.validate import EFFECTS, suite_document
+from tasks.ingest.validate import suite_document
 from tasks.resources import EXPECTATIONS_DIR
 from tests import REPO
 from tests.test_load import KAB, LOGISTIK, logistik_rows, one, put, query, to_csv

@@ -35,7 +35,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from tasks.ingest.validate import Finding
+from tasks.contract.finding import Finding
 
 NIP_MARK = "[NIP/NIK disamarkan]"
 NAME_MARK = "[nama disamarkan]"

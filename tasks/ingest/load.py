@@ -18,10 +18,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from tasks.contract.finding import Finding
 from tasks.contract.submission import KINDS
 from tasks.faults import fault_point
 from tasks.ingest.pull import ArchivedFile
-from tasks.ingest.validate import Finding
 from tasks.warehouse.database import sql
 
 log = logging.getLogger(__name__)

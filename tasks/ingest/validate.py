@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from tasks.contract.finding import EFFECTS, Finding
 from tasks.contract.submission import ENUMS
 from tasks.resources import EXPECTATIONS_DIR, SQL_DIR
 from tasks.warehouse.database import sql
@@ -38,37 +39,6 @@ PARTIAL_UNEXPECTED = 20
 # is then GX's SUMMARY shape (a national week's logistik batch: 250,000 failing rows at worst).
 _UNBOUNDED = ("unexpected_list", "unexpected_index_list", "unexpected_index_query",
               "unexpected_rows")
-
-
-# What a finding takes out of the metrics (`meta.effect` of each rule, docs/metrics.md): the
-# desk hears of every finding whatever its effect, and a rule about one value never costs the
-# row its other values.
-EFFECTS = ("nothing", "values", "row")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One broken rule on one row (row None = the whole file), with its Indonesian message.
-
-    `effect` says what stops counting: `nothing` (the value counts), `values` (the cells in
-    `columns`, or `column` when empty) or `row` (the row's identity is wrong). A whole-file
-    finding excludes nothing by itself (a `reject` refuses the file, whatever its effect)."""
-
-    file_id: int
-    row: int | None
-    column: str | None
-    rule: str
-    severity: str  # reject | flag | catatan (a note: the row still counts)
-    message: str
-    effect: str = "row"
-    columns: tuple[str, ...] = ()
-
-    @property
-    def excluded_columns(self) -> tuple[str, ...]:
-        """The cells a `values` finding takes out of the metrics."""
-        if self.effect != "values":
-            return ()
-        return self.columns or ((self.column,) if self.column else ())
 
 
 def exclusions(findings: list[Finding]) -> tuple[set[int], dict[int, list[str]]]:
