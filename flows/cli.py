@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from tasks.config import Settings
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -51,6 +54,23 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _settings() -> Settings:
+    """The settings, checked whole before a command acts: a bad value (a word where a number
+    goes, an unknown province, a week that does not exist, a bad cron) ends in one line that
+    names the variable, exit code 2, not a traceback deep in a run."""
+    from tasks.config import load_settings
+    from tasks.reference import check_scope
+    from tasks.weeks import check_calendar
+
+    try:
+        settings = load_settings()
+        check_scope(settings.province)
+        check_calendar(settings.calendar)
+    except ValueError as exc:
+        raise _fail(f"konfigurasi: {exc}", 2) from None
+    return settings
+
+
 @contextmanager
 def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
     """Mistakes a user can fix, and a warehouse that cannot be used, end in one line that says
@@ -64,25 +84,21 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
     import duckdb
 
     from flows.deployments import ServerError
-    from tasks.config import load_settings
     from tasks.feedback import FeedbackIncomplete
     from tasks.lock import LockBusy
     from tasks.recipients import RegistryError
     from tasks.warehouse import WarehouseUnavailable, check_usable, unavailable
 
+    settings = _settings()
     try:
-        settings = load_settings()
-    except ValueError:
-        settings = None  # a configuration mistake: the command reports it as it always has
-    try:
-        if check_warehouse and settings is not None:
+        if check_warehouse:
             check_usable(settings.warehouse, settings.lock_path)
         yield
     except (LockBusy, FileNotFoundError, LookupError, RegistryError, ServerError,
             WarehouseUnavailable, FeedbackIncomplete) as exc:
         raise _fail(str(exc)) from exc
     except duckdb.Error as exc:
-        problem = unavailable(settings.warehouse, exc) if settings is not None else None
+        problem = unavailable(settings.warehouse, exc)
         if problem is None:
             raise
         raise _fail(str(problem)) from exc
@@ -100,9 +116,8 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
 
 
 def _warehouse_exists() -> None:
-    from tasks.config import load_settings
 
-    warehouse = load_settings().warehouse
+    warehouse = _settings().warehouse
     if not warehouse.exists():
         raise _fail(f"Gudang data {warehouse} belum ada; jalankan `pilkada ingest` dulu.")
 
@@ -295,14 +310,13 @@ def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.
     provinsi; tindak lanjut tidak wajib, tidak dihitung sebagai belum ada)."""
     import duckdb
 
-    from tasks.config import load_settings
     from tasks.query import QueryRefused, open_read_only
     from tasks.warehouse import WarehouseUnavailable, snapshot_path, sql, unavailable
     from tasks.weeks import last_completed_week
 
     week = week or last_completed_week()
     _weeks(week)
-    warehouse = load_settings().warehouse
+    warehouse = _settings().warehouse
     try:
         con = open_read_only(warehouse)  # the snapshot: a status never holds up an ingest
     except (QueryRefused, WarehouseUnavailable) as exc:
@@ -413,16 +427,16 @@ def query(
     """Kueri ad hoc hanya-baca ke snapshot gudang data, dengan batas waktu, memori dan baris."""
     import duckdb
 
-    from tasks.config import load_settings
     from tasks.query import QueryLimits, QueryRefused, run_query, to_csv, to_json, truncation_note
     from tasks.warehouse import WarehouseUnavailable
 
+    warehouse = _settings().warehouse
     try:
         limits = QueryLimits.from_env(timeout=timeout, memory=memory_limit, max_rows=max_rows)
     except ValueError as exc:
         raise _fail(str(exc), 2) from exc
     try:
-        result = run_query(load_settings().warehouse, sql_text, limits)
+        result = run_query(warehouse, sql_text, limits)
     except (QueryRefused, WarehouseUnavailable) as exc:
         raise _fail(str(exc), 1) from exc
     except duckdb.Error as exc:
@@ -452,7 +466,6 @@ def template(
     outbox/templates/<minggu>/."""
     import duckdb
 
-    from tasks.config import load_settings
     from tasks.query import QueryRefused, open_read_only
     from tasks.template import build_all, build_template
     from tasks.warehouse import WarehouseUnavailable
@@ -461,7 +474,7 @@ def template(
     _weeks(week)
     if bool(kabkota) == all_:
         raise _fail("pilih salah satu: --kabkota KODE atau --all", 2)
-    s = load_settings()
+    s = _settings()
     out_dir = s.outbox / "templates" / week
     due = deadline(week, s.deadline_weekday, s.deadline_time)
     try:
@@ -498,10 +511,9 @@ def demo(
     from flows.bulletin import weekly_bulletin
     from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
-    from tasks.config import load_settings
     from tasks.sample import generate
 
-    settings = load_settings()
+    settings = _settings()
     inbox = Path(settings.inbox)
     if not any(inbox.glob("*/*")):
         files = generate(inbox, _weeks(DEMO_WEEKS))
@@ -534,14 +546,13 @@ def _demo_mail(after: str) -> None:
 
     from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
-    from tasks.config import load_settings
     from tasks.local_imap import local_imap
     from tasks.template import build_template
     from tasks.warehouse import connect
     from tasks.weeks import week_of, week_start
 
     week = week_of(week_start(after) + timedelta(days=7))  # past the sample: nothing replaced
-    settings = load_settings()
+    settings = _settings()
     with connect(settings.warehouse) as con:
         book = build_template(DEMO_DESK, week, settings.outbox / "demo-surel", con=con)
     with _user_errors(), local_imap() as imap:

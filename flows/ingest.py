@@ -44,6 +44,7 @@ from tasks.reference_load import ensure_reference
 from tasks.runlog import route_project_logs
 from tasks.validate import KeptResult, keeping_results, validation_inputs
 from tasks.warehouse import connect, migrate, publish_snapshot, sql
+from tasks.weeks import check_calendar
 
 route_project_logs()
 
@@ -209,6 +210,7 @@ def data_docs(kept: list[KeptResult], run_id: str, warehouse: Path,
 def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     """Ingest everything new in the inbox; re-running over the same inbox changes nothing."""
     settings = load_settings()
+    check_calendar(settings.calendar)  # config cannot judge weeks: refuse a bad one before a file
     if inbox:
         settings = replace(settings, inbox=inbox)
     run_id = run_id_now()

@@ -37,6 +37,18 @@ def week_of(d: date) -> str:
     return f"{y}-W{w:02d}"
 
 
+def check_calendar(calendar: tuple[str, str]) -> tuple[str, str]:
+    """PILKADA_CALENDAR's first and last week, refused (ValueError naming the variable) unless
+    both exist and the first comes first."""
+    first, last = calendar
+    try:
+        if parse_week(last) < parse_week(first):
+            raise ValueError("minggu akhir sebelum minggu awal")
+    except ValueError as exc:
+        raise ValueError(f"PILKADA_CALENDAR='{first}:{last}': {exc}") from None
+    return calendar
+
+
 def week_range(first: str, last: str) -> list[str]:
     """Every week label from `first` to `last` inclusive."""
     d, end = week_start(first), week_start(last)
