@@ -539,7 +539,6 @@ DEMO_DESK = "6402"
 def _demo_mail(after: str) -> None:
     """The mail path on a throwaway Dovecot: the desk mails its prefilled workbook for the week
     after the sample once, a stranger mails a file; one ingest files, judges and answers."""
-    from datetime import timedelta
     from email.message import EmailMessage
 
     from imap_tools import MailBoxUnencrypted
@@ -549,9 +548,9 @@ def _demo_mail(after: str) -> None:
     from tasks.local_imap import local_imap
     from tasks.template import build_template
     from tasks.warehouse import connect
-    from tasks.weeks import week_of, week_start
+    from tasks.weeks import add_weeks
 
-    week = week_of(week_start(after) + timedelta(days=7))  # past the sample: nothing replaced
+    week = add_weeks(after, 1)  # past the sample: nothing replaced
     settings = _settings()
     with connect(settings.warehouse) as con:
         book = build_template(DEMO_DESK, week, settings.outbox / "demo-surel", con=con)

@@ -105,8 +105,9 @@ class Settings:
     archive: Path
     outbox: Path
     province: str
-    deadline_weekday: int  # 0 = Monday … 5 = Saturday
-    deadline_time: time
+    # when a week's reports are due; None = the contract's Saturday 12:00 (tasks/weeks.py)
+    deadline_weekday: int | None  # 0 = Monday … 6 = Sunday
+    deadline_time: time | None
     max_file_bytes: int
     max_rows: int
     smtp: SmtpSettings | None
@@ -141,8 +142,9 @@ class Environment(BaseSettings):
     outbox: Path = Path("data/outbox")
     # a province code or `all`; whether that code exists is reference.check_scope's to say
     province: str = "64"
-    deadline_weekday: int = Field(5, ge=0, le=6)  # 0 = Monday … 6 = Sunday
-    deadline_time: time = time(12, 0)
+    # unset: the contract's deadline, weeks.DEADLINE_WEEKDAY and DEADLINE_TIME (Saturday 12:00)
+    deadline_weekday: int | None = Field(None, ge=0, le=6)  # 0 = Monday … 6 = Sunday
+    deadline_time: time | None = None
     max_file_bytes: int = Field(20 * 1024 * 1024, ge=1)
     max_rows: int = Field(200_000, ge=1)
     # `pilkada query`'s bounds; tasks/query.QueryLimits says what a usable value is

@@ -253,7 +253,7 @@ def test_the_calendar_is_configurable(settings_env, monkeypatch):
     monkeypatch.setenv("PILKADA_CALENDAR", "2024-W40:2024-W48")
     assert check_calendar(load_settings().calendar) == ("2024-W40", "2024-W48")
     monkeypatch.setenv("PILKADA_CALENDAR", "2024-W48:2024-W40")
-    with pytest.raises(ValueError, match="PILKADA_CALENDAR.*sebelum"):
+    with pytest.raises(ValueError, match=r"PILKADA_CALENDAR.*sebelum"):
         check_calendar(load_settings().calendar)
 
 
