@@ -15,8 +15,9 @@ from pypdf import PdfReader
 
 from reports.i18n import STATUS_SYMBOLS, STATUS_WORDS
 from reports.theme import STATUS_COLORS, contrast_ratio
+from tasks.bulletin_data import BulletinContext
 from tasks.render import RenderedBulletin, build_message, render_bulletin, render_pdf
-from tests.render_context import make_ctx
+from tests.render_context import assert_shape, make_ctx
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,11 @@ def ctx() -> dict:
 @pytest.fixture(scope="module")
 def bulletin(ctx: dict) -> RenderedBulletin:
     return render_bulletin(ctx)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_made_up_context_is_a_bulletin_context(lang: str) -> None:
+    assert_shape(make_ctx(lang), BulletinContext)
 
 
 def test_every_kabkota_and_status_word_appears(bulletin: RenderedBulletin, ctx: dict) -> None:
