@@ -39,7 +39,6 @@ WITA = ZoneInfo("Asia/Makassar")
 # Reporting weeks a submission may be for: candidate registration (27–29 Aug 2024, W35) to the
 # end of the results' recapitulation and disputes (early January 2025). PILKADA_CALENDAR overrides.
 CAMPAIGN_CALENDAR = ("2024-W35", "2025-W02")
-ARRIVAL_CLOCKS = ("storage", "mtime")
 VOTING_DAY = date(2024, 11, 27)
 # Kab/kota where some TPS are reached only by river (reference README).
 RIVER_KABKOTA = frozenset({"6407", "6408", "6411"})
