@@ -59,7 +59,7 @@ def _settings() -> Settings:
     goes, an unknown province, a week that does not exist, a bad cron) ends in one line that
     names the variable, exit code 2, not a traceback deep in a run."""
     from tasks.config import load_settings
-    from tasks.reference import check_scope
+    from tasks.contract.regions import check_scope
     from tasks.weeks import check_calendar
 
     try:
@@ -84,10 +84,10 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
     import duckdb
 
     from flows.deployments import ServerError
-    from tasks.feedback import FeedbackIncomplete
-    from tasks.lock import LockBusy
-    from tasks.recipients import RegistryError
-    from tasks.warehouse import WarehouseUnavailable, check_usable, unavailable
+    from tasks.ingest.feedback import FeedbackIncomplete
+    from tasks.publish.recipients import RegistryError
+    from tasks.warehouse.database import WarehouseUnavailable, check_usable, unavailable
+    from tasks.warehouse.lock import LockBusy
 
     settings = _settings()
     try:
@@ -145,8 +145,9 @@ def sample(
     Kaltim (64): sepuluh desk dengan cerita dan cacat yang terdokumentasi. Provinsi lain atau
     'all': generator kolom-demi-kolom untuk skala nasional (docs/sample-data.md).
     """
-    from tasks import sample, sample_national
-    from tasks.reference import KALTIM, check_scope
+    from samples import kaltim as sample
+    from samples import national as sample_national
+    from tasks.contract.regions import KALTIM, check_scope
 
     try:
         scope = check_scope(province)
@@ -310,8 +311,8 @@ def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.
     provinsi; tindak lanjut tidak wajib, tidak dihitung sebagai belum ada)."""
     import duckdb
 
-    from tasks.query import QueryRefused, open_read_only
-    from tasks.warehouse import WarehouseUnavailable, snapshot_path, sql, unavailable
+    from tasks.warehouse.database import WarehouseUnavailable, snapshot_path, sql, unavailable
+    from tasks.warehouse.query import QueryRefused, open_read_only
     from tasks.weeks import last_completed_week
 
     week = week or last_completed_week()
@@ -427,8 +428,15 @@ def query(
     """Kueri ad hoc hanya-baca ke snapshot gudang data, dengan batas waktu, memori dan baris."""
     import duckdb
 
-    from tasks.query import QueryLimits, QueryRefused, run_query, to_csv, to_json, truncation_note
-    from tasks.warehouse import WarehouseUnavailable
+    from tasks.warehouse.database import WarehouseUnavailable
+    from tasks.warehouse.query import (
+        QueryLimits,
+        QueryRefused,
+        run_query,
+        to_csv,
+        to_json,
+        truncation_note,
+    )
 
     warehouse = _settings().warehouse
     try:
@@ -466,9 +474,9 @@ def template(
     outbox/templates/<minggu>/."""
     import duckdb
 
-    from tasks.query import QueryRefused, open_read_only
-    from tasks.template import build_all, build_template
-    from tasks.warehouse import WarehouseUnavailable
+    from reports.workbook_template import build_all, build_template
+    from tasks.warehouse.database import WarehouseUnavailable
+    from tasks.warehouse.query import QueryRefused, open_read_only
     from tasks.weeks import deadline
 
     _weeks(week)
@@ -511,7 +519,7 @@ def demo(
     from flows.bulletin import weekly_bulletin
     from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
-    from tasks.sample import generate
+    from samples.kaltim import generate
 
     settings = _settings()
     inbox = Path(settings.inbox)
@@ -545,9 +553,9 @@ def _demo_mail(after: str) -> None:
 
     from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
-    from tasks.local_imap import local_imap
-    from tasks.template import build_template
-    from tasks.warehouse import connect
+    from reports.workbook_template import build_template
+    from samples.local_imap import local_imap
+    from tasks.warehouse.database import connect
     from tasks.weeks import add_weeks
 
     week = add_weeks(after, 1)  # past the sample: nothing replaced

@@ -7,9 +7,9 @@ default without editing it. Paths are resolved against the working directory.
 "Configuration"), parsed and checked by pydantic-settings, so a bad value is refused when the
 settings are read, with one line that names the variable. `Settings` is what the pipeline
 carries: plain frozen dataclasses (picklable for Dask workers, `dataclasses.replace` for a
-changed copy). This module imports no other module of the project: the checks that need the
-region reference or the week calendar (`check_scope`, `check_calendar`) run where those rules
-live, and the CLI runs them when it reads the settings.
+changed copy). Of the project this module imports only `tasks.resources`: the checks that need
+the region reference or the week calendar (`check_scope`, `check_calendar`) run where those
+rules live, and the CLI runs them when it reads the settings.
 """
 
 from __future__ import annotations
@@ -29,11 +29,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-SQL_DIR = ROOT / "sql"
-REPORTS_DIR = ROOT / "reports"
-EXPECTATIONS_DIR = ROOT / "expectations"
-REFERENCE_DIR = ROOT / "reference"
+from tasks.resources import CONFIG_DIR
 
 WITA = ZoneInfo("Asia/Makassar")
 # Reporting weeks a submission may be for: candidate registration (27–29 Aug 2024, W35) to the
@@ -155,7 +151,7 @@ class Environment(BaseSettings):
     calendar: str | None = None  # `2024-W35:2025-W02`; weeks.check_calendar judges the weeks
     arrival: Literal["storage", "mtime"] = "storage"
     dask_address: str | None = None
-    recipients: Path = ROOT / "config" / "recipients.toml"
+    recipients: Path = CONFIG_DIR / "recipients.toml"
     smtp_host: str | None = None
     smtp_port: int | None = Field(None, ge=1, le=65535)  # default 465 with ssl, else 587
     smtp_user: str | None = None

@@ -1,5 +1,5 @@
 """A realistic bulletin context without a warehouse, shared by the rendering and PDF tests, and
-`assert_shape`, which holds a context to its type in tasks/bulletin_data.py key for key.
+`assert_shape`, which holds a context to its type in tasks/publish/bulletin_data.py key for key.
 
 Ten kab/kota with mixed statuses, one missing report, cross-sector follow-ups (overdue, blocked,
 province-wide, a kab/kota needing action with none) and hostile free text in a narasi, an
@@ -12,9 +12,9 @@ import types
 from datetime import date, datetime, timedelta
 from typing import Any, Union, get_args, get_origin, get_type_hints, is_typeddict
 
-from tasks.bulletin_data import BulletinContext
 from tasks.config import WITA
-from tasks.contract import ENUMS, KINDS
+from tasks.contract.submission import ENUMS, KINDS
+from tasks.publish.bulletin_data import BulletinContext
 
 XSS_NARASI = "Aman.\n<script>alert(1)</script> lalu <img src=x onerror=alert(2)> & selesai"
 NARASI = {

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.config import ROOT, Environment, SettingsError, load_settings
+from tasks.config import Environment, SettingsError, load_settings
+from tests import REPO
 
 BIN = Path(sys.executable).parent
 
@@ -20,7 +21,7 @@ BIN = Path(sys.executable).parent
 def _documented() -> set[str]:
     """The variables of README's Configuration table; `_PORT` after `PILKADA_SMTP_HOST` is
     `PILKADA_SMTP_PORT`."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Configuration", 1)[1]
     table = section[section.index("| variable"):].split("\n\n", 1)[0]
     names: set[str] = set()
@@ -71,7 +72,7 @@ STATUS, QUERY, INGEST = ["status"], ["query", "select 1"], ["ingest"]
 ])
 def test_a_bad_value_ends_the_command_in_one_line_naming_it(clean_env, name, value, command):
     done = subprocess.run([str(BIN / "pilkada"), *command], env={**clean_env, name: value},
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr

@@ -14,9 +14,9 @@ import pytest
 from pypdf import PdfReader
 
 from reports.i18n import STATUS_SYMBOLS, STATUS_WORDS
+from reports.render import RenderedBulletin, build_message, render_bulletin, render_pdf
 from reports.theme import STATUS_COLORS, contrast_ratio
-from tasks.bulletin_data import BulletinContext
-from tasks.render import RenderedBulletin, build_message, render_bulletin, render_pdf
+from tasks.publish.bulletin_data import BulletinContext
 from tests.render_context import assert_shape, make_ctx
 
 
