@@ -291,6 +291,12 @@ ITEM_KINDS: dict[str, _Items] = {
 }
 
 
+def _tenggat(due: Any) -> str:
+    """A follow-up's deadline in the carried-over note; a deadline a rule took out of the figures
+    (NULL) is said to be missing, so the desk fills it in instead of the template failing."""
+    return f", tenggat {due:%Y-%m-%d}" if due is not None else ", tenggat belum diisi dengan benar"
+
+
 def _open_items(kind: str, prev: list[dict[str, Any]]) -> _Sheet:
     """Incidents / cases / follow-ups still open at their latest report, as rows to update this
     week (core.item_state as of the previous week, the state the bulletin showed)."""
@@ -299,7 +305,7 @@ def _open_items(kind: str, prev: list[dict[str, Any]]) -> _Sheet:
     rows = [
         _Row({c: p[c] for c in names},
              [f"dibawa dari laporan {p['week']} ({items.state} terakhir: {p[items.state]}"
-              + (f", tenggat {p['tenggat']:%Y-%m-%d}" if kind == "tindak_lanjut" else "")
+              + (_tenggat(p['tenggat']) if kind == "tindak_lanjut" else "")
               + f"); perbarui {items.update}"],
              frozenset(LOCKED_KEYS[kind]), frozenset(names))
         for p in prev if p[items.state] not in items.final
