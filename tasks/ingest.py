@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from tasks.config import WITA, Settings
 from tasks.contract import IDENTITY
@@ -36,6 +36,9 @@ from tasks.validate import (
 from tasks.warehouse import sql
 from tasks.weeks import deadline, parse_week, week_start
 from tasks.workbook import expand_all
+
+if TYPE_CHECKING:  # pyarrow costs ~0.5 s to import; an idle command needs none of it
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
