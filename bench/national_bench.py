@@ -2,11 +2,12 @@
 
     uv run python bench/national_bench.py [--scope all] [--scope 64] [--week 2024-W47]
 
-For each scope: generates the week (national: `tasks.sample_national`, 514 kab/kota × 5 kinds;
-Kaltim: the story-rich `tasks.sample`), prepares a warehouse (migrations and reference data,
+For each scope: generates the week (national: `samples.national`, 514 kab/kota × 5 kinds;
+Kaltim: the story-rich `samples.kaltim`), prepares a warehouse (migrations and reference data,
 timed apart), then measures fresh processes as the data team runs them: `pilkada ingest`,
 `pilkada bulletin`, `pilkada ingest` right after it (a flow run: the bulletin re-created the
-views, so the snapshot is behind) and once more with nothing to do (`tasks.idle`: no flow), and
+views, so the snapshot is behind) and once more with nothing to do (`tasks.ingest.idle`: no
+flow), and
 `pilkada run` (ingest + bulletin in one process) on a second copy; and, on the same files and
 the same prepared warehouse, the plain-DuckDB baseline (`bench/baseline.py`). Prints wall time,
 rows per second, the peak RSS of each process tree, and the ratio pipeline/baseline. Asserts
@@ -29,16 +30,16 @@ from pathlib import Path
 import duckdb
 
 from bench.measure import Measured, cli, run
-from tasks.reference_load import load_reference
-from tasks.warehouse import connect, migrate
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.reference import load_reference
 
 
 def _generate(scope: str, week: str, inbox: Path) -> list:
     if scope == "64":
-        from tasks.sample import generate
+        from samples.kaltim import generate
 
         return generate(inbox, [week])
-    from tasks.sample_national import generate
+    from samples.national import generate
 
     return generate(inbox, [week], scope=scope)
 
@@ -63,7 +64,7 @@ def _ledger(path: Path) -> list[tuple]:
 
 
 def _idle(env: dict[str, str]) -> Measured:
-    """`pilkada ingest` when there is nothing to do (tasks/idle.py: no flow); exits if the
+    """`pilkada ingest` when there is nothing to do (tasks/ingest/idle.py: no flow); exits if the
     command ran the flow instead, since its time would then not be the idle figure."""
     m = run(cli("ingest"), env)
     if "Tidak ada yang baru" not in m.stdout:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
-import tasks.ingest as ingest
-from tasks.pull import ArchivedFile, Identity, InboxFile, archive, list_inbox
-from tasks.sample import generate
+import tasks.ingest.judge as ingest
+from samples.kaltim import generate
+from tasks.ingest.pull import ArchivedFile, Identity, InboxFile, archive, list_inbox
 
 
 def _frame(n: int) -> pl.DataFrame:

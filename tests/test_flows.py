@@ -19,10 +19,10 @@ from flows.bulletin import weekly_bulletin
 from flows.cli import app
 from flows.ingest import ingest_submissions
 from reports.i18n import STATUS_SYMBOLS
+from samples.kaltim import generate
 from tasks.config import load_settings
-from tasks.idle import nothing_to_ingest
-from tasks.reference import regions
-from tasks.sample import generate
+from tasks.contract.regions import regions
+from tasks.ingest.idle import nothing_to_ingest
 from tasks.weeks import week_range
 
 pytestmark = pytest.mark.flow
@@ -97,7 +97,7 @@ def test_second_ingest_changes_nothing(pipeline):
 
 
 def test_an_ingest_that_found_nothing_leaves_the_command_idle(pipeline):
-    """What `pilkada ingest` then decides without starting a flow (tasks/idle.py)."""
+    """What `pilkada ingest` then decides without starting a flow (tasks/ingest/idle.py)."""
     assert pipeline["second"] == {"files": 0}
     assert pipeline["idle"] is not None
     assert f"{len(pipeline['files']):_} berkas".replace("_", ".") in pipeline["idle"]

@@ -1,7 +1,7 @@
 """`pilkada ingest` with nothing to do: decided without Prefect or GX, and only when the flow
-would indeed change nothing (`tasks.idle`). The state is made the way the flow makes it (pull,
-judge, load, feedback, checkpoint, snapshot), with plain functions; `tests/test_flows.py`
-checks that the real flow's own end state is recognised as idle."""
+would indeed change nothing (`tasks/ingest/idle.py`). The state is made the way the flow makes
+it (pull, judge, load, feedback, checkpoint, snapshot), with plain functions;
+`tests/test_flows.py` checks that the real flow's own end state is recognised as idle."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tasks.feedback import write_feedback
-from tasks.idle import nothing_to_ingest
-from tasks.ingest import ingest_inbox
-from tasks.lock import exclusive
-from tasks.warehouse import connect, publish_snapshot
+from tasks.ingest.feedback import write_feedback
+from tasks.ingest.idle import nothing_to_ingest
+from tasks.ingest.judge import ingest_inbox
+from tasks.warehouse.database import connect, publish_snapshot
+from tasks.warehouse.lock import exclusive
 
 # Named for a kab/kota outside Kaltim: judged (rejected for its area) and loaded without a GX
 # run, so the test needs neither GX nor Prefect; the ledger and fingerprints are the same.
@@ -96,7 +96,7 @@ def test_another_scope_or_a_mailbox_or_a_busy_lock_runs_the_flow(ingested):
 
 
 def test_a_newer_view_runs_the_flow(ingested, monkeypatch):
-    from tasks import idle
+    from tasks.ingest import idle
 
     later = time.time() + 60
     newer = Path(ingested.warehouse).with_name("99_view.sql")

@@ -14,12 +14,12 @@ from pathlib import Path
 import duckdb
 
 from tasks.config import Settings
-from tasks.feedback import missing_feedback
-from tasks.ingest import known_state
-from tasks.lock import LockBusy, exclusive
-from tasks.pull import list_inbox
-from tasks.reference_load import loaded_scope
-from tasks.warehouse import connect, schema_files, snapshot_path, up_to_date
+from tasks.ingest.feedback import missing_feedback
+from tasks.ingest.judge import known_state
+from tasks.ingest.pull import list_inbox
+from tasks.warehouse.database import connect, schema_files, snapshot_path, up_to_date
+from tasks.warehouse.lock import LockBusy, exclusive
+from tasks.warehouse.reference import loaded_scope
 
 
 def _newer_than(stamp: int, paths: list[Path]) -> bool:
