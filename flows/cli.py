@@ -166,11 +166,32 @@ def ingest(
 ) -> None:
     """Tarik, validasi, dan muat semua kiriman baru dari inbox."""
     from flows.deployments import one_off_api
-    from flows.ingest import ingest_submissions
 
-    with _user_errors(), one_off_api(*INGEST_MODULES):
-        counts = ingest_submissions(inbox=inbox)
+    with _user_errors():
+        if _idle(inbox):
+            return
+        from flows.ingest import ingest_submissions
+
+        with one_off_api(*INGEST_MODULES):
+            counts = ingest_submissions(inbox=inbox)
     out.print(f"Ingest selesai: {counts}")
+
+
+def _idle(inbox: str | None = None) -> bool:
+    """Whether the ingest has nothing to do (`tasks/ingest/idle.py`), said in two lines if so:
+    decided before Prefect and GX are imported, so an hourly command with nothing new takes a
+    moment."""
+    from dataclasses import replace
+
+    from tasks.config import load_settings
+    from tasks.ingest.idle import nothing_to_ingest
+
+    settings = load_settings()
+    why = nothing_to_ingest(replace(settings, inbox=inbox) if inbox else settings)
+    if why is not None:
+        out.print(why)
+        out.print("Ingest selesai: {'files': 0}")
+    return why is not None
 
 
 @app.command()
@@ -214,18 +235,23 @@ def run(
 
     Kode keluar 1 bila ada pesan yang tidak terkirim atau hasilnya tidak diketahui.
     """
-    from flows.bulletin import DeliveryFailed, weekly_bulletin
     from flows.deployments import one_off_api
-    from flows.ingest import ingest_submissions
 
     if week:
         _weeks(week)
-    with _user_errors(), one_off_api(*INGEST_MODULES, *BULLETIN_MODULES):
-        out.print(f"Ingest selesai: {ingest_submissions()}")
-        try:
-            result = weekly_bulletin(week=week, lang=lang.value, send=send)
-        except DeliveryFailed as exc:  # reported below, once the Prefect server is stopped
-            result = exc.result
+    with _user_errors():
+        idle = _idle()
+        with one_off_api(*(() if idle else INGEST_MODULES), *BULLETIN_MODULES):
+            from flows.bulletin import DeliveryFailed, weekly_bulletin
+
+            if not idle:
+                from flows.ingest import ingest_submissions
+
+                out.print(f"Ingest selesai: {ingest_submissions()}")
+            try:
+                result = weekly_bulletin(week=week, lang=lang.value, send=send)
+            except DeliveryFailed as exc:  # reported below, once the Prefect server is stopped
+                result = exc.result
     _report_bulletin(result, dry_run=False)
 
 
