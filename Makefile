@@ -12,7 +12,9 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 	  || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	# bytecode written once here: where PYTHONDONTWRITEBYTECODE is set (containers, this machine)
+	# every process would otherwise compile Prefect and GX from source (bench/README.md)
+	$(UV) sync --frozen --compile-bytecode
 
 ## make demo: sample data → ingest → validate → load → bulletin into data/outbox
 ## make demo MAIL=1: and then the mail path (needs Dovecot: make services)

@@ -23,7 +23,6 @@ Run as `python -m flows.alerts` to install the rules on the server of PREFECT_AP
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,10 +85,11 @@ class AlertStatus:
 
 def alert_env() -> dict[str, str]:
     """PILKADA_ALERT_* from `pilkada.toml` and the environment (the environment wins)."""
-    from tasks.config import _file_config
+    from tasks.config import read_environment
 
-    env = {**_file_config(), **os.environ}
-    return {k: env[k].strip() for k in (URL_VAR, BLOCK_VAR) if env.get(k, "").strip()}
+    env = read_environment()
+    given = {URL_VAR: env.alert_webhook_url, BLOCK_VAR: env.alert_webhook_block}
+    return {k: v.strip() for k, v in given.items() if v and v.strip()}
 
 
 def receiver_of(url: str) -> str:

@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from tasks.config import Settings
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -51,6 +54,23 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _settings() -> Settings:
+    """The settings, checked whole before a command acts: a bad value (a word where a number
+    goes, an unknown province, a week that does not exist, a bad cron) ends in one line that
+    names the variable, exit code 2, not a traceback deep in a run."""
+    from tasks.config import load_settings
+    from tasks.contract.regions import check_scope
+    from tasks.weeks import check_calendar
+
+    try:
+        settings = load_settings()
+        check_scope(settings.province)
+        check_calendar(settings.calendar)
+    except ValueError as exc:
+        raise _fail(f"konfigurasi: {exc}", 2) from None
+    return settings
+
+
 @contextmanager
 def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
     """Mistakes a user can fix, and a warehouse that cannot be used, end in one line that says
@@ -64,25 +84,21 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
     import duckdb
 
     from flows.prefect_server import ServerError
-    from tasks.config import load_settings
     from tasks.ingest.feedback import FeedbackIncomplete
     from tasks.publish.recipients import RegistryError
     from tasks.warehouse.database import WarehouseUnavailable, check_usable, unavailable
     from tasks.warehouse.lock import LockBusy
 
+    settings = _settings()
     try:
-        settings = load_settings()
-    except ValueError:
-        settings = None  # a configuration mistake: the command reports it as it always has
-    try:
-        if check_warehouse and settings is not None:
+        if check_warehouse:
             check_usable(settings.warehouse, settings.lock_path)
         yield
     except (LockBusy, FileNotFoundError, LookupError, RegistryError, ServerError,
             WarehouseUnavailable, FeedbackIncomplete) as exc:
         raise _fail(str(exc)) from exc
     except duckdb.Error as exc:
-        problem = unavailable(settings.warehouse, exc) if settings is not None else None
+        problem = unavailable(settings.warehouse, exc)
         if problem is None:
             raise
         raise _fail(str(problem)) from exc
@@ -100,9 +116,8 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
 
 
 def _warehouse_exists() -> None:
-    from tasks.config import load_settings
 
-    warehouse = load_settings().warehouse
+    warehouse = _settings().warehouse
     if not warehouse.exists():
         raise _fail(f"Gudang data {warehouse} belum ada; jalankan `pilkada ingest` dulu.")
 
@@ -150,12 +165,33 @@ def ingest(
     inbox: Annotated[str | None, typer.Option(help="Folder atau URL fsspec.")] = None,
 ) -> None:
     """Tarik, validasi, dan muat semua kiriman baru dari inbox."""
-    from flows.ingest import ingest_submissions
     from flows.prefect_server import one_off_api
 
-    with _user_errors(), one_off_api(*INGEST_MODULES):
-        counts = ingest_submissions(inbox=inbox)
+    with _user_errors():
+        if _idle(inbox):
+            return
+        from flows.ingest import ingest_submissions
+
+        with one_off_api(*INGEST_MODULES):
+            counts = ingest_submissions(inbox=inbox)
     out.print(f"Ingest selesai: {counts}")
+
+
+def _idle(inbox: str | None = None) -> bool:
+    """Whether the ingest has nothing to do (`tasks/ingest/idle.py`), said in two lines if so:
+    decided before Prefect and GX are imported, so an hourly command with nothing new takes a
+    moment."""
+    from dataclasses import replace
+
+    from tasks.config import load_settings
+    from tasks.ingest.idle import nothing_to_ingest
+
+    settings = load_settings()
+    why = nothing_to_ingest(replace(settings, inbox=inbox) if inbox else settings)
+    if why is not None:
+        out.print(why)
+        out.print("Ingest selesai: {'files': 0}")
+    return why is not None
 
 
 @app.command()
@@ -199,18 +235,23 @@ def run(
 
     Kode keluar 1 bila ada pesan yang tidak terkirim atau hasilnya tidak diketahui.
     """
-    from flows.bulletin import DeliveryFailed, weekly_bulletin
-    from flows.ingest import ingest_submissions
     from flows.prefect_server import one_off_api
 
     if week:
         _weeks(week)
-    with _user_errors(), one_off_api(*INGEST_MODULES, *BULLETIN_MODULES):
-        out.print(f"Ingest selesai: {ingest_submissions()}")
-        try:
-            result = weekly_bulletin(week=week, lang=lang.value, send=send)
-        except DeliveryFailed as exc:  # reported below, once the Prefect server is stopped
-            result = exc.result
+    with _user_errors():
+        idle = _idle()
+        with one_off_api(*(() if idle else INGEST_MODULES), *BULLETIN_MODULES):
+            from flows.bulletin import DeliveryFailed, weekly_bulletin
+
+            if not idle:
+                from flows.ingest import ingest_submissions
+
+                out.print(f"Ingest selesai: {ingest_submissions()}")
+            try:
+                result = weekly_bulletin(week=week, lang=lang.value, send=send)
+            except DeliveryFailed as exc:  # reported below, once the Prefect server is stopped
+                result = exc.result
     _report_bulletin(result, dry_run=False)
 
 
@@ -296,14 +337,13 @@ def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.
     provinsi; tindak lanjut tidak wajib, tidak dihitung sebagai belum ada)."""
     import duckdb
 
-    from tasks.config import load_settings
     from tasks.warehouse.database import WarehouseUnavailable, snapshot_path, sql, unavailable
     from tasks.warehouse.query import QueryRefused, open_read_only
     from tasks.weeks import last_completed_week
 
     week = week or last_completed_week()
     _weeks(week)
-    warehouse = load_settings().warehouse
+    warehouse = _settings().warehouse
     try:
         con = open_read_only(warehouse)  # the snapshot: a status never holds up an ingest
     except (QueryRefused, WarehouseUnavailable) as exc:
@@ -414,7 +454,6 @@ def query(
     """Kueri ad hoc hanya-baca ke snapshot gudang data, dengan batas waktu, memori dan baris."""
     import duckdb
 
-    from tasks.config import load_settings
     from tasks.warehouse.database import WarehouseUnavailable
     from tasks.warehouse.query import (
         QueryLimits,
@@ -425,12 +464,13 @@ def query(
         truncation_note,
     )
 
+    warehouse = _settings().warehouse
     try:
         limits = QueryLimits.from_env(timeout=timeout, memory=memory_limit, max_rows=max_rows)
     except ValueError as exc:
         raise _fail(str(exc), 2) from exc
     try:
-        result = run_query(load_settings().warehouse, sql_text, limits)
+        result = run_query(warehouse, sql_text, limits)
     except (QueryRefused, WarehouseUnavailable) as exc:
         raise _fail(str(exc), 1) from exc
     except duckdb.Error as exc:
@@ -461,7 +501,6 @@ def template(
     import duckdb
 
     from reports.workbook_template import build_all, build_template
-    from tasks.config import load_settings
     from tasks.warehouse.database import WarehouseUnavailable
     from tasks.warehouse.query import QueryRefused, open_read_only
     from tasks.weeks import deadline
@@ -469,7 +508,7 @@ def template(
     _weeks(week)
     if bool(kabkota) == all_:
         raise _fail("pilih salah satu: --kabkota KODE atau --all", 2)
-    s = load_settings()
+    s = _settings()
     out_dir = s.outbox / "templates" / week
     due = deadline(week, s.deadline_weekday, s.deadline_time)
     try:
@@ -507,9 +546,8 @@ def demo(
     from flows.ingest import ingest_submissions
     from flows.prefect_server import one_off_api
     from samples.kaltim import generate
-    from tasks.config import load_settings
 
-    settings = load_settings()
+    settings = _settings()
     inbox = Path(settings.inbox)
     if not any(inbox.glob("*/*")):
         files = generate(inbox, _weeks(DEMO_WEEKS))
@@ -535,7 +573,6 @@ DEMO_DESK = "6402"
 def _demo_mail(after: str) -> None:
     """The mail path on a throwaway Dovecot: the desk mails its prefilled workbook for the week
     after the sample once, a stranger mails a file; one ingest files, judges and answers."""
-    from datetime import timedelta
     from email.message import EmailMessage
 
     from imap_tools import MailBoxUnencrypted
@@ -544,12 +581,11 @@ def _demo_mail(after: str) -> None:
     from flows.prefect_server import one_off_api
     from reports.workbook_template import build_template
     from samples.local_imap import local_imap
-    from tasks.config import load_settings
     from tasks.warehouse.database import connect
-    from tasks.weeks import week_of, week_start
+    from tasks.weeks import add_weeks
 
-    week = week_of(week_start(after) + timedelta(days=7))  # past the sample: nothing replaced
-    settings = load_settings()
+    week = add_weeks(after, 1)  # past the sample: nothing replaced
+    settings = _settings()
     with connect(settings.warehouse) as con:
         book = build_template(DEMO_DESK, week, settings.outbox / "demo-surel", con=con)
     with _user_errors(), local_imap() as imap:

@@ -21,6 +21,7 @@ import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows.runners import fanned_out
 from tasks.config import Settings, load_settings
@@ -44,6 +45,7 @@ from tasks.runlog import route_project_logs
 from tasks.warehouse.database import connect, migrate, publish_snapshot, sql
 from tasks.warehouse.lock import exclusive
 from tasks.warehouse.reference import ensure_reference
+from tasks.weeks import check_calendar
 
 route_project_logs()
 
@@ -150,9 +152,12 @@ def judge_week(con, group: list[ArchivedFile], settings: Settings,
         kind = files[0].identity.kind or ""
         if kind and kind not in inputs:
             inputs[kind] = validation_inputs(con, kind, weeks)
-        futures.append(judge_files.submit(files, judging, facts, inputs.get(kind, {}), week,
+        # quote(): Prefect would otherwise walk every file, verdict and finding of the week
+        # looking for futures, twice per task (~25 s of a national week, bench/README.md)
+        futures.append(judge_files.submit(quote(files), judging, quote(facts),
+                                          quote(inputs.get(kind, {})), week,
                                           kind or "tanpa-jenis", part))
-    return validate_submissions([f.result() for f in futures], group, week)
+    return validate_submissions(quote([f.result() for f in futures]), quote(group), week)
 
 
 @task(name="load-submissions", task_run_name="load-{week}", cache_policy=NO_CACHE)
@@ -210,6 +215,7 @@ def data_docs(kept: list[KeptResult], run_id: str, warehouse: Path,
 def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     """Ingest everything new in the inbox; re-running over the same inbox changes nothing."""
     settings = load_settings()
+    check_calendar(settings.calendar)  # config cannot judge weeks: refuse a bad one before a file
     if inbox:
         settings = replace(settings, inbox=inbox)
     run_id = run_id_now()
@@ -224,7 +230,7 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
                 for group in by_week(pull_inbox(con, settings, run_id, mails)):
                     week = week_of(group)
                     judged, results = judge_week(con, group, settings, week)
-                    unwritten += feedback(con, load_submissions(con, judged, run_id, week),
+                    unwritten += feedback(con, load_submissions(con, quote(judged), run_id, week),
                                           settings.outbox, week)
                     verdicts += judged
                     kept += results
@@ -236,7 +242,8 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
             skipped = _rows(con, sql("queries/inbox_skipped.sql"))
         snapshot(settings.warehouse)
         # under the lock: the next run's docs never interleave with this run's
-        docs = data_docs(kept, run_id, settings.warehouse, settings.outbox) if kept else None
+        docs = data_docs(quote(kept), run_id, settings.warehouse, settings.outbox) if kept \
+            else None
     counts: dict[str, int] = {"files": len(verdicts)}
     for v in verdicts:
         counts[v.verdict] = counts.get(v.verdict, 0) + 1

@@ -192,7 +192,8 @@ def logistics_by_kabkota(
     tick at each stage's target for this H (stages whose target is still 0 get none) and, right
     of the bars, the share of the stage furthest behind (▼ when below its target).
 
-    `targets` maps stage -> expected share (reports/CONTEXT.md `logistik.stage_targets`).
+    `targets` maps stage -> expected share (`Logistik.stage_targets`,
+    tasks/publish/bulletin_data.py).
     """
     targets = {s: v for s, v in targets.items() if s in stage_labels and v}
     with _DRAW_LOCK, matplotlib.rc_context(RC):

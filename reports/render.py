@@ -1,5 +1,5 @@
 """Render the weekly readiness bulletin and each kab/kota desk's annex (architecture §6) from the
-contexts in reports/CONTEXT.md.
+contexts typed in tasks/publish/bulletin_data.py (`BulletinContext`, `AnnexContext`).
 
 Output is what a province official reads on a phone: an email-safe HTML part (600 px tables,
 CSS inlined because many mail apps drop <style>, with only the @media rules for phones and dark
@@ -24,7 +24,7 @@ from decimal import ROUND_FLOOR, Decimal
 from email.message import EmailMessage
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import css_inline
 import weasyprint
@@ -37,6 +37,9 @@ from reports import charts, i18n
 from reports import map as maps
 from reports.theme import STATUS_COLORS
 from tasks.config import VOTING_DAY, WITA
+
+if TYPE_CHECKING:
+    from tasks.publish.bulletin_data import AnnexContext, BulletinContext
 
 LOCALES = {"id": "id_ID", "en": "en_GB"}
 NO_DATA = "—"
@@ -418,7 +421,7 @@ def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, charts.Ch
     return out
 
 
-def _bulletin_view(ctx: dict[str, Any]) -> dict[str, Any]:
+def _bulletin_view(ctx: BulletinContext) -> dict[str, Any]:
     """The bulletin's template variables, charts not yet drawn (email and print differ)."""
     fmt = Formatter(i18n.check_lang(ctx.get("lang", "id")), ctx.get("fase", "persiapan"))
     view = _base_view(ctx, fmt)
@@ -443,12 +446,12 @@ def _with_charts(view: dict[str, Any]) -> dict[str, Any]:
     return {**view, "charts": _charts(view, view["f"], view["t"])}
 
 
-def render_pdf(ctx: dict) -> bytes:
+def render_pdf(ctx: BulletinContext) -> bytes:
     """The bulletin as an A4 PDF for printing, from the same context as the email."""
     return _pdf(_with_charts(_bulletin_view(ctx)))
 
 
-def render_bulletin(ctx: dict, with_pdf: bool = False) -> RenderedBulletin:
+def render_bulletin(ctx: BulletinContext, with_pdf: bool = False) -> RenderedBulletin:
     """Render the HTML and text parts, the chart images and the subject for one week; with
     `with_pdf`, the print version too, from the same view and charts."""
     view = _with_charts(_bulletin_view(ctx))
@@ -493,7 +496,7 @@ def _short_items(items: list[dict[str, Any]], fmt: Formatter,
     return words
 
 
-def _annex_view(actx: dict[str, Any]) -> dict[str, Any]:
+def _annex_view(actx: AnnexContext) -> dict[str, Any]:
     """The annex's template variables: the preheader leads with the worst reason, the words
     the desk will act on, and `targets` maps each stage to its expected share at this H-n."""
     fmt = Formatter(i18n.check_lang(actx.get("lang", "id")), actx.get("fase", "persiapan"))
@@ -519,7 +522,7 @@ def _annex_view(actx: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def render_annex(actx: dict, with_pdf: bool = False) -> RenderedBulletin:
+def render_annex(actx: AnnexContext, with_pdf: bool = False) -> RenderedBulletin:
     """The annex for one kab/kota desk: email HTML, text part and subject (no charts: the desk
     works from the tables), plus the print version with `with_pdf`."""
     view = _annex_view(actx)

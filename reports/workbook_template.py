@@ -65,6 +65,7 @@ from tasks.contract.submission import (
     Column,
 )
 from tasks.ingest.validate import suite_document
+from tasks.warehouse.database import sql
 from tasks.weeks import deadline, parse_week, previous_week, week_end, week_start
 
 PETUNJUK = "Petunjuk"
@@ -273,32 +274,38 @@ class _Items(NamedTuple):
     state: str  # the column holding its state
     final: frozenset[str]  # states that close it: no longer carried
     order: str  # the column the carried rows are sorted by (then the id)
-    sender: str  # the column of `core.<kind>_current` naming who reported it
     update: str  # what the desk should update, for the INFO column
 
 
 ITEM_KINDS: dict[str, _Items] = {
     "insiden": _Items("id_insiden", "status", FINAL_STATUS_INSIDEN, "waktu_kejadian",
-                      "kode_kabkota", "status bila berubah"),
-    "netralitas": _Items("id_kasus", "tahap", FINAL_TAHAP, "tanggal_lapor", "kode_kabkota",
+                      "status bila berubah"),
+    "netralitas": _Items("id_kasus", "tahap", FINAL_TAHAP, "tanggal_lapor",
                          "tahap dan tanggal_tahap bila berubah"),
-    # history per (sender, id): the provincial desk's follow-ups name other kab/kota
+    # history per (sender, id), as core.item_state keeps it: the provincial desk's follow-ups
+    # name other kab/kota
     "tindak_lanjut": _Items("id_tindak_lanjut", "status", FINAL_TINDAK_LANJUT,
-                            "tanggal_keputusan", "pengirim",
+                            "tanggal_keputusan",
                             "status, tanggal_status dan catatan; tetap cantumkan sampai "
                             "selesai atau dibatalkan"),
 }
 
 
+def _tenggat(due: Any) -> str:
+    """A follow-up's deadline in the carried-over note; a deadline a rule took out of the figures
+    (NULL) is said to be missing, so the desk fills it in instead of the template failing."""
+    return f", tenggat {due:%Y-%m-%d}" if due is not None else ", tenggat belum diisi dengan benar"
+
+
 def _open_items(kind: str, prev: list[dict[str, Any]]) -> _Sheet:
     """Incidents / cases / follow-ups still open at their latest report, as rows to update this
-    week (the same "latest earlier row per id" the cross-week rules compare with)."""
+    week (core.item_state as of the previous week, the state the bulletin showed)."""
     items = ITEM_KINDS[kind]
     names = [c.name for c in COLUMNS[kind]]
     rows = [
         _Row({c: p[c] for c in names},
              [f"dibawa dari laporan {p['week']} ({items.state} terakhir: {p[items.state]}"
-              + (f", tenggat {p['tenggat']:%Y-%m-%d}" if kind == "tindak_lanjut" else "")
+              + (_tenggat(p['tenggat']) if kind == "tindak_lanjut" else "")
               + f"); perbarui {items.update}"],
              frozenset(LOCKED_KEYS[kind]), frozenset(names))
         for p in prev if p[items.state] not in items.final
@@ -313,15 +320,6 @@ _PREV_SQL = {
                  "ORDER BY row_number LIMIT 1",
 }
 _PREFILLED = {"ringkasan": _ringkasan, "logistik": _logistik, "keamanan": _keamanan}
-# The latest reported row of every item the desk sent before the template's week.
-_OPEN_SQL = """
-SELECT * FROM core.{kind}_current
-WHERE week < ? AND {sender} = ?
-QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY week DESC, row_number DESC) = 1
-ORDER BY {order}, {key}
-"""
-
-
 def _sheets(desk: _Desk, week: str,
             con: duckdb.DuckDBPyConnection | None) -> tuple[list[_Sheet], dict[str, int]]:
     """The desk's sheets, and how many rows of each were carried from the warehouse."""
@@ -334,8 +332,9 @@ def _sheets(desk: _Desk, week: str,
             carried[kind] = len(prev)
         else:
             i = ITEM_KINDS[kind]
-            sql = _OPEN_SQL.format(kind=kind, sender=i.sender, key=i.key, order=i.order)
-            sheets.append(_open_items(kind, _previous(con, sql, [week, desk.code])))
+            query = sql("queries/template_open_items.sql").format(kind=kind, key=i.key,
+                                                                  order=i.order)
+            sheets.append(_open_items(kind, _previous(con, query, [kind, prev_week, desk.code])))
             carried[kind] = len(sheets[-1].rows)
     return sheets, carried
 

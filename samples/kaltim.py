@@ -30,7 +30,7 @@ import xlsxwriter
 from tasks.config import RIVER_KABKOTA, WITA
 from tasks.contract.regions import apportion, desa_requirements, regions
 from tasks.contract.submission import ASN_TYPES, ENUMS, column_names
-from tasks.weeks import deadline, h_minus, week_end, week_of, week_start
+from tasks.weeks import add_weeks, deadline, h_minus, week_end, week_of, week_start
 
 PROVINCE = "64"
 DEFAULT_WEEKS: tuple[str, str] = ("2024-W40", "2024-W48")  # first and last week the CLI generates
@@ -164,16 +164,12 @@ def _poisson(rng: random.Random, lam: float) -> int:
     return k
 
 
-def _shift(week: str, n: int) -> str:
-    return week_of(week_start(week) + timedelta(days=7 * n))
-
-
 def _weeks_between(first: str, last: str) -> list[str]:
     """Every week from `first` to `last` inclusive (empty when `last` comes first)."""
     out, week = [], first
     while week_start(week) <= week_start(last):
         out.append(week)
-        week = _shift(week, 1)
+        week = add_weeks(week, 1)
     return out
 
 
@@ -353,7 +349,7 @@ def _damage_note(barang: str, n: int) -> str:
 def _logistik_rows(seed: int, kab: _Kab, plans: list[_DesaPlan], week: str) -> list[dict]:
     h = h_minus(week)
     corrected = (_bad_logistik_targets(seed, kab)[0]
-                 if (kab.code, _shift(week, -1)) == _BAD_LOGISTIK else None)
+                 if (kab.code, add_weeks(week, -1)) == _BAD_LOGISTIK else None)
     rows = []
     for plan in plans:
         desa = plan.desa
@@ -538,7 +534,7 @@ def _incident_path(rng: random.Random, week: str, kategori: str,
     for i, status in enumerate(steps):
         if i:  # a case in court takes longer to close
             offset += rng.randint(2, 4) if steps[i - 1] == "proses_hukum" else rng.choice((1, 1, 2))
-        path.append((_shift(week, offset), status))
+        path.append((add_weeks(week, offset), status))
     return tuple(path)
 
 
@@ -677,7 +673,7 @@ def _new_case(seed: int, rng: random.Random, kab: _Kab, week: str, refs: set[str
     refs.add(ref)
     stages, previous = [], week_start(week)
     for offset, tahap in _case_stages(rng, jenis in ASN_TYPES):
-        w = _shift(week, offset)
+        w = add_weeks(week, offset)
         sent = _received_at(seed, kab.code, "netralitas", w).date()
         previous = _day_between(rng, max(previous, week_start(w)), sent)
         stages.append((w, previous, tahap))
@@ -1268,7 +1264,7 @@ def _sent(out: _Out, seed: int, weeks: Sequence[str]) -> list[_Out]:
     defect = _DEFECTS.get((out.kab, out.kind, out.week))
     sent = [_stamped(o) for o in defect(out, seed)] if defect else [out]
     return [replace(o, expected="accepted")
-            if o.defect in _NEEDS_PREVIOUS_WEEK and _shift(o.week, -1) not in weeks else o
+            if o.defect in _NEEDS_PREVIOUS_WEEK and add_weeks(o.week, -1) not in weeks else o
             for o in sent]
 
 

@@ -2,28 +2,50 @@
 
 The environment wins over the file so that a scheduled deployment can override a checked-in
 default without editing it. Paths are resolved against the working directory.
+
+`Environment` is the documented surface: one field per `PILKADA_*` variable (README
+"Configuration"), parsed and checked by pydantic-settings, so a bad value is refused when the
+settings are read, with one line that names the variable. `Settings` is what the pipeline
+carries: plain frozen dataclasses (picklable for Dask workers, `dataclasses.replace` for a
+changed copy). Of the project this module imports only `tasks.resources`: the checks that need
+the region reference or the week calendar (`check_scope`, `check_calendar`) run where those
+rules live, and the CLI runs them when it reads the settings.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from tasks.contract.regions import check_scope
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
 from tasks.resources import CONFIG_DIR
 
 WITA = ZoneInfo("Asia/Makassar")
 # Reporting weeks a submission may be for: candidate registration (27–29 Aug 2024, W35) to the
 # end of the results' recapitulation and disputes (early January 2025). PILKADA_CALENDAR overrides.
 CAMPAIGN_CALENDAR = ("2024-W35", "2025-W02")
-ARRIVAL_CLOCKS = ("storage", "mtime")
 VOTING_DAY = date(2024, 11, 27)
 # Kab/kota where some TPS are reached only by river (reference README).
 RIVER_KABKOTA = frozenset({"6407", "6408", "6411"})
+# Every 15 minutes in working hours (WITA) when a mailbox is configured: at :15, :30 and :45, since
+# the hourly ingest already runs on the hour (flows/deployments.py). PILKADA_MAIL_CRON overrides.
+MAIL_CRON = "15,30,45 7-17 * * 1-6"
+PREFIX = "PILKADA_"
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used; the message is one line naming the variable."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +67,6 @@ class SmtpSettings:
         from prefect.blocks.system import Secret
 
         return Secret.load(self.password_block).get()
-
-
-# Every 15 minutes in working hours (WITA) when a mailbox is configured: at :15, :30 and :45, since
-# the hourly ingest already runs on the hour (flows/deployments.py). PILKADA_MAIL_CRON overrides.
-MAIL_CRON = "15,30,45 7-17 * * 1-6"
 
 
 @dataclass(frozen=True)
@@ -83,8 +100,9 @@ class Settings:
     archive: Path
     outbox: Path
     province: str
-    deadline_weekday: int  # 0 = Monday … 5 = Saturday
-    deadline_time: time
+    # when a week's reports are due; None = the contract's Saturday 12:00 (tasks/weeks.py)
+    deadline_weekday: int | None  # 0 = Monday … 6 = Sunday
+    deadline_time: time | None
     max_file_bytes: int
     max_rows: int
     smtp: SmtpSettings | None
@@ -101,91 +119,168 @@ class Settings:
         return self.warehouse.with_suffix(".lock")
 
 
-def _file_config() -> dict[str, str]:
-    path = Path(os.environ.get("PILKADA_CONFIG", "pilkada.toml"))
-    if not path.is_file():
-        return {}
-    with path.open("rb") as f:
-        data = tomllib.load(f)
-    return {f"PILKADA_{k.upper()}": str(v) for k, v in data.items()}
+def _lower(v: Any) -> Any:
+    return v.strip().lower() if isinstance(v, str) else v
+
+
+class Environment(BaseSettings):
+    """Every `PILKADA_*` setting as documented in the README (field = variable without the
+    prefix; the same keys in `pilkada.toml`). A value that is unset or empty means the default;
+    `None` means "not configured"."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, extra="ignore",
+                                      coerce_numbers_to_str=True, frozen=True)
+
+    warehouse: Path = Path("data/warehouse.duckdb")
+    inbox: str = "data/inbox"
+    archive: Path | None = None  # default: <warehouse dir>/archive
+    outbox: Path = Path("data/outbox")
+    # a province code or `all`; whether that code exists is reference.check_scope's to say
+    province: str = "64"
+    # unset: the contract's deadline, weeks.DEADLINE_WEEKDAY and DEADLINE_TIME (Saturday 12:00)
+    deadline_weekday: int | None = Field(None, ge=0, le=6)  # 0 = Monday … 6 = Sunday
+    deadline_time: time | None = None
+    max_file_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    max_rows: int = Field(200_000, ge=1)
+    # `pilkada query`'s bounds; tasks/query.QueryLimits says what a usable value is
+    query_timeout: float | None = None
+    query_memory: str | None = None
+    query_max_rows: int | None = None
+    alert_webhook_url: str | None = None
+    alert_webhook_block: str | None = None
+    calendar: str | None = None  # `2024-W35:2025-W02`; weeks.check_calendar judges the weeks
+    arrival: Literal["storage", "mtime"] = "storage"
+    dask_address: str | None = None
+    recipients: Path = CONFIG_DIR / "recipients.toml"
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(None, ge=1, le=65535)  # default 465 with ssl, else 587
+    smtp_user: str | None = None
+    smtp_password: str | None = Field(None, repr=False)
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_from: str = "desk-pilkada@localhost"
+    smtp_ca_file: str | None = None
+    smtp_password_block: str | None = None
+    imap_host: str | None = None
+    imap_port: int | None = Field(None, ge=1, le=65535)  # default 993 with ssl, else 143
+    imap_user: str | None = None
+    imap_password: str | None = Field(None, repr=False)
+    imap_password_block: str | None = None
+    imap_tls: Literal["ssl", "starttls", "none"] = "ssl"
+    imap_folder: str = "INBOX"
+    imap_ca_file: str | None = None
+    imap_max_message_bytes: int = Field(60 * 1024 * 1024, ge=1)
+    mail_cron: str = MAIL_CRON
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment first, then `pilkada.toml` (or the file PILKADA_CONFIG names), read
+        when the settings are (not at import), so tests and flows can change either."""
+        toml = Path(os.environ.get("PILKADA_CONFIG", "pilkada.toml"))
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml)
+
+    @field_validator("province", "arrival", "smtp_tls", "imap_tls", mode="before")
+    @classmethod
+    def _words(cls, v: Any) -> Any:
+        return _lower(v)
+
+    @field_validator("deadline_time", mode="before")
+    @classmethod
+    def _clock(cls, v: Any) -> Any:
+        """`12:00` or `9:30` (hours and minutes, as documented)."""
+        if not isinstance(v, str):
+            return v
+        hh, sep, mm = v.strip().partition(":")
+        if not (sep and hh.isdigit() and mm.isdigit()):
+            raise ValueError("tulis jam:menit, mis. 12:00 (expected HH:MM)")
+        return time(int(hh), int(mm))
+
+    @field_validator("mail_cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        """Checked by the cron parser Prefect schedules with; the default needs no check (and
+        no import of Prefect)."""
+        if v != MAIL_CRON:
+            from prefect._internal.schemas.validators import validate_cron_string
+
+            validate_cron_string(v)
+        return v
+
+    def to_settings(self) -> Settings:
+        """The settings the pipeline carries, with the defaults that depend on other values."""
+        smtp = None
+        if self.smtp_host:
+            smtp = SmtpSettings(
+                host=self.smtp_host,
+                port=self.smtp_port or (465 if self.smtp_tls == "ssl" else 587),
+                user=self.smtp_user, password=self.smtp_password, tls=self.smtp_tls,
+                sender=self.smtp_from, ca_file=self.smtp_ca_file,
+                password_block=self.smtp_password_block)
+        imap = None
+        if self.imap_host:
+            if not self.imap_user:
+                raise SettingsError("PILKADA_IMAP_USER wajib diisi bila PILKADA_IMAP_HOST diatur")
+            imap = ImapSettings(
+                host=self.imap_host,
+                port=self.imap_port or (993 if self.imap_tls == "ssl" else 143),
+                user=self.imap_user, password=self.imap_password, tls=self.imap_tls,
+                folder=self.imap_folder, ca_file=self.imap_ca_file,
+                password_block=self.imap_password_block,
+                max_message_bytes=self.imap_max_message_bytes, cron=self.mail_cron)
+        return Settings(
+            warehouse=self.warehouse,
+            inbox=self.inbox,
+            archive=self.archive or self.warehouse.parent / "archive",
+            outbox=self.outbox,
+            province=self.province,
+            deadline_weekday=self.deadline_weekday,
+            deadline_time=self.deadline_time,
+            max_file_bytes=self.max_file_bytes,
+            max_rows=self.max_rows,
+            smtp=smtp,
+            recipients=self.recipients,
+            arrival=self.arrival,
+            calendar=_calendar(self.calendar),
+            imap=imap,
+            dask_address=(self.dask_address or "").strip() or None,
+        )
+
+
+def _calendar(spec: str | None) -> tuple[str, str]:
+    """`2024-W35:2025-W02` → the first and last week labels (`weeks.check_calendar` judges
+    them); one week alone means that week only."""
+    if not spec:
+        return CAMPAIGN_CALENDAR
+    first, _, last = spec.strip().partition(":")
+    return first.strip().upper(), (last or first).strip().upper()
+
+
+def read_environment() -> Environment:
+    """The documented variables, read now; a bad value raises SettingsError (one line)."""
+    try:
+        return Environment()
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+    except ValueError as exc:  # pilkada.toml that is not TOML
+        path = os.environ.get("PILKADA_CONFIG", "pilkada.toml")
+        raise SettingsError(f"{path} tidak dapat dibaca: {exc}".replace("\n", " ")) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    """`PILKADA_SMTP_PORT='abc' tidak valid: Input should be a valid integer …`, every bad
+    variable in one line (pydantic's reason is English; the frame around it Indonesian)."""
+    parts = []
+    for e in exc.errors(include_url=False):
+        name = PREFIX + "_".join(str(p) for p in e["loc"]).upper()
+        reason = e["msg"].removeprefix("Value error, ")
+        parts.append(f"{name}={e['input']!r} tidak valid: {reason}")
+    return "; ".join(parts).replace("\n", " ")
 
 
 def load_settings() -> Settings:
     """Read settings now (not at import), so tests and flows can change the environment."""
-    env = {**_file_config(), **{k: v for k, v in os.environ.items() if k.startswith("PILKADA_")}}
-    warehouse = Path(env.get("PILKADA_WAREHOUSE", "data/warehouse.duckdb"))
-    smtp = None
-    if env.get("PILKADA_SMTP_HOST"):
-        tls = env.get("PILKADA_SMTP_TLS", "starttls").lower()
-        smtp = SmtpSettings(
-            host=env["PILKADA_SMTP_HOST"],
-            port=int(env.get("PILKADA_SMTP_PORT", "465" if tls == "ssl" else "587")),
-            user=env.get("PILKADA_SMTP_USER") or None,
-            password=env.get("PILKADA_SMTP_PASSWORD") or None,
-            tls=tls,
-            sender=env.get("PILKADA_SMTP_FROM", "desk-pilkada@localhost"),
-            ca_file=env.get("PILKADA_SMTP_CA_FILE") or None,
-            password_block=env.get("PILKADA_SMTP_PASSWORD_BLOCK") or None,
-        )
-        if smtp.tls not in ("starttls", "ssl", "none"):
-            raise ValueError(f"PILKADA_SMTP_TLS='{smtp.tls}' harus starttls, ssl, atau none")
-    hh, mm = env.get("PILKADA_DEADLINE_TIME", "12:00").split(":")
-    arrival = env.get("PILKADA_ARRIVAL", "storage").strip().lower()
-    if arrival not in ARRIVAL_CLOCKS:
-        raise ValueError(f"PILKADA_ARRIVAL='{arrival}' harus salah satu dari: "
-                         + ", ".join(ARRIVAL_CLOCKS))
-    return Settings(
-        warehouse=warehouse,
-        inbox=env.get("PILKADA_INBOX", "data/inbox"),
-        archive=Path(env.get("PILKADA_ARCHIVE", str(warehouse.parent / "archive"))),
-        outbox=Path(env.get("PILKADA_OUTBOX", "data/outbox")),
-        province=check_scope(env.get("PILKADA_PROVINCE", "64")),
-        deadline_weekday=int(env.get("PILKADA_DEADLINE_WEEKDAY", "5")),
-        deadline_time=time(int(hh), int(mm)),
-        max_file_bytes=int(env.get("PILKADA_MAX_FILE_BYTES", str(20 * 1024 * 1024))),
-        max_rows=int(env.get("PILKADA_MAX_ROWS", "200000")),
-        smtp=smtp,
-        recipients=Path(env.get("PILKADA_RECIPIENTS", str(CONFIG_DIR / "recipients.toml"))),
-        arrival=arrival,
-        calendar=_calendar(env.get("PILKADA_CALENDAR")),
-        imap=_imap(env),
-        dask_address=env.get("PILKADA_DASK_ADDRESS", "").strip() or None,
-    )
-
-
-def _imap(env: dict[str, str]) -> ImapSettings | None:
-    """The mailbox from PILKADA_IMAP_*, or None when PILKADA_IMAP_HOST is not set."""
-    if not env.get("PILKADA_IMAP_HOST"):
-        return None
-    tls = env.get("PILKADA_IMAP_TLS", "ssl").strip().lower()
-    if tls not in ("ssl", "starttls", "none"):
-        raise ValueError(f"PILKADA_IMAP_TLS='{tls}' harus ssl, starttls, atau none")
-    if not env.get("PILKADA_IMAP_USER"):
-        raise ValueError("PILKADA_IMAP_USER wajib diisi bila PILKADA_IMAP_HOST diatur")
-    return ImapSettings(
-        host=env["PILKADA_IMAP_HOST"],
-        port=int(env.get("PILKADA_IMAP_PORT", "993" if tls == "ssl" else "143")),
-        user=env["PILKADA_IMAP_USER"],
-        password=env.get("PILKADA_IMAP_PASSWORD") or None,
-        tls=tls,
-        folder=env.get("PILKADA_IMAP_FOLDER", "INBOX"),
-        ca_file=env.get("PILKADA_IMAP_CA_FILE") or None,
-        password_block=env.get("PILKADA_IMAP_PASSWORD_BLOCK") or None,
-        max_message_bytes=int(env.get("PILKADA_IMAP_MAX_MESSAGE_BYTES", str(60 * 1024 * 1024))),
-        cron=env.get("PILKADA_MAIL_CRON", MAIL_CRON),
-    )
-
-
-def _calendar(spec: str | None) -> tuple[str, str]:
-    """`2024-W35:2025-W02` → the first and last week a submission may be for."""
-    from tasks.weeks import parse_week
-
-    if not spec:
-        return CAMPAIGN_CALENDAR
-    first, _, last = spec.strip().partition(":")
-    first, last = first.strip().upper(), (last or first).strip().upper()
-    for label in (first, last):
-        parse_week(label)  # ValueError with the reason, in Indonesian
-    if parse_week(last) < parse_week(first):
-        raise ValueError(f"PILKADA_CALENDAR='{spec}': minggu akhir sebelum minggu awal")
-    return first, last
+    return read_environment().to_settings()

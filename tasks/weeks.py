@@ -37,6 +37,18 @@ def week_of(d: date) -> str:
     return f"{y}-W{w:02d}"
 
 
+def check_calendar(calendar: tuple[str, str]) -> tuple[str, str]:
+    """PILKADA_CALENDAR's first and last week, refused (ValueError naming the variable) unless
+    both exist and the first comes first."""
+    first, last = calendar
+    try:
+        if parse_week(last) < parse_week(first):
+            raise ValueError("minggu akhir sebelum minggu awal")
+    except ValueError as exc:
+        raise ValueError(f"PILKADA_CALENDAR='{first}:{last}': {exc}") from None
+    return calendar
+
+
 def week_range(first: str, last: str) -> list[str]:
     """Every week label from `first` to `last` inclusive."""
     d, end = week_start(first), week_start(last)
@@ -50,7 +62,7 @@ def week_range(first: str, last: str) -> list[str]:
 
 
 def previous_week(label: str) -> str:
-    return week_of(week_start(label) - timedelta(days=7))
+    return add_weeks(label, -1)
 
 
 def h_minus(label: str) -> int:
@@ -64,10 +76,16 @@ DEADLINE_WEEKDAY = 5  # 0 = Monday
 DEADLINE_TIME = time(12, 0)
 
 
-def deadline(label: str, weekday: int = DEADLINE_WEEKDAY, at: time = DEADLINE_TIME) -> datetime:
-    """When a week's submissions are due, in WITA (by default Saturday 12:00 of that week)."""
-    d = week_start(label) + timedelta(days=weekday)
-    return datetime.combine(d, at, tzinfo=WITA)
+def deadline(label: str, weekday: int | None = None, at: time | None = None) -> datetime:
+    """When a week's submissions are due, in WITA: Saturday 12:00 of that week unless
+    PILKADA_DEADLINE_WEEKDAY / PILKADA_DEADLINE_TIME (`weekday`, `at`) say otherwise."""
+    d = week_start(label) + timedelta(days=DEADLINE_WEEKDAY if weekday is None else weekday)
+    return datetime.combine(d, DEADLINE_TIME if at is None else at, tzinfo=WITA)
+
+
+def add_weeks(label: str, n: int) -> str:
+    """The week `n` weeks after `label` (before it when `n` < 0)."""
+    return week_of(week_start(label) + timedelta(days=7 * n))
 
 
 def last_completed_week(now: datetime | None = None) -> str:

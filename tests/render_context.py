@@ -1,4 +1,5 @@
-"""A realistic bulletin context without a warehouse, shared by the rendering and PDF tests.
+"""A realistic bulletin context without a warehouse, shared by the rendering and PDF tests, and
+`assert_shape`, which holds a context to its type in tasks/publish/bulletin_data.py key for key.
 
 Ten kab/kota with mixed statuses, one missing report, cross-sector follow-ups (overdue, blocked,
 province-wide, a kab/kota needing action with none) and hostile free text in a narasi, an
@@ -7,10 +8,13 @@ incident summary and a follow-up: what the templates must survive.
 
 from __future__ import annotations
 
+import types
 from datetime import date, datetime, timedelta
+from typing import Any, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 from tasks.config import WITA
 from tasks.contract.submission import ENUMS, KINDS
+from tasks.publish.bulletin_data import BulletinContext
 
 XSS_NARASI = "Aman.\n<script>alert(1)</script> lalu <img src=x onerror=alert(2)> & selesai"
 NARASI = {
@@ -225,7 +229,39 @@ def _by_agency(rows: list[dict]) -> list[dict]:
             for g in ordered]
 
 
-def make_ctx(lang: str = "id") -> dict:
+def assert_shape(value: Any, typ: Any, where: str = "ctx") -> None:
+    """`value` has exactly the keys of the TypedDict `typ`, recursively (lists, `| None`), and
+    its leaves the declared type (an int where a float is declared passes): a key a builder
+    added or dropped without the type, or the type without the builder, fails here."""
+    if is_typeddict(typ):
+        assert isinstance(value, dict), f"{where}: {type(value).__name__}, not a dict"
+        hints = get_type_hints(typ)
+        missing, extra = hints.keys() - value.keys(), value.keys() - hints.keys()
+        assert not missing and not extra, (
+            f"{where}: missing {sorted(missing)}, extra {sorted(extra)}")
+        for key, t in hints.items():
+            assert_shape(value[key], t, f"{where}.{key}")
+        return
+    origin, args = get_origin(typ), get_args(typ)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return
+        (t,) = [a for a in args if a is not type(None)]
+        assert_shape(value, t, where)
+    elif origin is list:
+        assert isinstance(value, list), f"{where}: {type(value).__name__}, not a list"
+        for i, v in enumerate(value):
+            assert_shape(v, args[0], f"{where}[{i}]")
+    elif origin is dict:
+        assert isinstance(value, dict), f"{where}: {type(value).__name__}, not a dict"
+    elif typ is Any:
+        return
+    else:
+        ok = (int, float) if typ is float else typ
+        assert isinstance(value, ok), f"{where}: {value!r} is not {typ.__name__}"
+
+
+def make_ctx(lang: str = "id") -> BulletinContext:
     """A realistic week: 10 kab/kota, mixed statuses, one missing report, hostile free text."""
     rows = [_kabkota_row(i, *k) for i, k in enumerate(KABKOTA)]
     follow_ups = _follow_ups()

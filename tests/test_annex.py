@@ -25,7 +25,13 @@ from reports.i18n import FILE_STATUS
 from reports.render import Formatter, RenderedBulletin, build_message, render_annex
 from samples.kaltim import generate
 from tasks.ingest.judge import ingest_inbox
-from tasks.publish.bulletin_data import annex_context
+from tasks.publish.bulletin_data import (
+    AnnexContext,
+    BulletinContext,
+    annex_context,
+    bulletin_context,
+)
+from tests.render_context import assert_shape
 
 WEEKS = ["2024-W45", "2024-W46", "2024-W47"]
 WEEK = "2024-W47"
@@ -90,6 +96,15 @@ def _column(con, query: str, *params: object) -> list:
 def _parts(b: RenderedBulletin) -> tuple[str, str]:
     """The HTML as read, and the text part with its 78-column line breaks undone."""
     return html.unescape(b.html), " ".join(b.text.split())
+
+
+@pytest.mark.parametrize("week", WEEKS)
+def test_contexts_are_exactly_their_types(con, annex, week: str) -> None:
+    """Every key the builders make is documented in their TypedDicts, and every documented key
+    is made (a kab/kota that sent nothing, one Kritis, one Siap)."""
+    assert_shape(bulletin_context(con, week), BulletinContext)
+    for code in ("6411", "6401", "6474"):
+        assert_shape(annex(code, week)[0], AnnexContext, f"annex {code}")
 
 
 @pytest.mark.parametrize("code", ["6411", "6401"])

@@ -20,7 +20,9 @@ from flows.cli import app
 from flows.ingest import ingest_submissions
 from reports.i18n import STATUS_SYMBOLS
 from samples.kaltim import generate
+from tasks.config import load_settings
 from tasks.contract.regions import regions
+from tasks.ingest.idle import nothing_to_ingest
 from tasks.weeks import week_range
 
 pytestmark = pytest.mark.flow
@@ -49,9 +51,10 @@ def pipeline(tmp_path_factory, harness):
     with duckdb.connect(str(env["PILKADA_WAREHOUSE"]), read_only=True) as con:
         before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
     second = ingest_submissions()
+    idle = nothing_to_ingest(load_settings())  # the flow's own end state: nothing left to do
     result = weekly_bulletin(week=WEEK)
     yield {"root": root, "env": env, "files": files, "first": first, "second": second,
-           "before": before, "bulletin": result}
+           "before": before, "bulletin": result, "idle": idle}
     mp.undo()
 
 
@@ -91,6 +94,13 @@ def test_second_ingest_changes_nothing(pipeline):
     with _con(pipeline) as con:
         after = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
     assert after == pipeline["before"]
+
+
+def test_an_ingest_that_found_nothing_leaves_the_command_idle(pipeline):
+    """What `pilkada ingest` then decides without starting a flow (tasks/ingest/idle.py)."""
+    assert pipeline["second"] == {"files": 0}
+    assert pipeline["idle"] is not None
+    assert f"{len(pipeline['files']):_} berkas".replace("_", ".") in pipeline["idle"]
 
 
 def test_resubmission_supersedes_and_keeps_history(pipeline):

@@ -3,8 +3,8 @@ in an empty folder far from the checkout. Proves that `sql/`, `expectations/`, `
 `config/` and the templates ship as package data and are found through the package
 (`tasks.resources`), not through the source tree.
 
-The dependencies come from uv's cache (`--offline`, pinned by `uv.lock`): `make setup` filled it,
-and the test reaches no package index."""
+The dependencies come from uv's cache (`uv sync --offline` of `uv.lock` into the new environment):
+`make setup` filled it, and the test reaches no package index."""
 
 from __future__ import annotations
 
@@ -33,12 +33,11 @@ def test_wheel_installs_and_runs_the_demo_from_any_folder(tmp_path):
     site.mkdir()
     _uv("build", "--wheel", "--out-dir", str(dist), cwd=REPO)
     (wheel,) = dist.glob("siaga_pilkada-*.whl")
-    pins = tmp_path / "pins.txt"
-    pins.write_text(_uv("export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project",
-                        "--no-header", cwd=REPO).stdout, encoding="utf-8")
-    _uv("venv", "--quiet", str(venv), "--python", sys.executable)
+    # the locked dependencies from uv's cache, then the wheel alone (no checkout on its path)
+    _uv("sync", "--frozen", "--offline", "--no-dev", "--no-install-project", "--quiet", cwd=REPO,
+        env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)})
     python = venv / "bin" / "python"
-    _uv("pip", "install", "--offline", "--quiet", "--python", str(python), "-r", str(pins),
+    _uv("pip", "install", "--offline", "--no-deps", "--quiet", "--python", str(python),
         str(wheel))
 
     env = {k: v for k, v in os.environ.items()
@@ -51,7 +50,7 @@ def test_wheel_installs_and_runs_the_demo_from_any_folder(tmp_path):
     assert str(venv) in where.stdout, f"sql/ found outside the installed package: {where.stdout}"
 
     demo = subprocess.run([str(venv / "bin" / "pilkada"), "demo"], capture_output=True,
-                          text=True, env=env, cwd=site, timeout=900)
+                          text=True, env=env, cwd=site, timeout=1200)
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     html = sorted((site / "data" / "outbox" / "bulletin").glob("*/*.html"))
     assert html, f"no bulletin in {site / 'data' / 'outbox'}:\n{demo.stdout[-2000:]}"

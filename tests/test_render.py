@@ -16,7 +16,8 @@ from pypdf import PdfReader
 from reports.i18n import STATUS_SYMBOLS, STATUS_WORDS
 from reports.render import RenderedBulletin, build_message, render_bulletin, render_pdf
 from reports.theme import STATUS_COLORS, contrast_ratio
-from tests.render_context import make_ctx
+from tasks.publish.bulletin_data import BulletinContext
+from tests.render_context import assert_shape, make_ctx
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,11 @@ def ctx() -> dict:
 @pytest.fixture(scope="module")
 def bulletin(ctx: dict) -> RenderedBulletin:
     return render_bulletin(ctx)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_made_up_context_is_a_bulletin_context(lang: str) -> None:
+    assert_shape(make_ctx(lang), BulletinContext)
 
 
 def test_every_kabkota_and_status_word_appears(bulletin: RenderedBulletin, ctx: dict) -> None:

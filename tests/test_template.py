@@ -542,3 +542,17 @@ def test_libreoffice_opens_the_workbook(sample_dir, settings_env, warehouse, tmp
         data = (tmp_path / "sheets" / f"{path.stem}-{kind}.csv").read_bytes()
         typed, issues = type_columns(read_table(data, "csv", kind), kind)
         assert not issues and typed.drop(ROW).to_dicts() == fill[kind], kind
+
+
+def test_open_follow_up_without_a_valid_deadline_is_carried_over():
+    """A follow-up whose `tenggat` a rule took out of the figures (NULL in core) is still carried
+    into next week's sheet, its note asking for the deadline, instead of the template failing."""
+    from reports.workbook_template import _open_items
+
+    names = [c.name for c in COLUMNS["tindak_lanjut"]]
+    row = {**dict.fromkeys(names), "week": "2024-W47", "id_tindak_lanjut": "TL-1",
+           "status": "berjalan", "tenggat": None}
+    (sheet_row,) = _open_items("tindak_lanjut", [row]).rows
+    assert "tenggat belum diisi dengan benar" in sheet_row.info[0]
+    dated = _open_items("tindak_lanjut", [{**row, "tenggat": date(2024, 11, 25)}]).rows[0]
+    assert "tenggat 2024-11-25" in dated.info[0]

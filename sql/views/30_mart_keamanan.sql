@@ -37,25 +37,23 @@ SELECT
 FROM k
 GROUP BY week, kode_kabkota;
 
--- Each incident as known at the end of each week: its latest reported row up to that week.
+-- Each incident as known at the end of each week (core.item_state: its latest reported row up to
+-- that week).
 CREATE OR REPLACE VIEW mart.insiden_state AS
 WITH seen AS (
-    SELECT kode_kabkota AS kabkota_code, id_insiden, week AS reported_week, row_number, i.*
+    SELECT file_id, kode_kabkota AS kabkota_code, id_insiden, week AS reported_week, row_number, i.*
         EXCLUDE (kode_kabkota, id_insiden, week, row_number, file_id, flagged)
     FROM core.insiden_current i
 ), first_seen AS (
     SELECT kabkota_code, id_insiden, min(reported_week) AS week_pertama FROM seen GROUP BY ALL
 )
-SELECT w.week, s.*, f.week_pertama,
+SELECT st.as_of AS week, s.* EXCLUDE (file_id), f.week_pertama,
        -- a status a rule excluded is not known to be closed: the incident counts as open
        coalesce(s.status NOT IN ('selesai', 'tidak_terbukti'), true) AS terbuka,
-       f.week_pertama = w.week AS baru
-FROM (SELECT DISTINCT week FROM ref.kabkota_week) w
-JOIN seen s ON s.reported_week <= w.week
-JOIN first_seen f USING (kabkota_code, id_insiden)
-QUALIFY row_number() OVER (
-    PARTITION BY w.week, s.kabkota_code, s.id_insiden ORDER BY s.reported_week DESC, s.row_number DESC
-) = 1;
+       f.week_pertama = st.as_of AS baru
+FROM core.item_state('insiden', (SELECT list(DISTINCT week) FROM ref.kabkota_week)) st
+JOIN seen s ON s.file_id = st.file_id AND s.row_number = st.row_number
+JOIN first_seen f USING (kabkota_code, id_insiden);
 
 CREATE OR REPLACE VIEW mart.insiden_weekly AS
 SELECT

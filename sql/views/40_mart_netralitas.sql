@@ -1,8 +1,9 @@
--- ASN neutrality cases as known at the end of each week (latest row per case up to that week).
+-- ASN neutrality cases as known at the end of each week (core.item_state: the latest row per case
+-- up to that week).
 -- ASN totals count only jenis_pegawai pns and pppk; other values are kept but outside the totals.
 CREATE OR REPLACE VIEW mart.netralitas_state AS
 WITH seen AS (
-    SELECT kode_kabkota AS kabkota_code, id_kasus, week AS reported_week, row_number, n.*
+    SELECT file_id, kode_kabkota AS kabkota_code, id_kasus, week AS reported_week, row_number, n.*
         EXCLUDE (kode_kabkota, id_kasus, week, row_number, file_id, flagged)
     FROM core.netralitas_current n
 ), first_seen AS (
@@ -10,19 +11,19 @@ WITH seen AS (
            min(tanggal_tahap) FILTER (WHERE tahap IN
                ('rekomendasi_ke_bkn', 'rekomendasi_bkn', 'sanksi_dijatuhkan')) AS tanggal_rekomendasi
     FROM seen GROUP BY ALL
+), weeks AS (
+    SELECT DISTINCT week, week_end FROM ref.kabkota_week
 )
-SELECT w.week, s.*, f.week_pertama,
+SELECT w.week, s.* EXCLUDE (file_id), f.week_pertama,
        f.week_pertama = w.week AS baru,
        s.jenis_pegawai IN ('pns', 'pppk') AS is_asn,
        s.tahap IN ('rekomendasi_ke_bkn', 'rekomendasi_bkn', 'sanksi_dijatuhkan') AS direkomendasikan,
        CASE WHEN f.tanggal_rekomendasi <= w.week_end
             THEN f.tanggal_rekomendasi - s.tanggal_lapor END AS hari_lapor_ke_rekomendasi
-FROM (SELECT DISTINCT week, week_end FROM ref.kabkota_week) w
-JOIN seen s ON s.reported_week <= w.week
-JOIN first_seen f USING (kabkota_code, id_kasus)
-QUALIFY row_number() OVER (
-    PARTITION BY w.week, s.kabkota_code, s.id_kasus ORDER BY s.reported_week DESC, s.row_number DESC
-) = 1;
+FROM core.item_state('netralitas', (SELECT list(week) FROM weeks)) st
+JOIN weeks w ON w.week = st.as_of
+JOIN seen s ON s.file_id = st.file_id AND s.row_number = st.row_number
+JOIN first_seen f USING (kabkota_code, id_kasus);
 
 CREATE OR REPLACE VIEW mart.netralitas_weekly AS
 SELECT

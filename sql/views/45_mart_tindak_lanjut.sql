@@ -1,6 +1,6 @@
--- Cross-sector follow-ups (tindak lanjut) as known at the end of each week: the latest row per
--- (sender, id) reported up to that week, so a follow-up missing from a later report is still
--- shown as last reported, with `hilang_dari_laporan` (and its sender's file carries a
+-- Cross-sector follow-ups (tindak lanjut) as known at the end of each week (core.item_state: the
+-- latest row per (sender, id) reported up to that week), so a follow-up missing from a later
+-- report is still shown as last reported, with `hilang_dari_laporan` (and its sender's file carries a
 -- `tindak_lanjut_hilang` finding).
 -- `tanggal_acuan` is the Monday after the week, the day the bulletin is read: a follow-up still
 -- open whose `tenggat` is before it is overdue (docs/metrics.md, "Tindak lanjut").
@@ -10,10 +10,9 @@ WITH weeks AS (
 ), state AS (
     SELECT w.week, w.week_start, w.week_end, t.week AS minggu_laporan,
            t.* EXCLUDE (week, file_id, flagged)
-    FROM weeks w
-    JOIN core.tindak_lanjut_current t ON t.week <= w.week
-    QUALIFY row_number() OVER (PARTITION BY w.week, t.pengirim, t.id_tindak_lanjut
-                               ORDER BY t.week DESC, t.row_number DESC) = 1
+    FROM core.item_state('tindak_lanjut', (SELECT list(week) FROM weeks)) st
+    JOIN weeks w ON w.week = st.as_of
+    JOIN core.tindak_lanjut_current t ON t.file_id = st.file_id AND t.row_number = st.row_number
 ), sent AS (
     -- each sender's latest report as of each week: a follow-up it no longer lists is "hilang"
     SELECT w.week, c.kabkota_code AS pengirim, max(c.week) AS laporan_terakhir

@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from tasks.config import WITA, Settings
 from tasks.contract.personal import scrub, unechoed, withhold
@@ -50,6 +50,9 @@ from tasks.ingest.validate import (
 from tasks.ingest.workbook import expand_all
 from tasks.warehouse.database import sql
 from tasks.weeks import deadline, parse_week, week_start
+
+if TYPE_CHECKING:  # pyarrow costs ~0.5 s to import; an idle command needs none of it
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 

@@ -18,16 +18,18 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from string import Formatter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from tasks.contract.finding import EFFECTS, Finding
 from tasks.contract.submission import ENUMS
 from tasks.resources import EXPECTATIONS_DIR, SQL_DIR
 from tasks.warehouse.database import sql
+
+if TYPE_CHECKING:  # pyarrow costs ~0.5 s to import; an idle command needs none of it
+    import pyarrow as pa
 
 FILE = "_file_id"
 ROW = "_row"

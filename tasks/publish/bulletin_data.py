@@ -1,19 +1,26 @@
-"""Gather the bulletin's and the annexes' figures from the marts into the contexts
-`reports/CONTEXT.md` describes.
+"""Gather the bulletin's and the annexes' figures from the marts into the contexts the templates
+read: `BulletinContext` and `AnnexContext` below are their documentation (tests check every
+context built here, and the one tests/render_context.py makes up, against them key for key).
 
 Every number comes from a mart through a query in `sql/queries/bulletin_*.sql` (the provincial
 bulletin) or `sql/queries/annex_*.sql` (one kab/kota's annex); this module only shapes rows into
 dicts, so a figure has one definition.
+
+Conventions of every context: numbers are plain Python numbers (shares are floats 0..1, None when
+data is missing); dates are `datetime.date`, times naive WITA unless said; free text from the
+desks (`narasi`, an incident's `ringkasan`, a follow-up's `isu`, `tindakan`, `catatan`, names)
+is untrusted and is escaped by jinja2's autoescape, never marked safe. A `Row` is one row of the
+query named beside it: that query's SELECT list documents its keys.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 import duckdb
 
@@ -27,6 +34,260 @@ LISTED = 20
 # Open follow-ups shown beside one kab/kota in the action list; the rest are in the bulletin's
 # follow-up section (by agency) and all of them in the kab/kota's annex.
 FOLLOW_UPS_BESIDE = 3
+
+
+Row = dict[str, Any]
+
+
+# --------------------------------------------------------------------------------------------
+# The contexts (what the templates in reports/ read)
+
+
+class Header(TypedDict):
+    """The keys every bulletin document (bulletin and annex) starts with."""
+
+    lang: str  # "id" | "en"
+    week: str  # "2024-W47"
+    week_start: date
+    week_end: date
+    h: int  # days from week_end to voting day (27 Nov 2024); <= 0 on or after it
+    # mart.kabkota_weekly.fase, "persiapan" | "pasca_pemungutan": after the vote the title
+    # ("Pemantauan Pasca-Pemungutan"), sections and actions change
+    fase: str
+    issued_at: datetime  # WITA-aware
+    province_name: str  # the area served (PILKADA_PROVINCE): a province's name, or "Indonesia"
+
+
+class NextDeadline(TypedDict):
+    """The next stage of the distribution chain still incomplete, and its due date."""
+
+    tahap: str
+    label: str
+    tenggat: date
+    h: int
+    lewat: bool  # the due date has passed
+
+
+class Action(TypedDict):
+    """One Kritis/Waspada kab/kota of the decision block: what the reader decides on."""
+
+    kabkota_code: str
+    kabkota_name: str
+    short_name: str
+    status: str
+    status_prev: str | None
+    reason: str  # the first reason
+    reasons: list[str]
+    # sentences/clauses of its narasi that ask for something ("membutuhkan", "mohon",
+    # "meminta", "perlu dukungan"…), untrusted
+    permintaan: list[str]
+    tenggat: NextDeadline | None  # None after the vote
+    desa_tertinggal: Row | None  # its row of bulletin_desa_tertinggal.sql
+    insiden_baru: int
+    insiden_terbuka: int
+    catatan_konsistensi: str | None
+    # its open follow-ups (rows of bulletin_tindak_lanjut.sql), at most FOLLOW_UPS_BESIDE, most
+    # overdue first; [] reads "belum ada tindak lanjut"
+    tindak_lanjut: list[Row]
+    tindak_lanjut_total: int
+
+
+class Change(TypedDict):
+    """Status changes of the kab/kota not in the decision block, one group per change."""
+
+    dari: str
+    ke: str
+    kabkota: list[str]  # short names
+
+
+class AgencyGroup(TypedDict):
+    """Follow-ups one agency must act on."""
+
+    instansi: str  # code
+    instansi_label: str
+    # rows of bulletin_tindak_lanjut.sql (plus `di_atas`: listed beside its kab/kota in
+    # "actions", so the email names it by count only); all groups together hold at most LISTED
+    items: list[Row]
+    total: int  # all its items, also those cut
+    di_atas: int  # of `items`, those listed in "actions"
+
+
+class FollowUpCounts(TypedDict):
+    """Follow-ups (mart.tindak_lanjut) this week."""
+
+    terbuka: int  # open
+    terlambat: int  # open and overdue
+    terkendala: int  # open and obstructed
+    selesai_minggu_ini: int  # done this week
+    selesai_terlambat: int  # of them, done after the due date
+
+
+class FollowUps(FollowUpCounts):
+    """The bulletin's cross-sector follow-up section."""
+
+    lewat_tenggat: list[AgencyGroup]  # overdue, by agency, the agency with most items first
+    berjalan: list[AgencyGroup]  # open and not overdue, the same way
+
+
+class Logistik(TypedDict):
+    items: list[Row]  # bulletin_logistik_items.sql: per item, share at each stage and damage
+    stage_targets: list[Row]  # bulletin_stage_targets.sql: stage, label, expected share
+    # bulletin_desa_tertinggal.sql: villages behind the plan for the date, one row per
+    # kab/kota, most first; at most LISTED
+    desa_tertinggal: list[Row]
+    desa_tertinggal_total: int
+    desa_tertinggal_terpencil: int
+    rusak_total: int
+
+
+class Keamanan(TypedDict):
+    """bulletin_keamanan.sql's totals, then the incidents."""
+
+    jumlah_tps: int
+    tps_kurang_rawan: int
+    tps_rawan: int
+    tps_sangat_rawan: int
+    personel_polri: int
+    personel_tni: int
+    personel_linmas: int
+    linmas_per_tps: float | None
+    polri_per_tps: float | None
+    tni_per_tps: float | None
+    insiden_baru: int
+    insiden_terbuka: int
+    # bulletin_insiden.sql: new this week or still open, the severe and the newest first; at
+    # most LISTED (`insiden_total` counts them all)
+    insiden: list[Row]
+    insiden_total: int
+    korban_meninggal_baru: int  # in new incidents that count
+    korban_luka_baru: int
+    # bulletin_insiden_verifikasi.sql: flagged rows claiming a death, an injury or high
+    # severity that do not count: shown as "perlu verifikasi"
+    perlu_verifikasi: list[Row]
+
+
+class Netralitas(TypedDict):
+    """bulletin_netralitas.sql's totals (ASN only), then by stage and outside the totals."""
+
+    kasus_baru: int
+    kasus_kumulatif: int
+    kasus_direkomendasikan: int  # cumulative: ever reached the BKN stage
+    kasus_sanksi: int
+    median_hari_ke_rekomendasi: float | None
+    tahap: list[Row]  # bulletin_netralitas_tahap.sql: cases by their CURRENT stage
+    non_asn: list[Row]  # bulletin_non_asn.sql: cases outside the ASN totals
+
+
+class Kualitas(TypedDict):
+    """Counts of (kab/kota × kind) this week (bulletin_kualitas.sql)."""
+
+    tepat_waktu: int
+    terlambat: int
+    hilang: int
+    ditolak: int
+
+
+class BulletinContext(Header):
+    """What `bulletin_context` hands to the templates (reports/render.py)."""
+
+    counts: dict[str, int]  # {"Siap": 6, "Waspada": 3, "Kritis": 1}
+    actions: list[Action]  # every listed Kritis/Waspada kab/kota, worst first
+    # first week after the vote: statuses are not compared with last week's (readiness
+    # judgments ended), `perubahan` is empty and a note says why
+    batas_fase: bool
+    perubahan: list[Change]
+    tindak_lanjut: FollowUps
+    # bulletin_kabkota.sql (every column of mart.kabkota_weekly, plus status_prev…): at most
+    # LISTED, by status_level desc then name
+    kabkota: list[Row]
+    kabkota_total: int  # kab/kota in the area
+    logistik: Logistik
+    keamanan: Keamanan
+    netralitas: Netralitas
+    kualitas: Kualitas
+    provenance: list[Row]  # bulletin_provenance.sql: the source files of the listed kab/kota
+
+
+class AnnexLogistik(TypedDict):
+    items: list[Row]  # annex_logistik_items.sql ([] when no logistics report)
+    stage_targets: list[Row]  # bulletin_stage_targets.sql
+    # annex_desa_tertinggal.sql: ALL villages behind the plan for the date, by kecamatan
+    desa_tertinggal: list[Row]
+
+
+class AnnexKeamanan(TypedDict):
+    """annex_keamanan.sql (None figures = no security report this week), then per kecamatan
+    and per incident."""
+
+    jumlah_tps: int | None
+    tps_kurang_rawan: int | None
+    tps_rawan: int | None
+    tps_sangat_rawan: int | None
+    personel_polri: int | None
+    personel_tni: int | None
+    personel_linmas: int | None
+    posko: int | None
+    linmas_per_tps: float | None
+    polri_per_tps: float | None
+    tni_per_tps: float | None
+    pct_tps_rawan: float | None
+    insiden_baru: int
+    insiden_terbuka: int
+    insiden_terbuka_tinggi: int
+    korban_meninggal_baru: int
+    korban_luka_baru: int
+    ikp_2024_category: str
+    kecamatan: list[Row]  # annex_keamanan_kecamatan.sql
+    insiden: list[Row]  # annex_insiden.sql (ringkasan untrusted)
+
+
+class AnnexNetralitas(TypedDict):
+    """Counts only (annex_netralitas*.sql): no case id, subject, agency, post or date."""
+
+    kasus_baru: int
+    kasus_kumulatif: int
+    kasus_proses_bawaslu: int
+    kasus_direkomendasikan: int
+    kasus_sanksi: int
+    kasus_ditutup: int
+    median_hari_ke_rekomendasi: float | None
+    tahap: list[Row]  # every stage
+
+
+class AnnexKualitas(TypedDict):
+    """annex_kualitas.sql, then the desk's files and row findings."""
+
+    jenis_diterima: int
+    jenis_terlambat: int
+    jenis_hilang: list[str]
+    jenis_terlambat_daftar: list[str]
+    baris_ditandai: int
+    baris_total: int
+    file_ditolak: int
+    berkas: list[Row]  # annex_berkas.sql
+    # annex_temuan.sql: the first 50, rejects first; neutrality findings lose the values they
+    # quote (`_without_case_detail`, message None when no safe wording is known)
+    temuan: list[Row]
+    temuan_total: int
+
+
+class AnnexFollowUps(FollowUpCounts):
+    # annex_tindak_lanjut.sql: every open follow-up on this kab/kota, filed by its desk or the
+    # province's, then those closed this week; overdue first
+    items: list[Row]
+
+
+class AnnexContext(Header):
+    """What `annex_context` hands to the annex templates: one kab/kota only, nothing cut to a
+    top-n except row findings."""
+
+    kabkota: Row  # annex_kabkota.sql: its mart.kabkota_weekly row and more
+    alasan: list[Row]  # annex_alasan.sql: its reasons, worst first; [] when Siap
+    logistik: AnnexLogistik
+    keamanan: AnnexKeamanan
+    netralitas: AnnexNetralitas
+    kualitas: AnnexKualitas
+    tindak_lanjut: AnnexFollowUps
 
 
 def _plain(value: Any) -> Any:
@@ -84,7 +345,7 @@ def desk_requests(narasi: str | None) -> list[str]:
     return hits[:REQUESTS_BESIDE]
 
 
-def _next_deadline(k: dict[str, Any]) -> dict[str, Any] | None:
+def _next_deadline(k: Row) -> NextDeadline | None:
     """The next stage of the distribution chain still incomplete and its due date, before the
     vote only (after it there is no chain left to push)."""
     if k.get("fase") != "persiapan" or not k.get("tahap_berikut"):
@@ -94,9 +355,8 @@ def _next_deadline(k: dict[str, Any]) -> dict[str, Any] | None:
             "lewat": bool(k.get("tahap_berikut_lewat_tenggat"))}
 
 
-def _actions(kabkota: list[dict[str, Any]], lang: str,
-             open_by_kabkota: dict[str, list[dict[str, Any]]],
-             behind: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _actions(kabkota: list[Row], lang: str, open_by_kabkota: dict[str, list[Row]],
+             behind: dict[str, Row]) -> list[Action]:
     """Every listed Kritis/Waspada kab/kota, worst first, with what the reader decides on: why
     (all reasons), what changed since last week, what its desk asks for, the next deadline in
     the distribution chain, its open follow-ups (who was asked to act, or that nobody was) and
@@ -122,7 +382,7 @@ def _actions(kabkota: list[dict[str, Any]], lang: str,
     return out
 
 
-def _changes(kabkota: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _changes(kabkota: list[Row]) -> list[Change]:
     """Status changes of the kab/kota outside the decision block (those that got better), one
     group per change ("▲ Waspada → ✔ Siap: Kukar, Paser"), so six changes read as one line."""
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -132,14 +392,14 @@ def _changes(kabkota: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"dari": dari, "ke": ke, "kabkota": names} for (dari, ke), names in groups.items()]
 
 
-def _by_agency(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _by_agency(items: list[Row]) -> list[AgencyGroup]:
     """Follow-ups grouped by the agency that must act, so each Forkopimda member finds its own:
     the agency with the most items first, items keeping their order (most overdue first).
 
     At most LISTED items in all, cut in the order shown, so a long list loses the last agencies'
     tail rather than a few items of every agency; `total` keeps each agency's full count.
     """
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[str, list[Row]] = defaultdict(list)
     for item in items:
         groups[item["instansi"]].append(item)
     ordered = sorted(groups.values(), key=lambda g: (-len(g), g[0]["instansi_label"] or ""))
@@ -154,7 +414,7 @@ def _by_agency(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _follow_up_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+def _follow_up_counts(rows: list[Row]) -> FollowUpCounts:
     """Open, overdue and obstructed follow-ups, and those done this week (and how many late),
     from rows of `bulletin_tindak_lanjut.sql` or `annex_tindak_lanjut.sql` (flags of the mart)."""
     still_open = [r for r in rows if r["terbuka"]]
@@ -168,7 +428,7 @@ def _follow_up_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-def _follow_ups(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _follow_ups(rows: list[Row]) -> FollowUps:
     """The bulletin's follow-up section: counts, then the overdue and the other open follow-ups,
     each by agency (the kab/kota annexes list every one)."""
     still_open = [r for r in rows if r["terbuka"]]
@@ -179,8 +439,7 @@ def _follow_ups(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _header(con: duckdb.DuckDBPyConnection, week: str, lang: str,
-            fase: str) -> dict[str, Any]:
+def _header(con: duckdb.DuckDBPyConnection, week: str, lang: str, fase: str) -> Header:
     """The keys every bulletin document starts with: language, week, H-n, the campaign's phase
     (`persiapan` before voting day, `pasca_pemungutan` from the week holding it: the title,
     sections and actions change with it), issue time, and the area the warehouse serves
@@ -198,8 +457,8 @@ def _header(con: duckdb.DuckDBPyConnection, week: str, lang: str,
 
 
 def bulletin_context(con: duckdb.DuckDBPyConnection, week: str,
-                     lang: str = "id") -> dict[str, Any]:
-    def rows(name: str) -> list[dict[str, Any]]:
+                     lang: str = "id") -> BulletinContext:
+    def rows(name: str) -> list[Row]:
         return _rows(con, f"bulletin_{name}", {"week": week})
 
     kabkota = rows("kabkota")
@@ -220,7 +479,7 @@ def bulletin_context(con: duckdb.DuckDBPyConnection, week: str,
     listed = kabkota[:LISTED]
     codes = {k["kabkota_code"] for k in listed}
     follow_ups = rows("tindak_lanjut")  # open or done this week, the most overdue first
-    open_by_kabkota: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    open_by_kabkota: dict[str, list[Row]] = defaultdict(list)
     for r in follow_ups:
         r["di_atas"] = False  # set below for those beside a kab/kota in the decision block
         if r["terbuka"] and not r["seluruh_provinsi"]:
@@ -309,7 +568,7 @@ def _without_case_detail(finding: dict[str, Any]) -> dict[str, Any]:
 
 
 def annex_context(con: duckdb.DuckDBPyConnection, week: str, kabkota_code: str,
-                  lang: str = "id") -> dict[str, Any]:
+                  lang: str = "id") -> AnnexContext:
     """Everything one kab/kota desk's annex shows, from the same marts as the bulletin.
 
     Unlike the bulletin, nothing is cut to a top-n except the row findings (50, with the total):

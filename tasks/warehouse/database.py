@@ -57,6 +57,17 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+def up_to_date(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether `migrate` would apply no migration (it still re-creates the views)."""
+    applied = {v for (v,) in con.execute("SELECT version FROM meta.migration").fetchall()}
+    return not {v for v, _, _ in _migrations()} - applied
+
+
+def schema_files() -> list[Path]:
+    """The SQL `migrate` runs: a change to any of them is a change to the warehouse's schema."""
+    return [p for _, _, p in _migrations()] + sorted((SQL_DIR / "views").glob("*.sql"))
+
+
 class WarehouseUnavailable(Exception):
     """The warehouse (or the analysts' snapshot) cannot be used as it is: missing, locked by a
     process outside the pipeline, cut short or corrupted. The message is the one line a user

@@ -12,24 +12,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 
+from tasks.config import read_environment
 from tasks.warehouse.database import open_duckdb, snapshot_path, unavailable
 
 DEFAULT_TIMEOUT = 60.0  # seconds
 DEFAULT_MEMORY = "1GB"
 DEFAULT_MAX_ROWS = 100_000
-T = TypeVar("T")
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
 
 
@@ -64,22 +62,15 @@ class QueryLimits:
     def from_env(cls, timeout: float | None = None, memory: str | None = None,
                  max_rows: int | None = None) -> QueryLimits:
         """Values given (the CLI's options) win over PILKADA_QUERY_TIMEOUT, PILKADA_QUERY_MEMORY
-        and PILKADA_QUERY_MAX_ROWS, which win over the defaults. A bad value: ValueError."""
+        and PILKADA_QUERY_MAX_ROWS (environment or `pilkada.toml`), which win over the
+        defaults. A bad value: ValueError."""
+        env = read_environment()
         return cls(
-            timeout=timeout if timeout is not None else _env(
-                "PILKADA_QUERY_TIMEOUT", float, DEFAULT_TIMEOUT),
-            memory=memory or _env("PILKADA_QUERY_MEMORY", str, DEFAULT_MEMORY),
-            max_rows=max_rows if max_rows is not None else _env(
-                "PILKADA_QUERY_MAX_ROWS", int, DEFAULT_MAX_ROWS),
+            timeout=next(v for v in (timeout, env.query_timeout, DEFAULT_TIMEOUT) if v is not None),
+            memory=memory or env.query_memory or DEFAULT_MEMORY,
+            max_rows=next(v for v in (max_rows, env.query_max_rows, DEFAULT_MAX_ROWS)
+                          if v is not None),
         )
-
-
-def _env(name: str, convert: Callable[[str], T], default: T) -> T:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return convert(raw) if raw else default
-    except ValueError as exc:
-        raise ValueError(f"{name}='{raw}' bukan angka") from exc
 
 
 @dataclass(frozen=True)
