@@ -28,6 +28,7 @@ from tasks.config import Settings, load_settings
 from tasks.feedback import FeedbackIncomplete, missing_feedback, write_feedback
 from tasks.ingest import (
     Known,
+    batch_inputs,
     batches,
     by_week,
     in_arrival_order,
@@ -42,7 +43,7 @@ from tasks.mailbox import Mail, answer, collect
 from tasks.pull import ArchivedFile
 from tasks.reference_load import ensure_reference
 from tasks.runlog import route_project_logs
-from tasks.validate import KeptResult, keeping_results, validation_inputs
+from tasks.validate import KeptResult, keeping_results
 from tasks.warehouse import connect, migrate, publish_snapshot, sql
 
 route_project_logs()
@@ -138,19 +139,18 @@ def validate_submissions(judged: list[tuple[list[Verdict], list[KeptResult]]],
 def judge_week(con, group: list[ArchivedFile], settings: Settings,
                week: str) -> tuple[list[Verdict], list[KeptResult]]:
     """Fan a week's batches out on the configured task runner (`flows.runners`). What the checks
-    need from the warehouse is read here, once per kind, by the one process that holds it open;
-    the batches get it as values, and workers get no mail credentials (SMTP, IMAP)."""
+    need from the warehouse is read here, by the one process that holds it open: per batch for
+    its kab/kota (the national-size tables), once a week for the rest; the batches get it as
+    values, and workers get no mail credentials (SMTP, IMAP)."""
     facts = known(con)
     weeks = [week] if week != NO_WEEK else []
-    inputs: dict[str, dict[str, pa.Table]] = {}
+    reuse: dict[tuple, pa.Table] = {}
     futures = []
     judging = replace(settings, smtp=None, imap=None)
     for part, files in enumerate(batches(group), start=1):
-        kind = files[0].identity.kind or ""
-        if kind and kind not in inputs:
-            inputs[kind] = validation_inputs(con, kind, weeks)
-        futures.append(judge_files.submit(files, judging, facts, inputs.get(kind, {}), week,
-                                          kind or "tanpa-jenis", part))
+        futures.append(judge_files.submit(files, judging, facts,
+                                          batch_inputs(con, files, weeks, reuse), week,
+                                          files[0].identity.kind or "tanpa-jenis", part))
     return validate_submissions([f.result() for f in futures], group, week)
 
 
