@@ -27,6 +27,7 @@ from tasks.artifacts import VERDICT_LABEL, ingest_summary, ledger_rows
 from tasks.config import Settings, load_settings
 from tasks.feedback import FeedbackIncomplete, missing_feedback, write_feedback
 from tasks.ingest import (
+    WORKER_BATCH_BYTES,
     Known,
     batch_inputs,
     batches,
@@ -158,7 +159,8 @@ def judge_week(con, group: list[ArchivedFile], settings: Settings,
     reuse: dict[tuple, pa.Table] = {}
     futures = []
     judging = replace(settings, smtp=None, imap=None)
-    for part, files in enumerate(batches(group), start=1):
+    budget = WORKER_BATCH_BYTES if settings.dask_address else None  # bounds a worker's peak
+    for part, files in enumerate(batches(group, budget), start=1):
         futures.append(judge_files.submit(files, judging, facts,
                                           batch_inputs(con, files, weeks, reuse), week,
                                           files[0].identity.kind or "tanpa-jenis", part))

@@ -57,6 +57,10 @@ ARCHIVE_THREADS = 8
 # Bytes of source files judged in one task (`batches`): a national week's logistik is several
 # tasks a task runner can spread over processes, a province's week a few.
 BATCH_BYTES = 16 * 1024 * 1024
+# The same for batches judged in Dask worker processes: each worker pays the GX import (~340 MB)
+# and then a batch's frames (~440 MB for 16 MB of logistik CSV, ~260 MB for 8 MB; bench/README.md),
+# and a worker is to stay under 1 GB on the national week.
+WORKER_BATCH_BYTES = 8 * 1024 * 1024
 
 
 def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], set[tuple]]:
