@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from tasks.contract import COLUMNS, ENUM_COLUMNS, ENUMS, KINDS
+from tasks.contract.submission import COLUMNS, ENUM_COLUMNS, ENUMS, KINDS
 from tasks.weeks import week_start
 
 _TYPES = {"int": "BIGINT", "date": "DATE", "datetime": "TIMESTAMP"}

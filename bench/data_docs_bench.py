@@ -3,11 +3,11 @@
     uv run python bench/data_docs_bench.py [--scope all] [--week 2024-W47] [--runs 2]
 
 In one process, on one generated week (`all`: 514 kab/kota × 5 kinds, 678,977 rows): pull and
-archive once, then parse + validate the week (`tasks.ingest.judge`) alternately as before issue 16
-(no partial unexpected values, nothing kept) and as now (the first 20 unexpected values per rule,
-results kept cut to SUMMARY size); then store the kept results and build Data Docs
-(`tasks.data_docs.publish`) `--runs` times, as successive ingest runs of the campaign would, and
-the size on disk of the results store and of the site. Asserts nothing about time.
+archive once, then parse + validate the week (`tasks.ingest.judge.judge`) alternately as before
+issue 16 (no partial unexpected values, nothing kept) and as now (the first 20 unexpected values
+per rule, results kept cut to SUMMARY size); then store the kept results and build Data Docs
+(`tasks.ingest.data_docs.publish`) `--runs` times, as successive ingest runs of the campaign would,
+and the size on disk of the results store and of the site. Asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from pathlib import Path
 
 import duckdb
 
-from tasks import validate
 from tasks.config import load_settings
-from tasks.data_docs import disk_usage, project_dir, publish, site_dir
-from tasks.ingest import judge, pull_new
-from tasks.reference_load import load_reference
-from tasks.warehouse import connect, migrate
+from tasks.ingest import validate
+from tasks.ingest.data_docs import disk_usage, project_dir, publish, site_dir
+from tasks.ingest.judge import judge, pull_new
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.reference import load_reference
 
 
 def rss_mb() -> float:
@@ -37,10 +37,10 @@ def rss_mb() -> float:
 
 def _generate(scope: str, week: str, inbox: Path) -> int:
     if scope == "64":
-        from tasks.sample import generate
+        from samples.kaltim import generate
 
         return len(generate(inbox, [week]))
-    from tasks.sample_national import generate
+    from samples.national import generate
 
     return len(generate(inbox, [week], scope=scope))
 

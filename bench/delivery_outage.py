@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flows.deployments import free_port  # noqa: E402
-from tasks.sample import generate  # noqa: E402
+from samples.kaltim import generate  # noqa: E402
 
 WEEK = "2024-W46"
 

@@ -2,8 +2,8 @@
 
     uv run python bench/national_bench.py [--scope all] [--scope 64] [--week 2024-W47]
 
-For each scope: generates the week (national: `tasks.sample_national`, 514 kab/kota × 5 kinds;
-Kaltim: the story-rich `tasks.sample`), prepares a warehouse (migrations and reference data,
+For each scope: generates the week (national: `samples.national`, 514 kab/kota × 5 kinds;
+Kaltim: the story-rich `samples.kaltim`), prepares a warehouse (migrations and reference data,
 timed apart), then measures fresh processes as the data team runs them: `pilkada ingest`,
 `pilkada bulletin`, `pilkada ingest` with nothing new, and `pilkada run` (ingest + bulletin in
 one process) on a second copy; and, on the same files and the same prepared warehouse, the
@@ -27,16 +27,16 @@ from pathlib import Path
 import duckdb
 
 from bench.measure import Measured, cli, run
-from tasks.reference_load import load_reference
-from tasks.warehouse import connect, migrate
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.reference import load_reference
 
 
 def _generate(scope: str, week: str, inbox: Path) -> list:
     if scope == "64":
-        from tasks.sample import generate
+        from samples.kaltim import generate
 
         return generate(inbox, [week])
-    from tasks.sample_national import generate
+    from samples.national import generate
 
     return generate(inbox, [week], scope=scope)
 

@@ -2,9 +2,9 @@
 
     uv run python bench/validate_bench.py [--week 2024-W47]
 
-Measures, in one process: the GX import, parse + validate (tasks.ingest.judge) of a whole sample
-week, and validation of ~100,000 logistics rows twice — as 53 complete Kukar files in one batch
-(the batched path a busy week takes) and as one 100,000-row file (worst case: every row breaks
+Measures, in one process: the GX import, parse + validate (tasks.ingest.judge.judge) of a whole
+sample week, and validation of ~100,000 logistics rows twice — as 53 complete Kukar files in one
+batch (the batched path a busy week takes) and as one 100,000-row file (worst case: every row breaks
 the uniqueness rule, so GX reports every row). Peak RSS is the process's maximum so far.
 """
 
@@ -20,14 +20,14 @@ from pathlib import Path
 
 import polars as pl
 
+from samples.kaltim import generate
 from tasks.config import load_settings
-from tasks.ingest import judge
-from tasks.pull import archive, list_inbox
-from tasks.reference import desa_requirements
-from tasks.reference_load import load_reference
-from tasks.sample import generate
-from tasks.validate import validate_kind
-from tasks.warehouse import connect, migrate
+from tasks.contract.regions import desa_requirements
+from tasks.ingest.judge import judge
+from tasks.ingest.pull import archive, list_inbox
+from tasks.ingest.validate import validate_kind
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.reference import load_reference
 from tasks.weeks import week_start
 
 

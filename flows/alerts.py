@@ -32,13 +32,13 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from tasks.config import ROOT
+from tasks.resources import CONFIG_DIR
 
 if TYPE_CHECKING:
     from prefect.automations import Automation
     from prefect.client.orchestration import SyncPrefectClient
 
-CONFIG = ROOT / "config" / "automations.yaml"
+CONFIG = CONFIG_DIR / "automations.yaml"
 DEFAULT_BLOCK = "pilkada-alert"
 URL_VAR, BLOCK_VAR = "PILKADA_ALERT_WEBHOOK_URL", "PILKADA_ALERT_WEBHOOK_BLOCK"
 MANAGED_TAG = "siaga-pilkada"  # the automations install() owns, found again by this tag

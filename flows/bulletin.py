@@ -17,10 +17,13 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
-from tasks.artifacts import OVERDUE_KEY, bulletin_summary, no_overdue, overdue_rows
-from tasks.bulletin_data import annex_context, bulletin_context
+from reports.outbox import write_outbox
+from reports.render import RenderedBulletin, build_message, render_annex, render_bulletin
 from tasks.config import Settings, load_settings
-from tasks.delivery import (
+from tasks.ingest.judge import run_id_now
+from tasks.ingest.summary import OVERDUE_KEY, bulletin_summary, no_overdue, overdue_rows
+from tasks.publish.bulletin_data import annex_context, bulletin_context
+from tasks.publish.delivery import (
     RETRY_DELAYS,
     DeliveryIncomplete,
     Letter,
@@ -32,14 +35,11 @@ from tasks.delivery import (
     settle,
     warehouse_log,
 )
-from tasks.ingest import run_id_now
-from tasks.letters import FAILED, compose, failure_report, failure_summary, feedback_files
-from tasks.lock import exclusive
-from tasks.outbox import write_outbox
-from tasks.recipients import load_recipients
-from tasks.render import RenderedBulletin, build_message, render_annex, render_bulletin
+from tasks.publish.letters import FAILED, compose, failure_report, failure_summary, feedback_files
+from tasks.publish.recipients import load_recipients
 from tasks.runlog import route_project_logs
-from tasks.warehouse import connect, migrate, sql
+from tasks.warehouse.database import connect, migrate, sql
+from tasks.warehouse.lock import exclusive
 from tasks.weeks import last_completed_week, parse_week
 
 route_project_logs()  # the steps' own warnings reach the run's logs (tasks/runlog.py)

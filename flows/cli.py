@@ -65,10 +65,10 @@ def _user_errors(check_warehouse: bool = True) -> Iterator[None]:
 
     from flows.deployments import ServerError
     from tasks.config import load_settings
-    from tasks.feedback import FeedbackIncomplete
-    from tasks.lock import LockBusy
-    from tasks.recipients import RegistryError
-    from tasks.warehouse import WarehouseUnavailable, check_usable, unavailable
+    from tasks.ingest.feedback import FeedbackIncomplete
+    from tasks.publish.recipients import RegistryError
+    from tasks.warehouse.database import WarehouseUnavailable, check_usable, unavailable
+    from tasks.warehouse.lock import LockBusy
 
     try:
         settings = load_settings()
@@ -130,8 +130,9 @@ def sample(
     Kaltim (64): sepuluh desk dengan cerita dan cacat yang terdokumentasi. Provinsi lain atau
     'all': generator kolom-demi-kolom untuk skala nasional (docs/sample-data.md).
     """
-    from tasks import sample, sample_national
-    from tasks.reference import KALTIM, check_scope
+    from samples import kaltim as sample
+    from samples import national as sample_national
+    from tasks.contract.regions import KALTIM, check_scope
 
     try:
         scope = check_scope(province)
@@ -296,8 +297,8 @@ def status(week: Annotated[str | None, typer.Option(help="Minggu, mis. 2024-W47.
     import duckdb
 
     from tasks.config import load_settings
-    from tasks.query import QueryRefused, open_read_only
-    from tasks.warehouse import WarehouseUnavailable, snapshot_path, sql, unavailable
+    from tasks.warehouse.database import WarehouseUnavailable, snapshot_path, sql, unavailable
+    from tasks.warehouse.query import QueryRefused, open_read_only
     from tasks.weeks import last_completed_week
 
     week = week or last_completed_week()
@@ -414,8 +415,15 @@ def query(
     import duckdb
 
     from tasks.config import load_settings
-    from tasks.query import QueryLimits, QueryRefused, run_query, to_csv, to_json, truncation_note
-    from tasks.warehouse import WarehouseUnavailable
+    from tasks.warehouse.database import WarehouseUnavailable
+    from tasks.warehouse.query import (
+        QueryLimits,
+        QueryRefused,
+        run_query,
+        to_csv,
+        to_json,
+        truncation_note,
+    )
 
     try:
         limits = QueryLimits.from_env(timeout=timeout, memory=memory_limit, max_rows=max_rows)
@@ -452,10 +460,10 @@ def template(
     outbox/templates/<minggu>/."""
     import duckdb
 
+    from reports.workbook_template import build_all, build_template
     from tasks.config import load_settings
-    from tasks.query import QueryRefused, open_read_only
-    from tasks.template import build_all, build_template
-    from tasks.warehouse import WarehouseUnavailable
+    from tasks.warehouse.database import WarehouseUnavailable
+    from tasks.warehouse.query import QueryRefused, open_read_only
     from tasks.weeks import deadline
 
     _weeks(week)
@@ -498,8 +506,8 @@ def demo(
     from flows.bulletin import weekly_bulletin
     from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
+    from samples.kaltim import generate
     from tasks.config import load_settings
-    from tasks.sample import generate
 
     settings = load_settings()
     inbox = Path(settings.inbox)
@@ -534,10 +542,10 @@ def _demo_mail(after: str) -> None:
 
     from flows.deployments import one_off_api
     from flows.ingest import ingest_submissions
+    from reports.workbook_template import build_template
+    from samples.local_imap import local_imap
     from tasks.config import load_settings
-    from tasks.local_imap import local_imap
-    from tasks.template import build_template
-    from tasks.warehouse import connect
+    from tasks.warehouse.database import connect
     from tasks.weeks import week_of, week_start
 
     week = week_of(week_start(after) + timedelta(days=7))  # past the sample: nothing replaced

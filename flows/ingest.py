@@ -4,8 +4,8 @@ Every step says what it did in the run's logs (counts, and each rejected file wi
 and its task run is named for the week it worked on (`validate-2024-W47`, `load-2024-W47`,
 `feedback-2024-W47`), so a run with a backlog of weeks reads as a list of weeks in the UI. The
 project's own loggers (`tasks.*`) reach the same logs (`tasks.runlog`). At the end, the run's
-GX results are kept and published once as Data Docs (`tasks.data_docs`), and two artifacts say
-what needs doing first (`ingest-summary`) and what happened to every file (`ingest-ledger`).
+GX results are kept and published once as Data Docs (`tasks.ingest.data_docs`), and two artifacts
+say what needs doing first (`ingest-summary`) and what happened to every file (`ingest-ledger`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.runners import fanned_out
-from tasks.artifacts import VERDICT_LABEL, ingest_summary, ledger_rows
 from tasks.config import Settings, load_settings
-from tasks.feedback import FeedbackIncomplete, missing_feedback, write_feedback
-from tasks.ingest import (
+from tasks.ingest.feedback import FeedbackIncomplete, missing_feedback, write_feedback
+from tasks.ingest.judge import (
     WORKER_BATCH_BYTES,
     Known,
     batch_inputs,
@@ -38,14 +37,15 @@ from tasks.ingest import (
     pull_new,
     run_id_now,
 )
-from tasks.load import COUNTED, Verdict, load_batch
-from tasks.lock import exclusive
-from tasks.mailbox import Mail, answer, collect
-from tasks.pull import ArchivedFile
-from tasks.reference_load import ensure_reference
+from tasks.ingest.load import COUNTED, Verdict, load_batch
+from tasks.ingest.mailbox import Mail, answer, collect
+from tasks.ingest.pull import ArchivedFile
+from tasks.ingest.summary import VERDICT_LABEL, ingest_summary, ledger_rows
+from tasks.ingest.validate import KeptResult, keeping_results
 from tasks.runlog import route_project_logs
-from tasks.validate import KeptResult, keeping_results
-from tasks.warehouse import connect, migrate, publish_snapshot, sql
+from tasks.warehouse.database import connect, migrate, publish_snapshot, sql
+from tasks.warehouse.lock import exclusive
+from tasks.warehouse.reference import ensure_reference
 
 route_project_logs()
 
@@ -71,7 +71,7 @@ INGEST_LOCK_WAIT = 600
 
 @task(name="prepare-warehouse", cache_policy=NO_CACHE)
 def prepare_warehouse(warehouse: Path, scope: str) -> list[str]:
-    from tasks.warehouse import ensure_snapshot
+    from tasks.warehouse.database import ensure_snapshot
 
     with connect(warehouse) as con:
         applied = migrate(con)
@@ -82,7 +82,8 @@ def prepare_warehouse(warehouse: Path, scope: str) -> list[str]:
 
 @task(name="pull-mailbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
 def pull_mailbox(settings: Settings) -> list[Mail]:
-    """The desks' unprocessed messages, attachments filed for the folder pull (tasks.mailbox)."""
+    """The desks' unprocessed messages, attachments filed for the folder pull
+    (tasks.ingest.mailbox)."""
     with connect(settings.warehouse) as con:
         mails = collect(con, settings)
     get_run_logger().info("Surel: %d pesan baru; %d lampiran laporan dari desk; %d disisihkan "
@@ -119,9 +120,9 @@ def pull_inbox(settings: Settings, run_id: str,
 def judge_files(files: list[ArchivedFile], settings: Settings, facts: Known,
                 inputs: dict[str, pa.Table], week: str, kind: str,
                 part: int) -> tuple[list[Verdict], list[KeptResult]]:
-    """Parse and validate one batch of a week's files (`tasks.ingest.batches`), wherever the task
-    runner puts it: plain values in (archive paths, settings, the warehouse facts and validation
-    inputs the flow read), verdicts and GX's bounded results out."""
+    """Parse and validate one batch of a week's files (`tasks.ingest.judge.batches`), wherever the
+    task runner puts it: plain values in (archive paths, settings, the warehouse facts and
+    validation inputs the flow read), verdicts and GX's bounded results out."""
     with keeping_results() as kept:
         verdicts = judge_batch(files, settings, facts, inputs)
     get_run_logger().info("Nilai %s %s bagian %d: %d berkas, proses %d di %s.", week, kind, part,
@@ -208,7 +209,7 @@ def data_docs(kept: list[KeptResult], run_id: str, warehouse: Path,
               outbox: Path) -> Path | None:
     """Store the run's GX results and build Data Docs once. The weeks are loaded and published
     by now: a failure here is logged and named in the summary, and never undoes the ingest."""
-    from tasks.data_docs import publish
+    from tasks.ingest.data_docs import publish
 
     logger = get_run_logger()
     try:

@@ -2,13 +2,13 @@
 
 Keeping the pairs side by side means a heading cannot be added in one language and forgotten in
 the other (`strings()` fails on a missing translation). Indonesian enumeration labels come from
-`tasks.contract.ENUMS`, the single source the regencies' submission format is documented from;
-only their English renderings live here.
+`tasks.contract.submission.ENUMS`, the single source the regencies' submission format is documented
+from; only their English renderings live here.
 """
 
 from __future__ import annotations
 
-from tasks.contract import ENUMS
+from tasks.contract.submission import ENUMS
 
 LANGS = ("id", "en")
 
@@ -445,7 +445,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "rows count. Times are WITA. File "
         "verdicts and findings are written by the system in Indonesian.",
     ),
-    # Subject line (tasks.render._subject): "[H-3] 1 Kritis: Mahulu · 3 Waspada: Kubar, …".
+    # Subject line (reports.render._subject): "[H-3] 1 Kritis: Mahulu · 3 Waspada: Kubar, …".
     "subject_all_siap": ("Semua kab/kota Siap", "All regencies/cities Ready"),
     "subject_none_after": (
         "Tidak ada kab/kota Waspada atau Kritis",
@@ -552,7 +552,8 @@ FILE_STATUS: dict[str, tuple[str, str]] = {
     "superseded": ("↻ Digantikan versi baru", "↻ Superseded"),
 }
 
-# English renderings of contract enumerations; Indonesian comes from tasks.contract.ENUMS.
+# English renderings of contract enumerations; Indonesian comes from
+# tasks.contract.submission.ENUMS.
 ENUMS_EN: dict[str, dict[str, str]] = {
     "status_umum": {
         "aman_terkendali": "Safe, under control",

@@ -37,7 +37,7 @@ from matplotlib.path import Path as MplPath
 from reports import i18n
 from reports.charts import _DRAW_LOCK, DPI, RC, WIDTH_PX, Chart, png_bytes
 from reports.theme import INK, MUTED, STATUS_COLORS
-from tasks.config import REFERENCE_DIR
+from tasks.resources import REFERENCE_DIR
 
 matplotlib.use("Agg")
 

@@ -13,11 +13,8 @@ from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-SQL_DIR = ROOT / "sql"
-REPORTS_DIR = ROOT / "reports"
-EXPECTATIONS_DIR = ROOT / "expectations"
-REFERENCE_DIR = ROOT / "reference"
+from tasks.contract.regions import check_scope
+from tasks.resources import CONFIG_DIR
 
 WITA = ZoneInfo("Asia/Makassar")
 # Reporting weeks a submission may be for: candidate registration (27–29 Aug 2024, W35) to the
@@ -115,8 +112,6 @@ def _file_config() -> dict[str, str]:
 
 def load_settings() -> Settings:
     """Read settings now (not at import), so tests and flows can change the environment."""
-    from tasks.reference import check_scope  # reference reads REFERENCE_DIR from this module
-
     env = {**_file_config(), **{k: v for k, v in os.environ.items() if k.startswith("PILKADA_")}}
     warehouse = Path(env.get("PILKADA_WAREHOUSE", "data/warehouse.duckdb"))
     smtp = None
@@ -150,7 +145,7 @@ def load_settings() -> Settings:
         max_file_bytes=int(env.get("PILKADA_MAX_FILE_BYTES", str(20 * 1024 * 1024))),
         max_rows=int(env.get("PILKADA_MAX_ROWS", "200000")),
         smtp=smtp,
-        recipients=Path(env.get("PILKADA_RECIPIENTS", str(ROOT / "config" / "recipients.toml"))),
+        recipients=Path(env.get("PILKADA_RECIPIENTS", str(CONFIG_DIR / "recipients.toml"))),
         arrival=arrival,
         calendar=_calendar(env.get("PILKADA_CALENDAR")),
         imap=_imap(env),

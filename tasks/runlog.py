@@ -1,4 +1,4 @@
-"""The project's own loggers (`tasks.*`) in the logs of the Prefect run they happen in.
+"""The project's own loggers (`tasks.*`, `reports.*`) in the logs of the Prefect run they happen in.
 
 The steps log with `logging.getLogger(__name__)` because they are plain functions, also used
 outside Prefect (`pilkada status`, tests, the bench). Prefect only records its run loggers, so a
@@ -10,8 +10,8 @@ starts (CLI, `pilkada serve`, workers, tests) before Prefect is imported; and ou
 handler warns on every record ("attempted to send logs to the API without a flow run id"), which
 the plain commands would print. So the flow modules install one handler instead: Prefect's API
 log handler, passed only the records emitted inside a flow or task run. The records keep their
-logger name (`tasks.ingest`, `tasks.load`…) and are linked to the task run that emitted them;
-the terminal still shows them once, through the root logger as before.
+logger name (`tasks.ingest.judge`, `tasks.ingest.load`…) and are linked to the task run that
+emitted them; the terminal still shows them once, through the root logger as before.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import logging
 
 from prefect.logging.handlers import APILogHandler
 
-PROJECT_LOGGER = "tasks"
+PROJECT_LOGGERS = ("tasks", "reports")  # the pipeline's steps and its presentation
 
 
 class RunLogHandler(APILogHandler):
@@ -41,10 +41,12 @@ def _extra_loggers() -> list[str]:
 
 
 def route_project_logs() -> None:
-    """Install the handler on the `tasks` logger once (idempotent). Skipped when Prefect already
-    sends `tasks` through its extra loggers, so no record reaches the run's logs twice."""
-    logger = logging.getLogger(PROJECT_LOGGER)
-    if PROJECT_LOGGER in _extra_loggers():
-        return
-    if not any(isinstance(h, RunLogHandler) for h in logger.handlers):
-        logger.addHandler(RunLogHandler())
+    """Install the handler on the project's loggers once (idempotent). Skipped for a logger Prefect
+    already sends through its extra loggers, so no record reaches the run's logs twice."""
+    extra = _extra_loggers()
+    for name in PROJECT_LOGGERS:
+        logger = logging.getLogger(name)
+        if name in extra:
+            continue
+        if not any(isinstance(h, RunLogHandler) for h in logger.handlers):
+            logger.addHandler(RunLogHandler())

@@ -17,8 +17,8 @@ import shutil
 import pytest
 
 from tasks.config import Settings, load_settings
-from tasks.reference_load import load_reference
-from tasks.warehouse import connect, migrate
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.reference import load_reference
 
 # The external programs a marker's tests need, and the make target that installs them.
 TOOLS: dict[str, tuple[tuple[str, ...], str]] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from tasks.config import WITA
-from tasks.contract import ENUMS, KINDS
+from tasks.contract.submission import ENUMS, KINDS
 
 XSS_NARASI = "Aman.\n<script>alert(1)</script> lalu <img src=x onerror=alert(2)> & selesai"
 NARASI = {

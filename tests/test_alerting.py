@@ -30,8 +30,8 @@ from typer.testing import CliRunner
 from flows import alerts
 from flows import deployments as dep
 from flows.cli import app
-from tasks.config import ROOT
-from tasks.sample import generate
+from samples.kaltim import generate
+from tests import REPO as ROOT
 
 pytestmark = pytest.mark.flow
 BIN = Path(sys.executable).parent

@@ -7,15 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tasks.query import open_read_only
-from tasks.sample import generate
-from tasks.warehouse import publish_snapshot
+from samples.kaltim import generate
+from tasks.warehouse.database import publish_snapshot
+from tasks.warehouse.query import open_read_only
 
 INGEST_AND_PUBLISH = (
     "from tasks.config import load_settings\n"
-    "from tasks.ingest import ingest_inbox\n"
-    "from tasks.reference_load import load_reference\n"
-    "from tasks.warehouse import connect, migrate, publish_snapshot\n"
+    "from tasks.ingest.judge import ingest_inbox\n"
+    "from tasks.warehouse.reference import load_reference\n"
+    "from tasks.warehouse.database import connect, migrate, publish_snapshot\n"
     "s = load_settings()\n"
     "with connect(s.warehouse) as con:\n"
     "    migrate(con); load_reference(con); ingest_inbox(con, s); con.execute('CHECKPOINT')\n"
@@ -29,7 +29,7 @@ STATE = ("SELECT (SELECT count(*) FROM raw.file), (SELECT count(*) FROM audit.su
 WATCH = (
     "import sys, time\n"
     "from pathlib import Path\n"
-    "from tasks.query import open_read_only\n"
+    "from tasks.warehouse.query import open_read_only\n"
     "stop = Path(sys.argv[1])\n"
     "while not stop.exists():\n"
     "    con = open_read_only(Path(sys.argv[2]))\n"

@@ -22,10 +22,10 @@ import pytest
 from pypdf import PdfReader
 
 from reports.i18n import FILE_STATUS
-from tasks.bulletin_data import annex_context
-from tasks.ingest import ingest_inbox
-from tasks.render import Formatter, RenderedBulletin, build_message, render_annex
-from tasks.sample import generate
+from reports.render import Formatter, RenderedBulletin, build_message, render_annex
+from samples.kaltim import generate
+from tasks.ingest.judge import ingest_inbox
+from tasks.publish.bulletin_data import annex_context
 
 WEEKS = ["2024-W45", "2024-W46", "2024-W47"]
 WEEK = "2024-W47"
@@ -46,8 +46,8 @@ def warehouse(tmp_path_factory) -> Path:
     mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
     mp.setenv("PILKADA_INBOX", str(root / "inbox"))
     from tasks.config import load_settings
-    from tasks.reference_load import load_reference
-    from tasks.warehouse import connect, migrate
+    from tasks.warehouse.database import connect, migrate
+    from tasks.warehouse.reference import load_reference
 
     generate(root / "inbox", WEEKS)
     settings = load_settings()
@@ -242,7 +242,7 @@ def test_neutrality_findings_lose_echoed_values(annex) -> None:
          "message": "Baris 6, kolom id_kasus: id_kasus 'NTR-6472-0003' muncul lebih dari sekali"},
         {**nip, "rule": "aturan_baru", "row_number": 7, "message": "Baris 7: nilai 'Ani' aneh"},
     ]
-    from tasks.bulletin_data import _without_case_detail
+    from tasks.publish.bulletin_data import _without_case_detail
 
     cleaned = [_without_case_detail(f) for f in leaky]
     assert cleaned[0]["message"] == ("Baris 4, kolom ref_subjek: ref_subjek tampak seperti nama "

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.ingest import ingest_submissions
-from tasks.sample import generate
+from samples.kaltim import generate
 
 pytestmark = pytest.mark.flow
 WEEKS = ["2024-W45", "2024-W46", "2024-W47"]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 
-import tasks.ingest as ingest
-import tasks.validate as validate
-from tasks.pull import ArchivedFile, Identity, InboxFile, archive, list_inbox
-from tasks.sample import generate
+import tasks.ingest.judge as ingest
+import tasks.ingest.validate as validate
+from samples.kaltim import generate
+from tasks.ingest.pull import ArchivedFile, Identity, InboxFile, archive, list_inbox
 
 
 def _frame(n: int) -> pl.DataFrame:

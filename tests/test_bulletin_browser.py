@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tasks.bulletin_data import annex_context, bulletin_context
-from tasks.ingest import ingest_inbox
-from tasks.outbox import write_outbox
-from tasks.render import RenderedBulletin, build_message, render_annex, render_bulletin
-from tasks.sample import generate
+from reports.outbox import write_outbox
+from reports.render import RenderedBulletin, build_message, render_annex, render_bulletin
+from samples.kaltim import generate
+from tasks.ingest.judge import ingest_inbox
+from tasks.publish.bulletin_data import annex_context, bulletin_context
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +38,8 @@ def docs(tmp_path_factory) -> dict[str, tuple[RenderedBulletin, Path]]:
     mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
     mp.setenv("PILKADA_INBOX", str(root / "inbox"))
     from tasks.config import load_settings
-    from tasks.reference_load import load_reference
-    from tasks.warehouse import connect, migrate
+    from tasks.warehouse.database import connect, migrate
+    from tasks.warehouse.reference import load_reference
 
     generate(root / "inbox", ["2024-W46", WEEK, "2024-W48"])
     settings = load_settings()

@@ -28,12 +28,12 @@ import html5lib
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tasks.bulletin_data import annex_context, bulletin_context
+from reports.render import RenderedBulletin, render_annex, render_bulletin
+from samples.kaltim import generate
 from tasks.config import WITA
-from tasks.contract import COLUMNS
-from tasks.ingest import ingest_inbox
-from tasks.render import RenderedBulletin, render_annex, render_bulletin
-from tasks.sample import generate
+from tasks.contract.submission import COLUMNS
+from tasks.ingest.judge import ingest_inbox
+from tasks.publish.bulletin_data import annex_context, bulletin_context
 from tests.test_bulletin_browser import ARGS, CHROMIUM
 
 WEEK = "2024-W47"
@@ -123,8 +123,8 @@ def warehouse(tmp_path_factory) -> Path:
     mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
     mp.setenv("PILKADA_INBOX", str(root / "inbox"))
     from tasks.config import load_settings
-    from tasks.reference_load import load_reference
-    from tasks.warehouse import connect, migrate
+    from tasks.warehouse.database import connect, migrate
+    from tasks.warehouse.reference import load_reference
 
     generate(root / "inbox", [WEEK])
     _write_follow_ups(root / "inbox")

@@ -18,8 +18,8 @@ from reports.charts import (
     logistics_gap,
     tps_classes_by_kabkota,
 )
+from reports.render import Formatter, _bulletin_view, _with_charts, build_message, render_bulletin
 from reports.theme import INK, STAGE_COLORS, STATUS_COLORS, TPS_CLASS_COLORS, luminance
-from tasks.render import Formatter, _bulletin_view, _with_charts, build_message, render_bulletin
 from tests.render_context import make_ctx
 
 FMT = Formatter("id")

@@ -33,9 +33,9 @@ from pathlib import Path
 import pytest
 
 from tasks.config import load_settings
-from tasks.ingest import ingest_inbox
-from tasks.reference_load import load_reference
-from tasks.warehouse import connect, migrate
+from tasks.ingest.judge import ingest_inbox
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.reference import load_reference
 
 CORPUS = Path(__file__).parent / "corpus"
 INBOX = CORPUS / "inbox"
@@ -286,7 +286,7 @@ def test_file_moved_out_of_the_wrong_folder_in_a_later_run_is_judged(tmp_path):
 def test_every_corpus_file_gets_feedback(corpus_run):
     """A note for every ledger row (whatever its name, status or format) and a findings table
     exactly for the files with findings, all under the outbox's feedback folder."""
-    from tasks.feedback import write_feedback
+    from tasks.ingest.feedback import write_feedback
 
     settings = corpus_run["settings"]
     ledger = corpus_run["ledger"]

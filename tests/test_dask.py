@@ -20,11 +20,11 @@ from distributed import Client
 from prefect import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
-import tasks.ingest as ingest
+import tasks.ingest.judge as ingest
 from flows import deployments as dep
 from flows.ingest import ingest_submissions
-from tasks.config import ROOT
-from tasks.sample import generate
+from samples.kaltim import generate
+from tests import REPO as ROOT
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.services]
 BIN = Path(sys.executable).parent

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks.config import ROOT, SmtpSettings
-from tasks.delivery import (
+from reports.render import RenderedBulletin, build_message
+from tasks.config import SmtpSettings
+from tasks.contract.regions import regions
+from tasks.publish.delivery import (
     Letter,
     OutboxTransport,
     SmtpTransport,
@@ -22,11 +24,10 @@ from tasks.delivery import (
     deliver,
     message_id,
 )
-from tasks.letters import compose
-from tasks.recipients import Recipient, RegistryError, load_recipients
-from tasks.reference import regions
-from tasks.render import RenderedBulletin, build_message
-from tasks.warehouse import connect
+from tasks.publish.letters import compose
+from tasks.publish.recipients import Recipient, RegistryError, load_recipients
+from tasks.warehouse.database import connect
+from tests import REPO as ROOT
 from tests.faultpoints import kill_at
 from tests.smtp_server import PASSWORD, USER, smtp_server
 
@@ -268,8 +269,8 @@ def test_implicit_tls_setting_is_validated(monkeypatch, tls):
 KILLED_SENDER = (
     "import sys\n"
     "from pathlib import Path\n"
-    "from tasks.delivery import OutboxTransport, deliver\n"
-    "from tasks.warehouse import connect\n"
+    "from tasks.publish.delivery import OutboxTransport, deliver\n"
+    "from tasks.warehouse.database import connect\n"
     "from tests.test_delivery import _letters, _people\n"
     "with connect(Path(sys.argv[1])) as con:\n"
     "    deliver(con, _letters(_people(3)), OutboxTransport(Path(sys.argv[2])), 'run1')\n"

@@ -11,10 +11,11 @@ from prefect.testing.utilities import prefect_test_harness
 
 from flows.bulletin import weekly_bulletin
 from flows.ingest import ingest_submissions
-from tasks.config import ROOT, WITA
-from tasks.recipients import load_recipients
-from tasks.reference import provinces, regions
-from tasks.sample import generate
+from samples.kaltim import generate
+from tasks.config import WITA
+from tasks.contract.regions import provinces, regions
+from tasks.publish.recipients import load_recipients
+from tests import REPO as ROOT
 from tests.smtp_server import PASSWORD, USER, smtp_server
 from tests.test_feedback import to_csv
 

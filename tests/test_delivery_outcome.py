@@ -19,13 +19,13 @@ from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
 import flows.bulletin as bulletin_flow
-import tasks.delivery as delivery
+import tasks.publish.delivery as delivery
 from flows.bulletin import DeliveryFailed, weekly_bulletin
 from flows.cli import app
 from flows.ingest import ingest_submissions
+from samples.kaltim import generate
 from tasks.config import load_settings
-from tasks.delivery import DeliveryIncomplete, PermanentFailure, only_temporary
-from tasks.sample import generate
+from tasks.publish.delivery import DeliveryIncomplete, PermanentFailure, only_temporary
 from tests.smtp_server import smtp_server
 from tests.test_delivery import _letters, _people, _silent_server
 

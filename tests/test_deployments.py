@@ -43,8 +43,9 @@ from typer.testing import CliRunner
 
 from flows import deployments as dep
 from flows.cli import app
-from tasks.config import MAIL_CRON, ROOT
-from tasks.sample import generate
+from samples.kaltim import generate
+from tasks.config import MAIL_CRON
+from tests import REPO as ROOT
 
 pytestmark = pytest.mark.flow
 WITA = ZoneInfo(dep.TIMEZONE)

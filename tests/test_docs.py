@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tasks.config import ROOT
-from tasks.contract import ALIASES
-from tasks.ingest import ingest_inbox
-from tasks.query import run_query
-from tasks.sample import generate
-from tasks.warehouse import connect, publish_snapshot
+from samples.kaltim import generate
+from tasks.contract.submission import ALIASES
+from tasks.ingest.judge import ingest_inbox
+from tasks.warehouse.database import connect, publish_snapshot
+from tasks.warehouse.query import run_query
+from tests import REPO as ROOT
 
 QUERIES = re.findall(r"```sql\n(.*?)```", (ROOT / "docs" / "queries.md").read_text(), re.S)
 
@@ -24,8 +24,8 @@ def snapshot(tmp_path_factory) -> Path:
     mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
     mp.setenv("PILKADA_INBOX", str(root / "inbox"))
     from tasks.config import load_settings
-    from tasks.reference_load import load_reference
-    from tasks.warehouse import migrate
+    from tasks.warehouse.database import migrate
+    from tasks.warehouse.reference import load_reference
 
     generate(root / "inbox", ["2024-W45", "2024-W46", "2024-W47"])
     settings = load_settings()

@@ -14,11 +14,14 @@ from datetime import datetime
 
 import pytest
 
-from tasks.config import EXPECTATIONS_DIR, WITA
-from tasks.contract import COLUMNS, IDENTITY, KINDS
-from tasks.feedback import write_feedback
-from tasks.ingest import ingest_inbox
-from tasks.validate import EFFECTS, suite_document
+from tasks.config import WITA
+from tasks.contract.finding import EFFECTS
+from tasks.contract.submission import COLUMNS, IDENTITY, KINDS
+from tasks.ingest.feedback import write_feedback
+from tasks.ingest.judge import ingest_inbox
+from tasks.ingest.validate import suite_document
+from tasks.resources import EXPECTATIONS_DIR
+from tests import REPO
 from tests.test_load import KAB, LOGISTIK, logistik_rows, one, put, query, to_csv
 
 BALLOTS = ("ss_gubernur", "ss_bupati_walikota")
@@ -45,7 +48,7 @@ def test_every_rule_names_an_effect_that_removes_only_what_it_is_about(kind, exp
 
 
 def test_every_rule_is_in_the_documented_effect_table():
-    doc = (EXPECTATIONS_DIR.parent / "docs" / "metrics.md").read_text(encoding="utf-8")
+    doc = (REPO / "docs" / "metrics.md").read_text(encoding="utf-8")
     table = doc[doc.index("## Rule effects"):]
     for kind, e in _expectations():
         assert f"`{e['meta']['rule']}`" in table, (kind, e["meta"]["rule"])
@@ -180,7 +183,7 @@ def test_suites_name_effects_in_the_stored_json():
 
 def test_a_rule_without_a_known_effect_stops_the_suite(tmp_path, monkeypatch):
     """An unknown effect would count as `nothing` by default: refuse to load the suite."""
-    import tasks.validate as validate
+    import tasks.ingest.validate as validate
 
     doc = json.loads((EXPECTATIONS_DIR / "keamanan.json").read_text(encoding="utf-8"))
     doc["expectations"][3]["meta"]["effect"] = "value"  # a typo of `values`

@@ -12,11 +12,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.ingest import ingest_inbox
-from tasks.lock import LockBusy, exclusive
-from tasks.reference_load import load_reference
-from tasks.sample import generate
-from tasks.warehouse import connect, migrate
+from samples.kaltim import generate
+from tasks.ingest.judge import ingest_inbox
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.lock import LockBusy, exclusive
+from tasks.warehouse.reference import load_reference
 from tests.faultpoints import kill_at
 
 pytestmark = pytest.mark.faults
@@ -26,9 +26,9 @@ TABLES = ["raw.file", "audit.submission", "audit.row_issue", "core.ringkasan", "
 WEEKS = ["2024-W46", "2024-W47"]
 INGEST = (
     "from tasks.config import load_settings\n"
-    "from tasks.ingest import ingest_inbox\n"
-    "from tasks.reference_load import load_reference\n"
-    "from tasks.warehouse import connect, migrate\n"
+    "from tasks.ingest.judge import ingest_inbox\n"
+    "from tasks.warehouse.reference import load_reference\n"
+    "from tasks.warehouse.database import connect, migrate\n"
     "s = load_settings()\n"
     "with connect(s.warehouse) as con:\n"
     "    migrate(con); load_reference(con); ingest_inbox(con, s)\n"
@@ -73,7 +73,7 @@ def _hold_lock(lock: Path, seconds: float) -> subprocess.Popen:
     """Another process holding the ingest lock for `seconds`, returned once it holds it."""
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import time; from pathlib import Path; from tasks.lock import exclusive\n"
+         "import time; from pathlib import Path; from tasks.warehouse.lock import exclusive\n"
          f"with exclusive(Path({str(lock)!r}), 'Proses ingest'):\n"
          f"    print('held', flush=True); time.sleep({seconds})"],
         stdout=subprocess.PIPE, text=True)
@@ -130,9 +130,9 @@ def test_disk_full_while_archiving_loses_nothing(settings_env, tmp_path):
         "import resource, signal\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "from tasks.config import load_settings\n"
-        "from tasks.ingest import ingest_inbox\n"
-        "from tasks.reference_load import load_reference\n"
-        "from tasks.warehouse import connect, migrate\n"
+        "from tasks.ingest.judge import ingest_inbox\n"
+        "from tasks.warehouse.reference import load_reference\n"
+        "from tasks.warehouse.database import connect, migrate\n"
         "s = load_settings()\n"
         "with connect(s.warehouse) as con:\n"
         "    migrate(con); load_reference(con); con.execute('CHECKPOINT')\n"
@@ -168,7 +168,7 @@ def test_sigkill_while_building_marts_then_rerun_gives_the_clean_figures(setting
     with connect(settings_env.warehouse) as con:
         expected = _rounded(con.execute(query).fetchall())
     build = ("from tasks.config import load_settings\n"
-             "from tasks.warehouse import connect, migrate\n"
+             "from tasks.warehouse.database import connect, migrate\n"
              "with connect(load_settings().warehouse) as con:\n"
              "    migrate(con)\n")
     kill_at("views-after-20_mart_logistik", build, [], tmp_path)

@@ -14,10 +14,10 @@ import polars as pl
 import pytest
 
 from tasks.config import WITA
-from tasks.contract import column_names
-from tasks.feedback import FORMULA_START, safe_cell, write_feedback
-from tasks.ingest import ingest_inbox
-from tasks.reference import regions, tps_master
+from tasks.contract.regions import regions, tps_master
+from tasks.contract.submission import column_names
+from tasks.ingest.feedback import FORMULA_START, safe_cell, write_feedback
+from tasks.ingest.judge import ingest_inbox
 
 KAB = "6474"
 WEEK = "2024-W47"

@@ -19,8 +19,8 @@ from flows.bulletin import weekly_bulletin
 from flows.cli import app
 from flows.ingest import ingest_submissions
 from reports.i18n import STATUS_SYMBOLS
-from tasks.reference import regions
-from tasks.sample import generate
+from samples.kaltim import generate
+from tasks.contract.regions import regions
 from tasks.weeks import week_range
 
 pytestmark = pytest.mark.flow

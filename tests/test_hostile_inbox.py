@@ -15,11 +15,11 @@ import polars as pl
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from tasks.feedback import FeedbackIncomplete, missing_feedback, write_feedback
-from tasks.ingest import ingest_inbox
-from tasks.pull import InboxFile, SourceUnreadable, archive, safe_name
-from tasks.reference import tps_master
-from tasks.warehouse import snapshot_path, sql
+from tasks.contract.regions import tps_master
+from tasks.ingest.feedback import FeedbackIncomplete, missing_feedback, write_feedback
+from tasks.ingest.judge import ingest_inbox
+from tasks.ingest.pull import InboxFile, SourceUnreadable, archive, safe_name
+from tasks.warehouse.database import snapshot_path, sql
 from tests.test_feedback import KAB, ON_TIME, WEEK, insiden_rows, keamanan_rows, put, to_csv
 
 GOOD = f"{KAB}/{KAB}_keamanan_{WEEK}.csv"
@@ -283,16 +283,16 @@ def _hostile_and_good(settings) -> str:
 
 
 def test_a_file_that_breaks_validation_costs_only_itself(warehouse, settings_env, monkeypatch):
-    import tasks.ingest
+    import tasks.ingest.judge
 
-    real = tasks.ingest.validate_kind
+    real = tasks.ingest.judge.validate_kind
 
     def breaking(con, kind, batch):
         if kind == "keamanan" and MARK in batch["personel_polri"].to_list():
             raise duckdb.OutOfRangeException("Overflow in addition of INT64")
         return real(con, kind, batch)
 
-    monkeypatch.setattr(tasks.ingest, "validate_kind", breaking)
+    monkeypatch.setattr(tasks.ingest.judge, "validate_kind", breaking)
     bad = _hostile_and_good(settings_env)
     ingest_inbox(warehouse, settings_env)
     rows = ledger(warehouse)
@@ -303,12 +303,12 @@ def test_a_file_that_breaks_validation_costs_only_itself(warehouse, settings_env
 
 def test_a_systematic_fault_fails_the_run_instead_of_every_file(warehouse, settings_env,
                                                                 monkeypatch):
-    import tasks.ingest
+    import tasks.ingest.judge
 
     def broken(con, kind, batch):
         raise duckdb.IOException("disk I/O error")
 
-    monkeypatch.setattr(tasks.ingest, "validate_kind", broken)
+    monkeypatch.setattr(tasks.ingest.judge, "validate_kind", broken)
     _hostile_and_good(settings_env)
     with pytest.raises(duckdb.IOException):
         ingest_inbox(warehouse, settings_env)
@@ -316,9 +316,9 @@ def test_a_systematic_fault_fails_the_run_instead_of_every_file(warehouse, setti
 
 
 def test_a_file_that_cannot_be_stored_costs_only_itself(warehouse, settings_env, monkeypatch):
-    import tasks.load
+    import tasks.ingest.load
 
-    real = tasks.load._insert
+    real = tasks.ingest.load._insert
 
     def breaking(con, name, frame, statement):
         if name == "staged_rows" and "personel_polri" in frame.columns \
@@ -326,7 +326,7 @@ def test_a_file_that_cannot_be_stored_costs_only_itself(warehouse, settings_env,
             raise duckdb.ConversionException("cannot store")
         return real(con, name, frame, statement)
 
-    monkeypatch.setattr(tasks.load, "_insert", breaking)
+    monkeypatch.setattr(tasks.ingest.load, "_insert", breaking)
     bad = _hostile_and_good(settings_env)
     ingest_inbox(warehouse, settings_env)
     rows = ledger(warehouse)
@@ -368,7 +368,7 @@ def test_the_week_goes_out_whatever_the_names(settings_env):
     the bulletin, with the desks' feedback attached, reaches every recipient."""
     from flows.bulletin import weekly_bulletin
     from flows.ingest import ingest_submissions
-    from tasks.sample import generate
+    from samples.kaltim import generate
 
     generate(Path(settings_env.inbox), ["2024-W46"])
     src = Path(settings_env.inbox) / "6407" / "6407_insiden_2024-W46.csv"  # has a flagged row
@@ -404,7 +404,7 @@ def test_status_shows_the_data_team_what_is_not_a_submission(warehouse, settings
     from typer.testing import CliRunner
 
     from flows.cli import app
-    from tasks.warehouse import publish_snapshot
+    from tasks.warehouse.database import publish_snapshot
 
     put(settings_env, GOOD, to_csv(keamanan_rows(), "keamanan"))
     (Path(settings_env.inbox) / KAB / f"{KAB}_ringkasan_{WEEK}.csv").symlink_to(tmp_path)

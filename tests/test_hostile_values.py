@@ -21,12 +21,12 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from tasks import parse
-from tasks.contract import COLUMNS, COUNT_MAX, COUNT_MIN, KINDS
-from tasks.ingest import ingest_inbox
-from tasks.parse import ROW, ParseError, RowLimitExceeded, read_table, type_columns
-from tasks.sample import generate
-from tasks.validate import suite_document
+from samples.kaltim import generate
+from tasks.contract.submission import COLUMNS, COUNT_MAX, COUNT_MIN, KINDS
+from tasks.ingest import parse
+from tasks.ingest.judge import ingest_inbox
+from tasks.ingest.parse import ROW, ParseError, RowLimitExceeded, read_table, type_columns
+from tasks.ingest.validate import suite_document
 from tests.test_memory_bounds import lying_xlsx
 
 INT64_MAX = str(2**63 - 1)  # 19 digits: readable as a number, absurd as a count
@@ -378,7 +378,7 @@ def test_a_workbook_is_read_as_the_desk_sees_it(tmp_path):
     screen, even when it comes first or carries the kind's name."""
     import xlsxwriter
 
-    from tasks.parse import ParseError, read_table
+    from tasks.ingest.parse import ParseError, read_table
 
     def book(sheets: list[tuple[str, str, bool]]) -> bytes:
         path = tmp_path / "b.xlsx"

@@ -15,9 +15,9 @@ import pytest
 import xlsxwriter
 
 from tasks.config import WITA
-from tasks.contract import column_names
-from tasks.ingest import ingest_inbox
-from tasks.reference import desa_requirements
+from tasks.contract.regions import desa_requirements
+from tasks.contract.submission import column_names
+from tasks.ingest.judge import ingest_inbox
 
 KAB = "6474"
 WEEK = "2024-W47"

@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from imap_tools import AND, MailBoxUnencrypted
 
+from reports.workbook_template import build_template
+from samples.kaltim import generate
+from samples.local_imap import local_imap
 from tasks.config import load_settings
-from tasks.contract import KINDS
-from tasks.local_imap import local_imap
-from tasks.mailbox import PROCESSED, Mail, ingest_with_mail
-from tasks.reference_load import load_reference
-from tasks.sample import generate
-from tasks.template import build_template
-from tasks.warehouse import connect, migrate
+from tasks.contract.submission import KINDS
+from tasks.ingest.mailbox import PROCESSED, Mail, ingest_with_mail
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.reference import load_reference
 from tests.faultpoints import kill_at
 from tests.smtp_server import smtp_server
 from tests.test_template import KAB, WEEK, _desk_rows, sample_dir  # noqa: F401

@@ -11,8 +11,8 @@ from prefect.testing.utilities import prefect_test_harness
 
 from flows.deployments import free_port
 from flows.ingest import ingest_submissions
-from tasks.sample import generate
-from tasks.warehouse import connect
+from samples.kaltim import generate
+from tasks.warehouse.database import connect
 
 pytestmark = pytest.mark.flow
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tasks.mailbox import Mail, _file
-from tasks.pull import identify
-from tasks.recipients import Recipient
+from tasks.ingest.mailbox import Mail, _file
+from tasks.ingest.pull import identify
+from tasks.publish.recipients import Recipient
 
 DESK = Recipient("Desk Pilkada Kab. Kutai Kartanegara", "desk-6402@contoh.example", "kabkota",
                  ("6402",))

@@ -34,7 +34,7 @@ from reports.map import (
     status_map,
 )
 from reports.theme import INK, STATUS_COLORS
-from tasks.config import REFERENCE_DIR
+from tasks.resources import REFERENCE_DIR
 
 with open(REFERENCE_DIR / "kaltim" / "kabkota.csv", encoding="utf-8", newline="") as _fh:
     KABKOTA = {r["kabkota_code"]: r for r in csv.DictReader(_fh)}

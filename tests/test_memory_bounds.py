@@ -146,7 +146,7 @@ def _env(root: Path, inbox: Path) -> dict[str, str]:
 
 
 def test_hostile_files_cost_bounded_memory_and_only_themselves(tmp_path):
-    from tasks.sample import generate
+    from samples.kaltim import generate
 
     inbox = tmp_path / "inbox"
     good = [f for f in generate(inbox, [WEEK]) if f.kabkota in ("6402", "6403")]

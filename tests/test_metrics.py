@@ -1,13 +1,13 @@
 """The headline metrics of docs/metrics.md, recomputed independently and compared with the marts.
 
-The sample inbox (tasks.sample.generate, 2024-W44..W47) is ingested once by the real pipeline.
+The sample inbox (samples.kaltim.generate, 2024-W44..W47) is ingested once by the real pipeline.
 Then, for each kab/kota and week, every headline figure is recomputed here in plain Python from
-the *files* themselves (csv / json / fastexcel, never the warehouse and never tasks.parse) and the
-reference: which file counts (newest accepted version; rejected files and superseded versions do
-not), which rows the pipeline must flag and what each flag takes out of the figures (the rules
-and their effects re-applied by hand: the row, or only the values a rule is about, or nothing),
-logistics shares capped per village over the quantities that count and averaged over the eight
-items, the stage furthest behind its ramp, security per TPS,
+the *files* themselves (csv / json / fastexcel, never the warehouse and never tasks.ingest.parse)
+and the reference: which file counts (newest accepted version; rejected files and superseded
+versions do not), which rows the pipeline must flag and what each flag takes out of the figures
+(the rules and their effects re-applied by hand: the row, or only the values a rule is about, or
+nothing), logistics shares capped per village over the quantities that count and averaged over the
+eight items, the stage furthest behind its ramp, security per TPS,
 incident and ASN-case state as of the week, data quality (late, missing, flagged), and finally the
 overall status from the thresholds table of docs/metrics.md.
 """
@@ -33,13 +33,14 @@ from zoneinfo import ZoneInfo
 import fastexcel
 import pytest
 
-from tasks.config import REFERENCE_DIR, load_settings
-from tasks.contract import ENUMS
-from tasks.ingest import ingest_inbox
-from tasks.reference import desa_requirements
-from tasks.reference_load import load_reference
-from tasks.sample import generate
-from tasks.warehouse import connect, migrate
+from samples.kaltim import generate
+from tasks.config import load_settings
+from tasks.contract.regions import desa_requirements
+from tasks.contract.submission import ENUMS
+from tasks.ingest.judge import ingest_inbox
+from tasks.resources import REFERENCE_DIR
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.reference import load_reference
 
 WEEKS = ["2024-W44", "2024-W45", "2024-W46", "2024-W47"]
 KABKOTA = ("6401", "6402", "6403", "6407", "6408", "6409", "6411", "6471", "6472", "6474")

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from tasks.config import load_settings
-from tasks.reference import (
+from tasks.contract.regions import (
     KALTIM,
     NATIONAL_DPT,
     NATIONAL_TPS,
@@ -21,8 +21,8 @@ from tasks.reference import (
     scope_name,
     tps_master,
 )
-from tasks.reference_load import ScopeMismatch, ensure_reference
-from tasks.warehouse import connect, migrate
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.reference import ScopeMismatch, ensure_reference
 
 
 def test_all_of_indonesia_matches_the_shipped_national_table():
@@ -89,7 +89,7 @@ def test_a_warehouse_with_submissions_keeps_its_scope(tmp_path):
 
 
 def test_generated_week_follows_the_contract_and_the_reference(tmp_path):
-    from tasks.sample_national import generate
+    from samples.national import generate
 
     files = generate(tmp_path, ["2024-W46", "2024-W47"], scope="65")
     assert len(files) == 2 * 5 * regions("65")["kabkota"].height
@@ -131,10 +131,10 @@ def test_benchmark_smoke_run_agrees_with_the_plain_duckdb_baseline(tmp_path, cap
 def test_a_bulletin_for_a_large_area_lists_the_worst_and_says_how_many(tmp_path):
     """Sulawesi Selatan has 24 kab/kota: the bulletin lists 20, worst first, keeps every total,
     and tells the reader in both parts; the incidents list is cut the same way."""
-    from tasks.bulletin_data import LISTED, bulletin_context
-    from tasks.ingest import ingest_inbox
-    from tasks.render import render_bulletin
-    from tasks.sample_national import generate
+    from reports.render import render_bulletin
+    from samples.national import generate
+    from tasks.ingest.judge import ingest_inbox
+    from tasks.publish.bulletin_data import LISTED, bulletin_context
 
     generate(tmp_path / "inbox", ["2024-W47"], scope="73")
     settings = load_settings().__class__(**{
@@ -159,8 +159,8 @@ def test_a_bulletin_for_a_large_area_lists_the_worst_and_says_how_many(tmp_path)
 
 
 def test_a_template_for_a_desk_outside_kaltim_lists_its_own_villages(tmp_path):
-    from tasks.parse import read_table
-    from tasks.template import build_template
+    from reports.workbook_template import build_template
+    from tasks.ingest.parse import read_table
 
     path = build_template("7301", "2024-W47", tmp_path)
     rows = read_table(path.read_bytes(), "xlsx", "logistik")

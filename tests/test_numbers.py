@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.render import Formatter
+from reports.render import Formatter
 
 ID, EN = Formatter("id"), Formatter("en")
 

@@ -27,10 +27,10 @@ from prefect.testing.utilities import prefect_test_harness
 
 from flows.bulletin import weekly_bulletin
 from flows.ingest import ingest_submissions
-from tasks.artifacts import bulletin_summary, file_link, md
-from tasks.contract import KINDS
-from tasks.data_docs import project_dir, site_dir
-from tasks.sample import generate
+from samples.kaltim import generate
+from tasks.contract.submission import KINDS
+from tasks.ingest.data_docs import project_dir, site_dir
+from tasks.ingest.summary import bulletin_summary, file_link, md
 
 WEEKS = ["2024-W44", "2024-W45", "2024-W47"]  # a rejected file, flagged rows, a late file
 SUITES = sorted(KINDS)  # the sample sends every kind, follow-ups included, in these weeks
@@ -98,8 +98,9 @@ def test_logs_carry_the_counts_and_each_rejected_files_reason(run):
 
 
 def test_the_projects_own_loggers_reach_the_runs_logs(run):
-    """`tasks.ingest` warns about the hidden file; the warning is in the run, under its name."""
-    routed = [log for log in run["logs"] if log.name == "tasks.ingest"]
+    """`tasks.ingest.judge` warns about the hidden file; the warning is in the run, under its
+    name."""
+    routed = [log for log in run["logs"] if log.name == "tasks.ingest.judge"]
     assert any(".catatan-rahasia.csv" in log.message and log.task_run_id for log in routed)
 
 
@@ -179,7 +180,7 @@ def test_bulletin_note_counts_deliveries_and_escapes_names():
 def test_data_docs_work_with_the_default_relative_paths(tmp_path, monkeypatch):
     """The shipped defaults are relative (`data/warehouse.duckdb`, `data/outbox`); GX accepts
     only absolute roots, so `make demo` once logged "root_directory must be an absolute path"."""
-    from tasks.data_docs import publish
+    from tasks.ingest.data_docs import publish
 
     monkeypatch.chdir(tmp_path)
     index = publish([], "relatif", Path("data/warehouse.duckdb"), Path("data/outbox"))

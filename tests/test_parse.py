@@ -15,8 +15,8 @@ import pytest
 import xlsxwriter
 from polars.testing import assert_frame_equal
 
-from tasks.contract import COLUMNS, column_names
-from tasks.parse import (
+from tasks.contract.submission import COLUMNS, column_names
+from tasks.ingest.parse import (
     ROW,
     CellIssue,
     ParseError,

@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from tasks.render import OfflineFetcher, build_message, render_bulletin, render_pdf
+from reports.render import OfflineFetcher, build_message, render_bulletin, render_pdf
 from tests.render_context import make_ctx
 
 A4_PT = (595, 842)

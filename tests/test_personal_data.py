@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from tasks.personal import (
+from tasks.contract.personal import (
     NAME_MARK,
     NAME_RULE,
     NIP_MARK,
@@ -25,7 +25,7 @@ from tasks.personal import (
     scrub,
     unechoed,
 )
-from tasks.validate import suite_document
+from tasks.ingest.validate import suite_document
 
 NIP_FORMS = [
     "198503122010011002",
@@ -118,9 +118,9 @@ def test_the_vectorised_prefilter_selects_every_cell_the_detector_would_change(t
 
 
 def test_the_sample_submissions_have_nothing_to_redact(tmp_path):
-    from tasks.parse import ParseError, read_table, type_columns
-    from tasks.pull import identify
-    from tasks.sample import generate
+    from samples.kaltim import generate
+    from tasks.ingest.parse import ParseError, read_table, type_columns
+    from tasks.ingest.pull import identify
 
     generate(tmp_path, ["2024-W45", "2024-W47"])
     scanned = 0
@@ -157,7 +157,7 @@ def test_scrub_redacts_every_text_column_and_reports_without_echoing():
     assert out["instansi"].to_list() == ["Dinas Pendidikan", f"SDN 001 a.n. {NAME_MARK}", None]
     assert out["jabatan"].to_list() == ["Guru", f"Guru, {NIP_MARK}", "Staf"]
     assert out["id_kasus"][2] == NIP_MARK
-    # ref_subjek is the suite's: flagged and not stored at all (tasks.personal.withhold)
+    # ref_subjek is the suite's: flagged and not stored at all (tasks.contract.personal.withhold)
     assert out["ref_subjek"].to_list() == frame["ref_subjek"].to_list()
     assert out.drop("instansi", "jabatan", "id_kasus").equals(
         frame.drop("instansi", "jabatan", "id_kasus"))
@@ -324,7 +324,7 @@ def test_names_and_nips_reach_no_table_bulletin_annex_feedback_or_log(tmp_path, 
 
     from flows.bulletin import weekly_bulletin
     from flows.ingest import ingest_submissions
-    from tasks.sample import generate
+    from samples.kaltim import generate
 
     for name in [n for n in __import__("os").environ if n.startswith("PILKADA_")]:
         monkeypatch.delenv(name)

@@ -24,8 +24,8 @@ from prefect import get_client
 from prefect.deployments import run_deployment
 
 from flows import deployments as dep
-from tasks.config import ROOT
-from tasks.sample import generate
+from samples.kaltim import generate
+from tests import REPO as ROOT
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.services]
 PG_BIN = Path(os.environ.get("PILKADA_PG_BIN", "/usr/lib/postgresql/15/bin"))

@@ -11,8 +11,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks.contract import COLUMNS, KINDS
-from tasks.parse import ParseError, read_table, type_columns
+from tasks.contract.submission import COLUMNS, KINDS
+from tasks.ingest.parse import ParseError, read_table, type_columns
 
 BOUNDED = settings(max_examples=150, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow])
@@ -108,7 +108,7 @@ def test_any_submission_gets_a_verdict_with_a_reason(warehouse, settings_env, ki
     """Through the whole ingest (parse, GX validation, load): a ledger row, never a crash."""
     from pathlib import Path
 
-    from tasks.ingest import ingest_inbox
+    from tasks.ingest.judge import ingest_inbox
 
     folder = Path(settings_env.inbox) / "6474"
     folder.mkdir(exist_ok=True)

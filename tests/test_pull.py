@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import fsspec
 import pytest
 
-from tasks.pull import archive, identify, list_inbox
+from tasks.ingest.pull import archive, identify, list_inbox
 
 # ---------------------------------------------------------------------------------------------
 # identify

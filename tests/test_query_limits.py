@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.ingest import prepare_warehouse
-from tasks.query import QueryLimits, QueryRefused, QueryStopped, open_read_only, run_query
-from tasks.sample import generate
-from tasks.warehouse import connect, migrate, snapshot_path
+from samples.kaltim import generate
+from tasks.warehouse.database import connect, migrate, snapshot_path
+from tasks.warehouse.query import QueryLimits, QueryRefused, QueryStopped, open_read_only, run_query
 
 ENDLESS = "SELECT count(*) FROM range(100000000000000)"
 HUGE = "SELECT i, i::VARCHAR || 'abcdefghij' AS s FROM range(20000000) t(i)"
@@ -29,8 +29,8 @@ PREPARE = ("from flows.ingest import prepare_warehouse\n"
            "prepare_warehouse.fn(load_settings().warehouse, '64')\n")
 INGEST = ("from flows.ingest import prepare_warehouse\n"
           "from tasks.config import load_settings\n"
-          "from tasks.ingest import ingest_inbox\n"
-          "from tasks.warehouse import connect, publish_snapshot\n"
+          "from tasks.ingest.judge import ingest_inbox\n"
+          "from tasks.warehouse.database import connect, publish_snapshot\n"
           "s = load_settings()\n"
           "prepare_warehouse.fn(s.warehouse, '64')\n"
           "with connect(s.warehouse) as con:\n"
@@ -38,7 +38,7 @@ INGEST = ("from flows.ingest import prepare_warehouse\n"
           "publish_snapshot(s.warehouse)\n")
 ANALYST = ("import sys\n"  # a query under way, paused mid-stream, as in a notebook
            "from pathlib import Path\n"
-           "from tasks.query import QueryLimits, open_read_only\n"
+           "from tasks.warehouse.query import QueryLimits, open_read_only\n"
            "con = open_read_only(Path(sys.argv[1]), QueryLimits())\n"
            "cur = con.execute('SELECT * FROM range(100000000000000)')\n"
            "print(cur.fetchmany(1), flush=True)\n"

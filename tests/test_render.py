@@ -14,8 +14,8 @@ import pytest
 from pypdf import PdfReader
 
 from reports.i18n import STATUS_SYMBOLS, STATUS_WORDS
+from reports.render import RenderedBulletin, build_message, render_bulletin, render_pdf
 from reports.theme import STATUS_COLORS, contrast_ratio
-from tasks.render import RenderedBulletin, build_message, render_bulletin, render_pdf
 from tests.render_context import make_ctx
 
 

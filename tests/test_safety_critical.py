@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tasks.config import WITA
-from tasks.ingest import ingest_inbox
+from tasks.ingest.judge import ingest_inbox
 
 HEADER = ("kode_kabkota,id_insiden,waktu_kejadian,kode_kecamatan,kode_desa,kategori,tingkat,"
           "status,korban_meninggal,korban_luka,ditangani_oleh,sumber,ringkasan")

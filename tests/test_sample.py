@@ -14,9 +14,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tasks import sample as sample_mod
+from samples import kaltim as sample_mod
+from samples.kaltim import DEFAULT_WEEKS, SampleFile, generate
 from tasks.config import WITA
-from tasks.contract import (
+from tasks.contract.regions import desa_requirements, tps_master
+from tasks.contract.submission import (
     COLUMNS,
     ENUM_COLUMNS,
     ENUMS,
@@ -25,9 +27,7 @@ from tasks.contract import (
     TAHAP_RANK,
     TINDAK_LANJUT_OPEN,
 )
-from tasks.ingest import ingest_inbox
-from tasks.reference import desa_requirements, tps_master
-from tasks.sample import DEFAULT_WEEKS, SampleFile, generate
+from tasks.ingest.judge import ingest_inbox
 from tasks.weeks import deadline, week_end, week_of, week_range, week_start
 
 WEEKS = week_range(*DEFAULT_WEEKS)

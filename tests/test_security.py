@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.ingest import ingest_inbox
-from tasks.query import QueryRefused, run_query
-from tasks.warehouse import publish_snapshot
+from tasks.ingest.judge import ingest_inbox
+from tasks.warehouse.database import publish_snapshot
+from tasks.warehouse.query import QueryRefused, run_query
 
 HEADER = ("kode_kabkota,id_kasus,ref_subjek,jenis_pegawai,instansi,jabatan,tanggal_lapor,asal,"
           "jenis_pelanggaran,tahap,tanggal_tahap,sanksi\n")

@@ -14,11 +14,11 @@ from pathlib import Path
 import fsspec
 import pytest
 
+from samples.kaltim import generate
 from tasks.config import load_settings
-from tasks.ingest import ingest_inbox
-from tasks.reference_load import load_reference
-from tasks.sample import generate
-from tasks.warehouse import connect, migrate
+from tasks.ingest.judge import ingest_inbox
+from tasks.warehouse.database import connect, migrate
+from tasks.warehouse.reference import load_reference
 
 WEEKS = ["2024-W41", "2024-W42"]
 KABKOTA = {"6474", "6411"}  # Bontang and Mahakam Ulu: every kind, small files

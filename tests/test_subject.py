@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from reports import i18n
-from tasks.render import SUBJECT_NAMES_CHARS, Formatter, _subject
+from reports.render import SUBJECT_NAMES_CHARS, Formatter, _subject
 from tests.render_context import make_ctx
 
 

@@ -21,13 +21,7 @@ import fastexcel
 import pytest
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
-from tasks.config import WITA
-from tasks.contract import COLUMNS, ENUM_COLUMNS, ENUMS, KINDS, REQUIRED_KINDS, TINDAK_LANJUT_OPEN
-from tasks.ingest import ingest_inbox
-from tasks.load import Verdict
-from tasks.parse import ROW, read_table, type_columns
-from tasks.sample import generate
-from tasks.template import (
+from reports.workbook_template import (
     DAFTAR,
     FINAL_STATUS_INSIDEN,
     FINAL_TAHAP,
@@ -37,6 +31,19 @@ from tasks.template import (
     build_template,
     template_name,
 )
+from samples.kaltim import generate
+from tasks.config import WITA
+from tasks.contract.submission import (
+    COLUMNS,
+    ENUM_COLUMNS,
+    ENUMS,
+    KINDS,
+    REQUIRED_KINDS,
+    TINDAK_LANJUT_OPEN,
+)
+from tasks.ingest.judge import ingest_inbox
+from tasks.ingest.load import Verdict
+from tasks.ingest.parse import ROW, read_table, type_columns
 from tasks.weeks import week_start
 
 KAB, WEEK, PREV = "6402", "2024-W47", "2024-W46"

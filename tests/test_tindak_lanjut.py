@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tasks.config import WITA
-from tasks.ingest import ingest_inbox
+from tasks.ingest.judge import ingest_inbox
 
 HEADER = ("kode_kabkota,id_tindak_lanjut,tanggal_keputusan,forum,bidang,isu,tindakan,instansi,"
           "tenggat,status,tanggal_status,catatan")

@@ -31,8 +31,8 @@ from typer.testing import CliRunner
 
 from flows.bulletin import weekly_bulletin
 from flows.ingest import ingest_submissions
-from tasks.artifacts import OVERDUE_KEY
 from tasks.config import WITA
+from tasks.ingest.summary import OVERDUE_KEY
 from tests.test_feedback import to_csv
 
 pytestmark = pytest.mark.flow

@@ -16,10 +16,9 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import pytest
 
-from tasks.config import EXPECTATIONS_DIR, SQL_DIR
-from tasks.contract import COLUMNS, ENUM_COLUMNS, ENUMS, KINDS, ROW_KEYS
-from tasks.reference import desa_requirements, regions, tps_master
-from tasks.validate import (
+from tasks.contract.regions import desa_requirements, regions, tps_master
+from tasks.contract.submission import COLUMNS, ENUM_COLUMNS, ENUMS, KINDS, ROW_KEYS
+from tasks.ingest.validate import (
     FILE,
     ROW,
     _gx_context,
@@ -28,6 +27,7 @@ from tasks.validate import (
     suite_document,
     validate_kind,
 )
+from tasks.resources import EXPECTATIONS_DIR, SQL_DIR
 from tasks.weeks import previous_week, week_start
 
 KAB = "6474"  # Kota Bontang: 3 kecamatan, 15 kelurahan (120 logistik rows)
@@ -39,7 +39,7 @@ _DTYPES = {"code": pl.String, "str": pl.String, "int": pl.Int64, "date": pl.Date
 
 def frame(kind: str, rows: list[dict], file_id: int = 1, kab: str = KAB,
           week: str = WEEK) -> pl.DataFrame:
-    """A batch frame as `tasks.ingest.judge` builds it from typed rows."""
+    """A batch frame as `tasks.ingest.judge.judge` builds it from typed rows."""
     schema = {c.name: _DTYPES[c.type] for c in COLUMNS[kind]} | {ROW: pl.Int64}
     typed = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
     return typed.with_columns(
@@ -725,7 +725,7 @@ def test_every_suite_loads_into_an_ephemeral_gx_context(kind):
 
 
 def test_policy_document():
-    from tasks.validate import policy
+    from tasks.ingest.validate import policy
 
     p = policy()
     assert p["reject_if_flagged_share_above"] == 0.5

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from flows.cli import _user_errors, app
 from flows.ingest import prepare_warehouse
-from tasks.warehouse import WarehouseUnavailable, connect, snapshot_path
+from tasks.warehouse.database import WarehouseUnavailable, connect, snapshot_path
 
 WEEK = "2024-W47"
 FLOW_COMMANDS = {

@@ -9,14 +9,14 @@ import polars as pl
 import pytest
 
 from tasks.config import WITA
-from tasks.contract import ENUMS
-from tasks.reference import (
+from tasks.contract.regions import (
     BALLOT_ITEMS,
     ballots_needed,
     desa_requirements,
     regions,
     tps_master,
 )
+from tasks.contract.submission import ENUMS
 from tasks.weeks import (
     deadline,
     h_minus,

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from tasks.contract import KINDS, column_names
-from tasks.feedback import write_feedback
-from tasks.ingest import ingest_inbox
-from tasks.pull import identify
-from tasks.template import build_template
+from reports.workbook_template import build_template
+from tasks.contract.submission import KINDS, column_names
+from tasks.ingest.feedback import write_feedback
+from tasks.ingest.judge import ingest_inbox
+from tasks.ingest.pull import identify
 from tests.test_template import KAB, WEEK, _desk_rows, _friday, sample_dir  # noqa: F401
 
 

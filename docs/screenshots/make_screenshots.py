@@ -29,14 +29,14 @@ def main() -> None:
                       PILKADA_ARRIVAL="mtime", PILKADA_CONFIG=str(root / "none.toml"))
     from playwright.sync_api import sync_playwright
 
-    from tasks.bulletin_data import bulletin_context
+    from reports.outbox import write_outbox
+    from reports.render import build_message, render_bulletin
+    from samples.kaltim import generate
     from tasks.config import load_settings
-    from tasks.ingest import ingest_inbox
-    from tasks.outbox import write_outbox
-    from tasks.reference_load import load_reference
-    from tasks.render import build_message, render_bulletin
-    from tasks.sample import generate
-    from tasks.warehouse import connect, migrate
+    from tasks.ingest.judge import ingest_inbox
+    from tasks.publish.bulletin_data import bulletin_context
+    from tasks.warehouse.database import connect, migrate
+    from tasks.warehouse.reference import load_reference
     from tasks.weeks import week_range
 
     generate(root / "inbox", week_range("2024-W40", WEEKS[-1]))

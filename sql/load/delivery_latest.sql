@@ -1,5 +1,5 @@
 -- The latest delivery row of one message to one recipient, if any, with what a retry of the same
--- run needs to carry on from it (tasks/delivery.py).
+-- run needs to carry on from it (tasks/publish/delivery.py).
 SELECT delivery_id, status, run_id, attempts, smtp_response, error, outbox_path
 FROM audit.delivery
 WHERE week = $week AND message_kind = $message_kind

@@ -1,4 +1,4 @@
--- A mailbox message the pipeline has finished with (`tasks.mailbox`): recorded once, before the
+-- A mailbox message the pipeline has finished with (`tasks.ingest.mailbox`): recorded once, before the
 -- message is flagged processed on the server; a rerun over the same message changes nothing.
 INSERT INTO audit.mail_message (message_key, imap_date, sender, kabkota_code, subject, status,
                                 reason, attachments, run_id)

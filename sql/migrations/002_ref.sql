@@ -1,5 +1,5 @@
 -- Reference data: regions, the derived TPS master, requirements, enumerations, status policy.
--- Filled by tasks/reference.py from reference/ (sources cited in reference/README.md).
+-- Filled by tasks/contract/regions.py from reference/ (sources cited in reference/README.md).
 CREATE TABLE IF NOT EXISTS ref.kabkota (
     kabkota_code      VARCHAR PRIMARY KEY,
     kabkota_name      VARCHAR NOT NULL,

@@ -1,8 +1,8 @@
 -- Who has submitted what for a week: one row per sender and kind, with the current version,
 -- lateness, and how many files were rejected. Every kab/kota owes the five required kinds
--- (tasks.contract.REQUIRED_KINDS) and may send tindak_lanjut (optional: absent is `tidak_wajib`,
+-- (tasks.contract.submission.REQUIRED_KINDS) and may send tindak_lanjut (optional: absent is `tidak_wajib`,
 -- never `belum_ada`); the provincial desk, under its province code, may send what
--- tasks.contract.PROVINCE_KINDS lists, and any other kind it sent this week (rejected by name) is
+-- tasks.contract.submission.PROVINCE_KINDS lists, and any other kind it sent this week (rejected by name) is
 -- shown too, so its rejections are counted.
 WITH kinds(kind, seq, wajib) AS (
     VALUES ('ringkasan', 1, true), ('logistik', 2, true), ('keamanan', 3, true),

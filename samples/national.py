@@ -1,6 +1,6 @@
 """Submissions for any province or all of Indonesia, generated column-wise with polars.
 
-`tasks/sample.py` writes Kaltim's ten desks row by row with a story in every file (late desks,
+`samples/kaltim.py` writes Kaltim's ten desks row by row with a story in every file (late desks,
 river villages, a corrected week). A national desk has 514 kab/kota and about 670,000 logistics
 rows a week, so this generator writes the same contract vectorised: progress toward voting day
 from the stage targets, spread per village by a seeded hash, and a few known defects per week so
@@ -20,10 +20,10 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from samples.kaltim import SampleFile
 from tasks.config import WITA
-from tasks.contract import column_names
-from tasks.reference import desa_requirements, regions, tps_master
-from tasks.sample import SampleFile
+from tasks.contract.regions import desa_requirements, regions, tps_master
+from tasks.contract.submission import column_names
 from tasks.weeks import h_minus, week_start
 
 # When each stage starts and completes, in days before voting day (as ref.stage_target).

@@ -1,11 +1,11 @@
 """One workbook, one send: a week's workbook becomes one submission per sheet named for a kind.
 
 `6411/6411_2024-W47.xlsx` (no kind in the name) is archived once, under the sha256 of its bytes,
-like any file. Here it is opened once (after the zip checks of `tasks.parse`) and split into one
-`ArchivedFile` per visible sheet named for a kind, each judged, versioned and answered exactly as
-if that sheet had been sent alone as `6411_<kind>_2024-W47.xlsx` (the parser reads the sheet named
-for the kind). Each sheet's `sha256` is the digest of its cells, so a sheet left unchanged in a
-corrected workbook is a duplicate, not a new version. A kind without a sheet was not sent; a
+like any file. Here it is opened once (after the zip checks of `tasks.ingest.parse`) and split into
+one `ArchivedFile` per visible sheet named for a kind, each judged, versioned and answered exactly
+as if that sheet had been sent alone as `6411_<kind>_2024-W47.xlsx` (the parser reads the sheet
+named for the kind). Each sheet's `sha256` is the digest of its cells, so a sheet left unchanged in
+a corrected workbook is a duplicate, not a new version. A kind without a sheet was not sent; a
 blank sheet is "nothing this week" for the kinds that may be empty (insiden, netralitas,
 tindak_lanjut) and "not sent" for the others, whose empty report would only be rejected.
 """
@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from tasks.contract import KINDS, PROVINCE_KINDS
-from tasks.parse import ParseError, workbook_sheets
-from tasks.pull import ArchivedFile
-from tasks.validate import policy
+from tasks.contract.submission import KINDS, PROVINCE_KINDS
+from tasks.ingest.parse import ParseError, workbook_sheets
+from tasks.ingest.pull import ArchivedFile
+from tasks.ingest.validate import policy
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from functools import cache
 
 import polars as pl
 
-from tasks.config import REFERENCE_DIR
+from tasks.resources import REFERENCE_DIR
 
 KALTIM = "64"
 ALL = "all"

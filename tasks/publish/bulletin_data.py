@@ -38,7 +38,7 @@ def _plain(value: Any) -> Any:
 def _rows(con: duckdb.DuckDBPyConnection, name: str,
           params: dict[str, str]) -> list[dict[str, Any]]:
     """Rows of `sql/queries/<name>.sql` as dicts of plain Python values."""
-    from tasks.warehouse import sql
+    from tasks.warehouse.database import sql
 
     cur = con.execute(sql(f"queries/{name}.sql"), params)
     cols = [d[0] for d in cur.description]
@@ -281,7 +281,7 @@ def _case_finding_templates() -> dict[tuple[str, str | None], str]:
     the province, where ASN case detail must not go, so those values are replaced by "…"; the row
     number and column still let the desk find the cell in its own spreadsheet.
     """
-    from tasks.validate import suite_document
+    from tasks.ingest.validate import suite_document
 
     out: dict[tuple[str, str | None], str] = {}
     for e in suite_document(CASE_KIND)["expectations"]:

@@ -20,11 +20,11 @@ from typing import Any
 
 import duckdb
 
-from tasks.delivery import NOT_TRIED, Letter, Outcome, address, data_hash, message_id
-from tasks.feedback import feedback_paths
-from tasks.recipients import Recipient
-from tasks.render import RenderedBulletin, build_message
-from tasks.warehouse import sql
+from reports.render import RenderedBulletin, build_message
+from tasks.ingest.feedback import feedback_paths
+from tasks.publish.delivery import NOT_TRIED, Letter, Outcome, address, data_hash, message_id
+from tasks.publish.recipients import Recipient
+from tasks.warehouse.database import sql
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """Keep GX's results of an ingest run and publish them as GX Data Docs (static HTML).
 
-Validation itself runs on an ephemeral GX context (`tasks.validate`): nothing there touches the
-disk. Once per ingest run, the results that `tasks.validate.keeping_results` collected (already
-cut to SUMMARY size: counts, percentages and the first 20 unexpected values per rule, never the
-per-row lists) are written to a filesystem results store next to the warehouse, with the suites
-they ran, and GX's own site builder renders the pages for just those results plus the index.
+Validation itself runs on an ephemeral GX context (`tasks.ingest.validate`): nothing there touches
+the disk. Once per ingest run, the results that `tasks.ingest.validate.keeping_results` collected
+(already cut to SUMMARY size: counts, percentages and the first 20 unexpected values per rule,
+never the per-row lists) are written to a filesystem results store next to the warehouse, with the
+suites they ran, and GX's own site builder renders the pages for just those results plus the index.
 So the data team opens `outbox/gx/index.html` and reads suites and results in GX's interface,
 and the cost of a run stays bounded by its own batches, not by the campaign's history.
 """
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tasks.validate import KeptResult, load_suite
+from tasks.ingest.validate import KeptResult, load_suite
 
 SITE = "pilkada"
 # Validation results the index page lists, newest first: one campaign (about 20 weeks × 5 kinds,

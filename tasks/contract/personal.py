@@ -35,7 +35,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from tasks.validate import Finding
+from tasks.contract.finding import Finding
 
 NIP_MARK = "[NIP/NIK disamarkan]"
 NAME_MARK = "[nama disamarkan]"
@@ -201,7 +201,7 @@ def unechoed(value: str | None, message: str) -> str:
     value holds personal data; for findings made before `scrub` ran (unreadable cells)."""
     if not value or not redact(value)[1]:
         return message
-    for quoted in (value, value[:40]):  # tasks.parse quotes at most 40 characters
+    for quoted in (value, value[:40]):  # tasks.ingest.parse quotes at most 40 characters
         if quoted in message:
             return message.replace(quoted, "[disamarkan]")
     return redact(message)[0]

@@ -2,7 +2,7 @@
 
 A kab/kota desk's workbook has a `Petunjuk` (instructions) sheet, one sheet per kind named
 exactly after the kind, and a hidden `daftar` sheet holding the dropdown lists. Because the
-pipeline reads every sheet named after a kind (`tasks.workbook`), a desk sends the workbook
+pipeline reads every sheet named after a kind (`tasks.ingest.workbook`), a desk sends the workbook
 once, as `<kabkota>_<week>.xlsx` (or under its template name), by folder or by email; the same
 workbook sent under a single kind's name `<kabkota>_<kind>_<week>.xlsx` still counts for that
 kind alone. docs/templates.md explains it to them. The provincial desk, which sends only
@@ -42,7 +42,17 @@ import xlsxwriter
 from babel.dates import format_date
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from tasks.contract import (
+from tasks.contract.regions import (
+    BALLOT_RESERVE,
+    KALTIM,
+    check_scope,
+    desa_requirements,
+    provinces,
+    regions,
+    scope_name,
+    tps_master,
+)
+from tasks.contract.submission import (
     COLUMNS,
     ENUM_COLUMNS,
     ENUMS,
@@ -54,17 +64,7 @@ from tasks.contract import (
     TINDAK_LANJUT_OPEN,
     Column,
 )
-from tasks.reference import (
-    BALLOT_RESERVE,
-    KALTIM,
-    check_scope,
-    desa_requirements,
-    provinces,
-    regions,
-    scope_name,
-    tps_master,
-)
-from tasks.validate import suite_document
+from tasks.ingest.validate import suite_document
 from tasks.weeks import deadline, parse_week, previous_week, week_end, week_start
 
 PETUNJUK = "Petunjuk"

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import fsspec
 
-from tasks.contract import KINDS, PROVINCE_KINDS
+from tasks.contract.submission import KINDS, PROVINCE_KINDS
 from tasks.weeks import parse_week
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json"}
@@ -29,7 +29,7 @@ NAME_RE = re.compile(
     re.IGNORECASE,
 )
 # A whole week's workbook: kab/kota and week without a kind; each sheet named for a kind is that
-# kind's submission (`tasks.workbook`).
+# kind's submission (`tasks.ingest.workbook`).
 WORKBOOK_RE = re.compile(r"^(?P<kabkota>\d{4}|\d{2})_(?P<week>\d{4}-W\d{2})(?:_[\w-]+)?$",
                          re.IGNORECASE)
 # Between a workbook's name and a sheet in the ledger: `6411/6411_2024-W47.xlsx › logistik`.
@@ -111,10 +111,11 @@ class Identity:
 @dataclass(frozen=True)
 class ArchivedFile:
     source: InboxFile
-    sha256: str  # of the file's bytes; of a workbook sheet's cells (`tasks.workbook`)
+    sha256: str  # of the file's bytes; of a workbook sheet's cells (`tasks.ingest.workbook`)
     archive_path: Path | None  # None: over the size limit, hashed but not kept
     identity: Identity
-    received_at: datetime | None = None  # set by `tasks.ingest.pull_new` from the arrival clock
+    # set by `tasks.ingest.judge.pull_new` from the arrival clock
+    received_at: datetime | None = None
     sheet: str | None = None  # the workbook sheet this submission is (None: a single-kind file)
     workbook_sha256: str | None = None  # the workbook's bytes, when this is one of its sheets
     blank: bool = False  # a workbook sheet with no cell filled: "nothing this week"
@@ -237,7 +238,8 @@ def identify(source_path: str) -> Identity:
 
 
 def _workbook(kabkota: str, week: str, fmt: str, folder: str | None) -> Identity:
-    """A workbook named for kab/kota and week: its sheets say the kinds (`tasks.workbook`)."""
+    """A workbook named for kab/kota and week: its sheets say the kinds
+    (`tasks.ingest.workbook`)."""
     if fmt != "xlsx":
         return Identity(kabkota, None, week, fmt,
                         "Nama file tanpa jenis laporan hanya untuk buku kerja XLSX berisi lembar "

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from tasks.config import WITA
-from tasks.warehouse import sql
+from tasks.warehouse.database import sql
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ def safe_cell(value: object) -> str:
 
 def _sender(code: str | None) -> str:
     """The note's sender line: a kab/kota code (4 digits), or the provincial desk's, which sends
-    under its 2-digit province code (tasks.pull.identify) and should not read as a kab/kota."""
+    under its 2-digit province code (tasks.ingest.pull.identify) and should not read as a
+    kab/kota."""
     if code is not None and len(code) == 2:
         return f"Provinsi      : {code} (desk provinsi)"
     return f"Kab/kota      : {code}"

@@ -28,8 +28,8 @@ from pathlib import Path
 import xlsxwriter
 
 from tasks.config import RIVER_KABKOTA, WITA
-from tasks.contract import ASN_TYPES, ENUMS, column_names
-from tasks.reference import apportion, desa_requirements, regions
+from tasks.contract.regions import apportion, desa_requirements, regions
+from tasks.contract.submission import ASN_TYPES, ENUMS, column_names
 from tasks.weeks import deadline, h_minus, week_end, week_of, week_start
 
 PROVINCE = "64"
@@ -1316,7 +1316,7 @@ def generate(out_dir: Path, weeks: list[str], seed: int = 2024,
     if province != PROVINCE:
         raise ValueError(
             f"contoh bercerita ini hanya untuk Kalimantan Timur (64); provinsi '{province}' "
-            f"dibuat oleh tasks.sample_national (pilkada sample --province {province})"
+            f"dibuat oleh samples.national (pilkada sample --province {province})"
         )
     weeks = sorted(set(weeks), key=week_start)  # also rejects malformed labels
     if not weeks:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 from pathlib import Path
 
-from tasks.render import RenderedBulletin
+from reports.render import RenderedBulletin
 
 
 def write_outbox(folder: Path, rendered: RenderedBulletin,

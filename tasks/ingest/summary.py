@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tasks.load import Verdict
+from tasks.ingest.load import Verdict
 
 VERDICTS = ("accepted", "accepted_with_flags", "rejected", "duplicate")
 VERDICT_LABEL = {"accepted": "diterima", "accepted_with_flags": "diterima dengan catatan",

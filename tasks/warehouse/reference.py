@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from tasks import contract
 from tasks.config import RIVER_KABKOTA
-from tasks.reference import (
+from tasks.contract import submission as contract
+from tasks.contract.regions import (
     KALTIM,
     desa_requirements,
     provinces,

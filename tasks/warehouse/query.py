@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import duckdb
 
-from tasks.warehouse import open_duckdb, snapshot_path, unavailable
+from tasks.warehouse.database import open_duckdb, snapshot_path, unavailable
 
 DEFAULT_TIMEOUT = 60.0  # seconds
 DEFAULT_MEMORY = "1GB"
@@ -100,7 +100,7 @@ def open_read_only(warehouse: Path, limits: QueryLimits | None = None) -> duckdb
     (with `limits`, also DuckDB's memory limit and no spilling to disk, so the limit holds).
 
     Never the live warehouse: a reader there would hold DuckDB's lock and make an ingest fail.
-    The snapshot exists from the first migration on (`tasks.warehouse.ensure_snapshot`); a
+    The snapshot exists from the first migration on (`tasks.warehouse.database.ensure_snapshot`); a
     damaged or write-locked snapshot raises `WarehouseUnavailable`.
     """
     snap = snapshot_path(warehouse)

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
 from email.message import EmailMessage
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import css_inline
@@ -35,10 +36,11 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from reports import charts, i18n
 from reports import map as maps
 from reports.theme import STATUS_COLORS
-from tasks.config import REPORTS_DIR, VOTING_DAY, WITA
+from tasks.config import VOTING_DAY, WITA
 
 LOCALES = {"id": "id_ID", "en": "en_GB"}
 NO_DATA = "—"
+TEMPLATES = Path(__file__).resolve().parent  # the Jinja templates sit beside this module
 HTML_TEMPLATE = "bulletin.html.j2"  # email layout, for the bulletin and the annexes
 PRINT_TEMPLATE = "bulletin_print.html.j2"  # A4 layout for the PDF, same bodies
 BULLETIN_BODY = "_bulletin_body.html.j2"
@@ -180,7 +182,7 @@ class Formatter:
 def _environment() -> Environment:
     """One Jinja environment: HTML templates autoescaped, text and CSS templates not."""
     return Environment(
-        loader=FileSystemLoader(REPORTS_DIR),
+        loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -2,18 +2,19 @@
 
 `collect` reads every message of the IMAP folder not yet flagged `$SiagaDiproses` (without
 marking anything), and files each attachment of a known desk's message as
-`<kabkota>/<attachment name>`: an `InboxFile` that `tasks.ingest.pull_new` archives and judges
+`<kabkota>/<attachment name>`: an `InboxFile` that `tasks.ingest.judge.pull_new` archives and judges
 exactly like a file of the folder (size limit, names, zip checks, personal data), so a hostile
 attachment costs only itself. The sender's address decides the kab/kota (the recipients
-registry, `tasks.recipients`); a kab/kota code in the attachment's name must be the sender's.
+registry, `tasks.publish.recipients`); a kab/kota code in the attachment's name must be the
+sender's.
 
 `answer` runs after the week's files are loaded and their feedback written: for each message it
 records the message (audit.mail_message, audit.mail_attachment), sends one reply in the same
-thread through the delivery log (exactly once, `tasks.delivery`), and only then flags the message
-processed on the server. A crash anywhere before the flag leaves the message unflagged: the next
-run reads it again, finds its attachments already in the ledger (their listing fingerprint is the
-message's: `mail:<key>:<n>`, so they are not read twice), finds the reply in the delivery log, and
-flags it. Mail from an unknown sender, without a usable attachment, or too large is recorded
+thread through the delivery log (exactly once, `tasks.publish.delivery`), and only then flags the
+message processed on the server. A crash anywhere before the flag leaves the message unflagged: the
+next run reads it again, finds its attachments already in the ledger (their listing fingerprint is
+the message's: `mail:<key>:<n>`, so they are not read twice), finds the reply in the delivery log,
+and flags it. Mail from an unknown sender, without a usable attachment, or too large is recorded
 `aside` with the reason for the data team and flagged, never answered (and left unread, so it
 stands out in a mail client).
 """
@@ -39,13 +40,20 @@ import duckdb
 import polars as pl
 
 from tasks.config import WITA, ImapSettings, Settings
-from tasks.delivery import Letter, OutboxTransport, Outcome, SmtpTransport, deliver, message_id
+from tasks.contract.personal import redact
 from tasks.faults import fault_point
-from tasks.feedback import STATUS_ID, feedback_paths
-from tasks.personal import redact
-from tasks.pull import FORMATS, NAME_RE, WORKBOOK_RE, InboxFile, safe_name
-from tasks.recipients import DESKS, Recipient, load_recipients
-from tasks.warehouse import sql
+from tasks.ingest.feedback import STATUS_ID, feedback_paths
+from tasks.ingest.pull import FORMATS, NAME_RE, WORKBOOK_RE, InboxFile, safe_name
+from tasks.publish.delivery import (
+    Letter,
+    OutboxTransport,
+    Outcome,
+    SmtpTransport,
+    deliver,
+    message_id,
+)
+from tasks.publish.recipients import DESKS, Recipient, load_recipients
+from tasks.warehouse.database import sql
 
 log = logging.getLogger(__name__)
 
@@ -366,9 +374,9 @@ def ingest_with_mail(con: duckdb.DuckDBPyConnection, settings: Settings,
                      run_id: str | None = None) -> list[tuple[int, Any]]:
     """The ingest flow's steps with the mailbox, on an open connection, without Prefect: for
     tests and crash drills (`flows/ingest.py` runs the same steps as tasks)."""
-    from tasks.feedback import write_feedback
-    from tasks.ingest import by_week, judge, pull_new, run_id_now
-    from tasks.load import load_batch
+    from tasks.ingest.feedback import write_feedback
+    from tasks.ingest.judge import by_week, judge, pull_new, run_id_now
+    from tasks.ingest.load import load_batch
 
     run_id = run_id or run_id_now()
     mails = collect(con, settings)

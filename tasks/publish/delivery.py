@@ -37,8 +37,8 @@ import duckdb
 
 from tasks.config import SmtpSettings
 from tasks.faults import fault_point
-from tasks.recipients import Recipient
-from tasks.warehouse import sql
+from tasks.publish.recipients import Recipient
+from tasks.warehouse.database import sql
 
 RETRY_DELAYS: tuple[int, ...] = (5, 30, 60)  # seconds before the 2nd, 3rd and 4th pass
 CONNECT_TIMEOUT = 10.0  # seconds to connect, greet, STARTTLS and log in: a healthy relay needs <1
@@ -104,8 +104,8 @@ def only_temporary(task: object, task_run: object, state: Any) -> bool:
 def warehouse_log(warehouse: Path, lock: Path, wait_seconds: float) -> DeliveryLog:
     """Each use opens the warehouse under the warehouse lock and closes both at once: the lock
     is held for one log write, never while a message travels."""
-    from tasks.lock import exclusive
-    from tasks.warehouse import connect
+    from tasks.warehouse.database import connect
+    from tasks.warehouse.lock import exclusive
 
     @contextmanager
     def session() -> Iterator[duckdb.DuckDBPyConnection]:
@@ -126,7 +126,8 @@ class Letter:
     """One message for one recipient, with what identifies it in the delivery log."""
 
     week: str
-    kind: str  # bulletin | annex | failure_report | reply (to a desk's message, tasks.mailbox)
+    # bulletin | annex | failure_report | reply (to a desk's message, tasks.ingest.mailbox)
+    kind: str
     recipient: Recipient
     lang: str
     message: EmailMessage

@@ -24,9 +24,10 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from tasks.config import EXPECTATIONS_DIR, SQL_DIR
-from tasks.contract import ENUMS
-from tasks.warehouse import sql
+from tasks.contract.finding import EFFECTS, Finding
+from tasks.contract.submission import ENUMS
+from tasks.resources import EXPECTATIONS_DIR, SQL_DIR
+from tasks.warehouse.database import sql
 
 FILE = "_file_id"
 ROW = "_row"
@@ -38,37 +39,6 @@ PARTIAL_UNEXPECTED = 20
 # is then GX's SUMMARY shape (a national week's logistik batch: 250,000 failing rows at worst).
 _UNBOUNDED = ("unexpected_list", "unexpected_index_list", "unexpected_index_query",
               "unexpected_rows")
-
-
-# What a finding takes out of the metrics (`meta.effect` of each rule, docs/metrics.md): the
-# desk hears of every finding whatever its effect, and a rule about one value never costs the
-# row its other values.
-EFFECTS = ("nothing", "values", "row")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One broken rule on one row (row None = the whole file), with its Indonesian message.
-
-    `effect` says what stops counting: `nothing` (the value counts), `values` (the cells in
-    `columns`, or `column` when empty) or `row` (the row's identity is wrong). A whole-file
-    finding excludes nothing by itself (a `reject` refuses the file, whatever its effect)."""
-
-    file_id: int
-    row: int | None
-    column: str | None
-    rule: str
-    severity: str  # reject | flag | catatan (a note: the row still counts)
-    message: str
-    effect: str = "row"
-    columns: tuple[str, ...] = ()
-
-    @property
-    def excluded_columns(self) -> tuple[str, ...]:
-        """The cells a `values` finding takes out of the metrics."""
-        if self.effect != "values":
-            return ()
-        return self.columns or ((self.column,) if self.column else ())
 
 
 def exclusions(findings: list[Finding]) -> tuple[set[int], dict[int, list[str]]]:
@@ -107,8 +77,8 @@ def keeping_results() -> Iterator[list[KeptResult]]:
     """Collect a bounded copy of every suite result validated inside the block.
 
     A context variable rather than a return value, so the steps between the flow and GX
-    (`tasks.ingest.judge`, its per-file retry) keep their signatures; outside the block nothing
-    is kept and nothing is cut."""
+    (`tasks.ingest.judge.judge`, its per-file retry) keep their signatures; outside the block
+    nothing is kept and nothing is cut."""
     kept: list[KeptResult] = []
     token = _kept.set(kept)
     try:
@@ -119,7 +89,7 @@ def keeping_results() -> Iterator[list[KeptResult]]:
 
 # Sample values a kept result never shows: ASN neutrality is counts only outside the warehouse
 # (case detail, as in the annexes), and a refused column (a NIP or name in `ref_subjek`) is the
-# value the warehouse itself withholds (`tasks.personal.withhold`).
+# value the warehouse itself withholds (`tasks.contract.personal.withhold`).
 _VALUES = ("partial_unexpected_list", "partial_unexpected_counts")
 _COUNTS_ONLY = frozenset({"netralitas"})
 
@@ -127,7 +97,7 @@ _COUNTS_ONLY = frozenset({"netralitas"})
 def _keep(kind: str, pdf: Any, result: Any) -> None:
     """Keep `result` (already read for findings) without its per-row lists, and without the
     sample values of what must not leave the warehouse."""
-    from tasks.personal import REFUSED
+    from tasks.contract.personal import REFUSED
 
     kept = _kept.get()
     if kept is None:
@@ -149,9 +119,9 @@ def _keep(kind: str, pdf: Any, result: Any) -> None:
 
 def suite_document(kind: str) -> dict[str, Any]:
     """The kind's suite as GX reads it. An enumerated column's allowed values live only in the
-    contract (`tasks.contract.ENUMS`): the JSON names the enumeration (`"value_set": {"enum":
-    "instansi"}`) and its message says `{pilihan}`, both filled in here, so adding an agency or a
-    category is one edit."""
+    contract (`tasks.contract.submission.ENUMS`): the JSON names the enumeration (`"value_set":
+    {"enum": "instansi"}`) and its message says `{pilihan}`, both filled in here, so adding an
+    agency or a category is one edit."""
     doc = json.loads((EXPECTATIONS_DIR / f"{kind}.json").read_text(encoding="utf-8"))
     for e in doc["expectations"]:
         if e["meta"].get("effect") not in EFFECTS:  # a typo would silently count a bad value

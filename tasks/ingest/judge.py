@@ -18,12 +18,26 @@ import polars as pl
 import pyarrow as pa
 
 from tasks.config import WITA, Settings
-from tasks.contract import IDENTITY
-from tasks.load import DATA_ERRORS, Verdict
-from tasks.parse import ROW, ParseError, empty_table, missing_columns, read_table, type_columns
-from tasks.personal import scrub, unechoed, withhold
-from tasks.pull import ArchivedFile, InboxFile, Skipped, SourceUnreadable, archive, list_inbox
-from tasks.validate import (
+from tasks.contract.personal import scrub, unechoed, withhold
+from tasks.contract.submission import IDENTITY
+from tasks.ingest.load import DATA_ERRORS, Verdict
+from tasks.ingest.parse import (
+    ROW,
+    ParseError,
+    empty_table,
+    missing_columns,
+    read_table,
+    type_columns,
+)
+from tasks.ingest.pull import (
+    ArchivedFile,
+    InboxFile,
+    Skipped,
+    SourceUnreadable,
+    archive,
+    list_inbox,
+)
+from tasks.ingest.validate import (
     FILE,
     Finding,
     checks_connection,
@@ -33,9 +47,9 @@ from tasks.validate import (
     validate_kind,
     validation_inputs,
 )
-from tasks.warehouse import sql
+from tasks.ingest.workbook import expand_all
+from tasks.warehouse.database import sql
 from tasks.weeks import deadline, parse_week, week_start
-from tasks.workbook import expand_all
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +81,8 @@ def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple],
     """(name bytes, fingerprint) already seen, (name bytes, sha) already loaded, and the (sha,
     kab/kota, kind, week) of accepted files: the same bytes for another week are a new report (an
     empty incident list is byte-identical every week), for the same week a duplicate. A workbook
-    is loaded under its bytes' sha, its sheets are accepted under theirs (`tasks.workbook`)."""
+    is loaded under its bytes' sha, its sheets are accepted under theirs
+    (`tasks.ingest.workbook`)."""
     rows = con.execute(sql("load/known_files.sql")).fetchall()
     seen = {(bytes(p), fp) for p, fp, *_ in rows if fp is not None}
     loaded = {(bytes(p), wb or h) for p, _, h, *_, wb in rows}
@@ -102,8 +117,8 @@ def _record(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, stat
 def pull_new(con: duckdb.DuckDBPyConnection, settings: Settings,
              run_id: str | None = None, mailed: Sequence[InboxFile] = ()) -> list[ArchivedFile]:
     """List the inbox and archive every file not yet loaded, unchanged files skipped unread;
-    `mailed` are the attachments `tasks.mailbox` saved, taken exactly like the folder's files.
-    A week's workbook comes back as one submission per kind sheet (`tasks.workbook`).
+    `mailed` are the attachments `tasks.ingest.mailbox` saved, taken exactly like the folder's
+    files. A week's workbook comes back as one submission per kind sheet (`tasks.ingest.workbook`).
 
     What is not a submission (symlinks, FIFOs, hidden files, files that cannot be read) is
     recorded in `audit.inbox_skipped` instead; an unreadable file is tried again next run."""
@@ -200,7 +215,8 @@ def _chunks(frames: list[pl.DataFrame], budget: int) -> list[list[pl.DataFrame]]
 
 def _area(con: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], str]:
     """The senders this warehouse serves (its kab/kota, and its provinces' desks, whose codes
-    `tasks.pull.identify` admits only for the kinds a province sends), and the area's name."""
+    `tasks.ingest.pull.identify` admits only for the kinds a province sends), and the area's
+    name."""
     codes = frozenset(c for (c,) in con.execute(
         "SELECT kabkota_code FROM ref.kabkota UNION SELECT provinsi_code FROM ref.provinsi"
     ).fetchall())
@@ -329,7 +345,7 @@ def in_arrival_order(verdicts: list[Verdict], archived: list[ArchivedFile]) -> l
 def judge_batch(archived: list[ArchivedFile], settings: Settings, facts: Known,
                 inputs: dict[str, pa.Table]) -> list[Verdict]:
     """A verdict for every file of a batch (`batches`): duplicates first, then parse, then
-    validate, against `inputs` (`tasks.validate.validation_inputs`) in an in-memory DuckDB.
+    validate, against `inputs` (`tasks.ingest.validate.validation_inputs`) in an in-memory DuckDB.
 
     Takes plain values only, so it runs in any process that sees the archive. Whatever one file
     does to a step (parser, casting, a rule's SQL, the verdict) ends as that file's rejection;
@@ -508,7 +524,7 @@ def by_week(archived: list[ArchivedFile]) -> list[list[ArchivedFile]]:
 def ingest_inbox(con: duckdb.DuckDBPyConnection, settings: Settings,
                  run_id: str | None = None) -> list[tuple[int, Verdict]]:
     """The whole ingestion on an open connection: pull → judge → load, one transaction a week."""
-    from tasks.load import load_batch
+    from tasks.ingest.load import load_batch
 
     run_id = run_id or run_id_now()
     loaded: list[tuple[int, Verdict]] = []

@@ -1,9 +1,9 @@
 """Load: one DuckDB transaction per batch of judged files (plan → record → supersede → insert).
 
-A batch is one reporting week's files of one run (`tasks.ingest.by_week`). Everything it changes
-in the warehouse happens inside that transaction, so a crash at any point leaves the warehouse as
-it was before those files and the next run simply picks them up again. The versions, the
-supersessions and the first copy of a duplicate are planned in Python from one query, file after
+A batch is one reporting week's files of one run (`tasks.ingest.judge.by_week`). Everything it
+changes in the warehouse happens inside that transaction, so a crash at any point leaves the
+warehouse as it was before those files and the next run simply picks them up again. The versions,
+the supersessions and the first copy of a duplicate are planned in Python from one query, file after
 file in arrival order, and then written set-based: ten statements a batch instead of eight a file
 (a national week's 2,570 files: 17 s → about 1 s; docs/decisions.md).
 """
@@ -18,11 +18,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from tasks.contract import KINDS
+from tasks.contract.finding import Finding
+from tasks.contract.submission import KINDS
 from tasks.faults import fault_point
-from tasks.pull import ArchivedFile
-from tasks.validate import Finding
-from tasks.warehouse import sql
+from tasks.ingest.pull import ArchivedFile
+from tasks.warehouse.database import sql
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from tasks.contract import ALIASES, COLUMNS, Column
+from tasks.contract.submission import ALIASES, COLUMNS, Column
 
 ROW = "_row"  # the row number as the desk sees it (spreadsheet row; JSON: object number)
 HEADER_SCAN_ROWS = 30

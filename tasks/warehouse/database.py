@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from tasks.config import SQL_DIR
 from tasks.faults import fault_point
+from tasks.resources import SQL_DIR
 
 HEADER_BYTES = 3 * 4096  # DuckDB's main header and its two alternating database headers
 
@@ -191,7 +191,7 @@ def check_usable(path: Path, lock: Path) -> None:
     Holding that lock for the moment of the check keeps it from ever blocking a pipeline run on
     DuckDB's own file lock.
     """
-    from tasks.lock import LockBusy, exclusive
+    from tasks.warehouse.lock import LockBusy, exclusive
 
     if not path.exists():
         return
@@ -209,8 +209,8 @@ def snapshot_path(warehouse: Path) -> Path:
 def ensure_snapshot(con: duckdb.DuckDBPyConnection) -> Path | None:
     """Publish the first snapshot as soon as the warehouse is migrated, if there is none yet.
 
-    Analysts only ever open the snapshot (`tasks.query.open_read_only`): a session on the live
-    file would hold DuckDB's lock and make the next ingest fail. So the snapshot has to exist
+    Analysts only ever open the snapshot (`tasks.warehouse.query.open_read_only`): a session on the
+    live file would hold DuckDB's lock and make the next ingest fail. So the snapshot has to exist
     from the first migration on, not only after the first complete ingest. The warehouse is
     checkpointed first, so the file copied is whole while `con` stays open.
     """

@@ -1,0 +1,1 @@
+"""What leaves the pipeline: the bulletin's data, desk letters, recipients and their delivery."""
