@@ -73,12 +73,16 @@ def _idle(env: dict[str, str]) -> Measured:
 
 
 def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
-                api_url: str | None = None, dask: bool = False) -> dict[str, float]:
+                api_url: str | None = None, dask: bool = False,
+                in_process: bool = True) -> dict[str, float]:
     """Measure one scope; returns the main figures (seconds, MB) for callers and tests.
 
     `api_url`: a Prefect server already running, for the warm figures (the production setup);
     `dask`: also ingest on a local Dask cluster (`PILKADA_DASK_ADDRESS=local`, one worker process
-    per core), cold and, with `api_url`, warm. Every run must reach the same ledger."""
+    per core), cold and, with `api_url`, warm. Every run must reach the same ledger.
+    `in_process=False` (with `dask`): only the Dask runs and the baseline, the cold Dask run
+    first (its ledger is the one the others must reach); no bulletin."""
+    bulletin = bulletin and in_process
     inbox = root / "inbox"
     t = time.perf_counter()
     files = _generate(scope, week, inbox)
@@ -106,7 +110,7 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
 
     print(f"\n{scope}: {week}, {len(files):,} files generated in {generated:.1f} s; "
           f"warehouse prepared (migrations + reference) in {setup:.1f} s")
-    ingest = run(cli("ingest"), pipeline_env("pipeline"))
+    ingest = run(cli("ingest"), pipeline_env("pipeline", on_dask=not in_process))
     with duckdb.connect(str(root / "pipeline.duckdb"), read_only=True) as con:
         rows = con.execute("SELECT sum(rows_total) FROM audit.submission_status").fetchone()[0]
         verdicts = dict(con.execute("SELECT status, count(*) FROM audit.submission_status "
@@ -119,23 +123,26 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
         sys.exit(f"verdicts differ: expected {dict(expected)}, pipeline {verdicts}, "
                  f"baseline {base_figures['status']}")
     print(f"  rows in the week: {rows:,}; verdicts {verdicts}")
-    _line("pilkada ingest, in-process, cold process", ingest, rows)
+    first = "pilkada ingest, " + ("in-process" if in_process else "local Dask") + ", cold process"
+    _line(first, ingest, rows)
+    if not in_process:
+        print(f"  {'':<46} largest process {ingest.peak_main_mb:,.0f} MB (flow), "
+              f"{ingest.peak_child_mb:,.0f} MB (child)")
     _line("plain DuckDB baseline (cold process)", base, base_figures["rows"])
     print(f"  {'ratio pipeline / baseline, cold':<46} {ingest.wall / base.wall:7.1f} x")
     figures = {"ingest_s": ingest.wall, "ingest_rss_mb": ingest.peak_rss_mb,
                "baseline_s": base.wall, "rows": rows}
     ledger = _ledger(root / "pipeline.duckdb")
-    others = [("warm", "pilkada ingest, in-process, server running", True, False)] if api_url \
-        else []
-    if dask:
+    others = [("warm", "pilkada ingest, in-process, server running", True, False)] \
+        if api_url and in_process else []
+    if dask and in_process:
         others.append(("dask-cold", "pilkada ingest, local Dask, cold process", False, True))
-        if api_url:
-            others.append(("dask-warm", "pilkada ingest, local Dask, server running", True,
-                           True))
+    if dask and api_url:
+        others.append(("dask-warm", "pilkada ingest, local Dask, server running", True, True))
     for name, label, warm, on_dask in others:
         m = run(cli("ingest"), pipeline_env(name, warm, on_dask))
         if _ledger(root / f"{name}.duckdb") != ledger:
-            sys.exit(f"{label}: the ledger differs from the in-process cold run's")
+            sys.exit(f"{label}: the ledger differs from the first (cold) run's")
         _line(label, m, rows)
         print(f"  {'':<46} {m.wall / base.wall:7.1f} x baseline; largest process "
               f"{m.peak_main_mb:,.0f} MB (flow), {m.peak_child_mb:,.0f} MB (child)")
@@ -184,7 +191,11 @@ def main() -> None:
     ap.add_argument("--week", default="2024-W47")
     ap.add_argument("--keep", type=Path, help="work here and keep the files")
     ap.add_argument("--no-dask", action="store_true", help="skip the local Dask cluster runs")
+    ap.add_argument("--only-dask", action="store_true",
+                    help="only the local Dask cluster runs (cold, then warm) and the baseline")
     args = ap.parse_args()
+    if args.no_dask and args.only_dask:
+        ap.error("--no-dask and --only-dask exclude each other")
     memory = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
     print(f"machine: {os.cpu_count()} cores, {memory:.0f} GB, Python {sys.version.split()[0]}, "
           f"DuckDB {duckdb.__version__}")
@@ -198,7 +209,7 @@ def main() -> None:
             root.mkdir(parents=True, exist_ok=True)
             try:
                 bench_scope(scope, args.week, root, api_url=server.api_url,
-                            dask=not args.no_dask)
+                            dask=not args.no_dask, in_process=not args.only_dask)
             finally:
                 if not args.keep:
                     shutil.rmtree(root, ignore_errors=True)

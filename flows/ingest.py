@@ -27,7 +27,9 @@ from flows.runners import fanned_out
 from tasks.config import Settings, load_settings
 from tasks.ingest.feedback import FeedbackIncomplete, missing_feedback, write_feedback
 from tasks.ingest.judge import (
+    WORKER_BATCH_BYTES,
     Known,
+    batch_inputs,
     batches,
     by_week,
     in_arrival_order,
@@ -40,7 +42,7 @@ from tasks.ingest.load import COUNTED, Verdict, load_batch
 from tasks.ingest.mailbox import Mail, answer, collect
 from tasks.ingest.pull import ArchivedFile
 from tasks.ingest.summary import VERDICT_LABEL, ingest_summary, ledger_rows
-from tasks.ingest.validate import KeptResult, keeping_results, validation_inputs
+from tasks.ingest.validate import KeptResult, keeping_results
 from tasks.runlog import route_project_logs
 from tasks.warehouse.database import connect, migrate, publish_snapshot, sql
 from tasks.warehouse.lock import exclusive
@@ -63,21 +65,29 @@ def week_of(group: list) -> str:
 INGEST_LOCK_WAIT = 600
 
 
+# The tasks take settings and plain values and open the warehouse themselves (`connect`): under
+# the flow's lock and inside its own connection, DuckDB hands them the same database instance
+# (same file, same configuration), so a task's connection costs no reopening and its closing no
+# checkpoint. NO_CACHE: every one of them reads or writes state a cache key cannot see.
+
+
 @task(name="prepare-warehouse", cache_policy=NO_CACHE)
-def prepare_warehouse(con, scope: str) -> list[str]:
+def prepare_warehouse(warehouse: Path, scope: str) -> list[str]:
     from tasks.warehouse.database import ensure_snapshot
 
-    applied = migrate(con)
-    ensure_reference(con, scope, reload=bool(applied))
-    ensure_snapshot(con)  # analysts only read the snapshot: it exists from the first migration on
+    with connect(warehouse) as con:
+        applied = migrate(con)
+        ensure_reference(con, scope, reload=bool(applied))
+        ensure_snapshot(con)  # analysts read only the snapshot: it exists from the first migration
     return applied
 
 
 @task(name="pull-mailbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
-def pull_mailbox(con, settings: Settings) -> list[Mail]:
+def pull_mailbox(settings: Settings) -> list[Mail]:
     """The desks' unprocessed messages, attachments filed for the folder pull
     (tasks.ingest.mailbox)."""
-    mails = collect(con, settings)
+    with connect(settings.warehouse) as con:
+        mails = collect(con, settings)
     get_run_logger().info("Surel: %d pesan baru; %d lampiran laporan dari desk; %d disisihkan "
                           "untuk tim data.", len(mails), sum(len(m.files) for m in mails),
                           sum(m.aside is not None for m in mails))
@@ -85,9 +95,10 @@ def pull_mailbox(con, settings: Settings) -> list[Mail]:
 
 
 @task(name="answer-mail", cache_policy=NO_CACHE)
-def answer_mail(con, settings: Settings, mails: list[Mail], run_id: str) -> Counter:
+def answer_mail(settings: Settings, mails: list[Mail], run_id: str) -> Counter:
     """One reply per desk message in its thread, then every message flagged processed."""
-    outcomes = answer(con, settings, mails, run_id, get_run_logger())
+    with connect(settings.warehouse) as con:
+        outcomes = answer(con, settings, mails, run_id, get_run_logger())
     n = Counter(o.status for o in outcomes)
     get_run_logger().info("Balasan surel: %s.", ", ".join(f"{v} {k}" for k, v in n.items())
                           or "tidak ada")
@@ -95,10 +106,12 @@ def answer_mail(con, settings: Settings, mails: list[Mail], run_id: str) -> Coun
 
 
 @task(name="pull-inbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def pull_inbox(con, settings: Settings, run_id: str, mails: list[Mail] | None = None):
-    archived = pull_new(con, settings, run_id, [f for m in mails or () for f in m.files])
-    (skipped,) = con.execute("SELECT count(*) FROM audit.inbox_skipped "
-                             "WHERE present AND run_id = ?", [run_id]).fetchone()
+def pull_inbox(settings: Settings, run_id: str,
+               mails: list[Mail] | None = None) -> list[ArchivedFile]:
+    with connect(settings.warehouse) as con:
+        archived = pull_new(con, settings, run_id, [f for m in mails or () for f in m.files])
+        (skipped,) = con.execute("SELECT count(*) FROM audit.inbox_skipped "
+                                 "WHERE present AND run_id = ?", [run_id]).fetchall()[0]
     get_run_logger().info("Tarik: %d berkas baru diarsipkan; %d bukan kiriman (dilewati, "
                           "audit.inbox_skipped); berkas lama yang tidak berubah tidak dibaca.",
                           len(archived), skipped)
@@ -141,28 +154,29 @@ def validate_submissions(judged: list[tuple[list[Verdict], list[KeptResult]]],
 def judge_week(con, group: list[ArchivedFile], settings: Settings,
                week: str) -> tuple[list[Verdict], list[KeptResult]]:
     """Fan a week's batches out on the configured task runner (`flows.runners`). What the checks
-    need from the warehouse is read here, once per kind, by the one process that holds it open;
-    the batches get it as values, and workers get no mail credentials (SMTP, IMAP)."""
+    need from the warehouse is read here, by the one process that holds it open: per batch for
+    its kab/kota (the national-size tables), once a week for the rest; the batches get it as
+    values, and workers get no mail credentials (SMTP, IMAP)."""
     facts = known(con)
     weeks = [week] if week != NO_WEEK else []
-    inputs: dict[str, dict[str, pa.Table]] = {}
+    reuse: dict[tuple, pa.Table] = {}
     futures = []
     judging = replace(settings, smtp=None, imap=None)
-    for part, files in enumerate(batches(group), start=1):
-        kind = files[0].identity.kind or ""
-        if kind and kind not in inputs:
-            inputs[kind] = validation_inputs(con, kind, weeks)
+    budget = WORKER_BATCH_BYTES if settings.dask_address else None  # bounds a worker's peak
+    for part, files in enumerate(batches(group, budget), start=1):
         # quote(): Prefect would otherwise walk every file, verdict and finding of the week
         # looking for futures, twice per task (~25 s of a national week, bench/README.md)
         futures.append(judge_files.submit(quote(files), judging, quote(facts),
-                                          quote(inputs.get(kind, {})), week,
-                                          kind or "tanpa-jenis", part))
+                                          quote(batch_inputs(con, files, weeks, reuse)), week,
+                                          files[0].identity.kind or "tanpa-jenis", part))
     return validate_submissions(quote([f.result() for f in futures]), quote(group), week)
 
 
 @task(name="load-submissions", task_run_name="load-{week}", cache_policy=NO_CACHE)
-def load_submissions(con, verdicts: list[Verdict], run_id: str, week: str) -> list[int]:
-    file_ids = load_batch(con, verdicts, run_id)
+def load_submissions(warehouse: Path, verdicts: list[Verdict], run_id: str,
+                     week: str) -> list[int]:
+    with connect(warehouse) as con:  # one transaction for the week (`load_batch`)
+        file_ids = load_batch(con, verdicts, run_id)
     counted = [v for v in verdicts if v.verdict in COUNTED]
     get_run_logger().info("Muat %s: %d berkas dicatat; %d baris dimuat dari %d berkas "
                           "(%d baris ditandai; %d di antaranya tidak dihitung sama sekali).",
@@ -173,12 +187,13 @@ def load_submissions(con, verdicts: list[Verdict], run_id: str, week: str) -> li
 
 
 @task(name="write-feedback", task_run_name="feedback-{week}", cache_policy=NO_CACHE)
-def feedback(con, file_ids: list[int], outbox: Path, week: str) -> list[str]:
+def feedback(warehouse: Path, file_ids: list[int], outbox: Path, week: str) -> list[str]:
     """The batch's notes, plus any an earlier run could not write; returns the names of files
     whose feedback still could not be written (logged, retried by the next run)."""
     logger = get_run_logger()
     try:
-        written = write_feedback(con, sorted({*file_ids, *missing_feedback(con)}), outbox)
+        with connect(warehouse) as con:
+            written = write_feedback(con, sorted({*file_ids, *missing_feedback(con)}), outbox)
     except FeedbackIncomplete as exc:
         logger.error(str(exc))
         return exc.files
@@ -219,25 +234,28 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     if inbox:
         settings = replace(settings, inbox=inbox)
     run_id = run_id_now()
+    warehouse = settings.warehouse
     with exclusive(settings.lock_path, "Proses ingest", wait_seconds=INGEST_LOCK_WAIT):
-        with connect(settings.warehouse) as con:
-            prepare_warehouse(con, settings.province)
-            mails, mail_error = _mailbox(con, settings)
+        # the flow's own connection: what it reads to orchestrate (the checks' inputs, what is
+        # pending), and the one database instance the tasks' connections share for the run
+        with connect(warehouse) as con:
+            prepare_warehouse(warehouse, settings.province)
+            mails, mail_error = _mailbox(settings)
             verdicts: list[Verdict] = []
             kept: list[KeptResult] = []
             unwritten: list[str] = []
             with fanned_out(settings.dask_address):  # a local cluster starts on first use
-                for group in by_week(pull_inbox(con, settings, run_id, mails)):
+                for group in by_week(pull_inbox(settings, run_id, mails)):
                     week = week_of(group)
                     judged, results = judge_week(con, group, settings, week)
-                    unwritten += feedback(con, load_submissions(con, quote(judged), run_id, week),
-                                          settings.outbox, week)
+                    file_ids = load_submissions(warehouse, quote(judged), run_id, week)
+                    unwritten += feedback(warehouse, file_ids, settings.outbox, week)
                     verdicts += judged
                     kept += results
             if not verdicts and missing_feedback(con):  # nothing new: still catch up on notes
-                unwritten += feedback(con, [], settings.outbox, "tertunda")
+                unwritten += feedback(warehouse, [], settings.outbox, "tertunda")
             if mails:  # after the feedback: the replies attach it
-                answer_mail(con, settings, mails, run_id)
+                answer_mail(settings, mails, run_id)
             con.execute("CHECKPOINT")
             skipped = _rows(con, sql("queries/inbox_skipped.sql"))
         snapshot(settings.warehouse)
@@ -273,13 +291,13 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     return counts
 
 
-def _mailbox(con, settings: Settings) -> tuple[list[Mail], Exception | None]:
+def _mailbox(settings: Settings) -> tuple[list[Mail], Exception | None]:
     """The mailbox's new messages; a mailbox that cannot be read (after the task's retries)
     does not stop the folder's intake: the run goes on and fails at the end, naming it."""
     if settings.imap is None:
         return [], None
     try:
-        return pull_mailbox(con, settings), None
+        return pull_mailbox(settings), None
     except Exception as exc:  # IMAP down, login refused: the folder is still read this run
         get_run_logger().error("Kotak surel %s:%s tidak dapat dibaca: %s: %s",
                                settings.imap.host, settings.imap.port, type(exc).__name__, exc)

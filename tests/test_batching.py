@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 import tasks.ingest.judge as ingest
+import tasks.ingest.validate as validate
 from samples.kaltim import generate
 from tasks.ingest.pull import ArchivedFile, Identity, InboxFile, archive, list_inbox
 
@@ -77,3 +78,52 @@ def test_a_backlog_of_weeks_is_judged_week_by_week(warehouse, settings_env):
         "SELECT i.rule, i.row_number FROM audit.row_issue i JOIN raw.file f USING (file_id) "
         "WHERE f.file_name = '6474_logistik_2024-W47.csv'").fetchall()
     assert ("kumulatif_tidak_turun", 2) in rules
+
+
+def test_a_batch_gets_only_its_kabkotas_rows_and_the_findings_of_the_whole_tables(
+        warehouse, settings_env):
+    """A logistik batch is sent the requirement and last week's rows of its own kab/kota only
+    (a national week's tables are 670,096 rows each), and judges exactly as against the whole
+    tables, even a row whose desa code is another kab/kota's (compared with nothing of it)."""
+    inbox = Path(settings_env.inbox)
+    generate(inbox, ["2024-W46"])
+    ingest.ingest_inbox(warehouse, settings_env)
+    generate(inbox, ["2024-W47"])
+    path = inbox / "6474" / "6474_logistik_2024-W47.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    # another kab/kota's desa with a requirement and positive W46 figures, filed by 6474
+    desa, need = warehouse.execute(
+        "SELECT r.desa_code, r.jumlah_kebutuhan FROM ref.kebutuhan r JOIN core.logistik_current p"
+        " ON p.kode_desa = r.desa_code AND p.barang = r.barang AND p.week = '2024-W46'"
+        " WHERE r.kabkota_code <> '6474' AND r.barang = 'ss_gubernur' AND p.diterima_kabkota > 0"
+        " ORDER BY 1 LIMIT 1").fetchall()[0]
+    assert need > 0
+    rows[0] |= {"kode_desa": desa, "barang": "ss_gubernur", "jumlah_kebutuhan": "0",
+                "diterima_kabkota": "0", "diterima_ppk": "0", "diterima_pps": "0",
+                "diterima_tps": "0", "rusak": "0", "catatan": ""}
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    batch = [archive(f, settings_env.archive) for f in list_inbox(settings_env.inbox)[0]
+             if f.source_path.endswith("6474_logistik_2024-W47.csv")]
+    own = ingest.batch_inputs(warehouse, batch, ["2024-W47"])
+    assert set(own["ref.kebutuhan"]["kabkota_code"].to_pylist()) == {"6474"}
+    assert set(own["core.logistik_current"]["kode_kabkota"].to_pylist()) == {"6474"}
+    everyone = [c for (c,) in warehouse.execute("SELECT kabkota_code FROM ref.kabkota").fetchall()]
+    whole = validate.validation_inputs(warehouse, "logistik", ["2024-W47"], everyone)
+    assert whole["ref.kebutuhan"].num_rows > own["ref.kebutuhan"].num_rows
+    assert whole["core.logistik_current"].num_rows > own["core.logistik_current"].num_rows
+
+    facts = ingest.known(warehouse)
+
+    def findings(inputs: dict) -> list[tuple]:
+        (v,) = ingest.judge_batch(batch, settings_env, facts, inputs)
+        return sorted((f.row or 0, f.column or "", f.rule, f.message) for f in v.findings)
+
+    found = findings(own)
+    assert found == findings(whole)
+    on_row = {rule for row, _, rule, _ in found if row == 2}  # the first data row
+    assert "kode_desa_valid" in on_row
+    assert not on_row & {"cadangan_surat_suara", "kumulatif_tidak_turun"}

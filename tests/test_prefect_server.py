@@ -7,6 +7,8 @@ subprocess as a user runs it, without PREFECT_API_URL or PREFECT_HOME:
   run's final state, the final states of its task runs (which the server records from events)
   and its last log lines are on the server's database: `flush_to_api` delivered what Prefect
   only sends in the background, through a public call for logs and an internal one for events;
+- in-process, task runs that all finish at a run's very end (their states are events, queued)
+  are on the temporary server once `one_off_api` has stopped it (`settle` waited for them);
 - with `serve`'s server up, the command uses it rather than starting its own;
 - killed with SIGKILL while its server boots, the command's server dies with it.
 
@@ -25,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect import get_client
+from prefect import flow, get_client, task
 from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterId,
@@ -33,6 +35,7 @@ from prefect.client.schemas.filters import (
     LogFilterFlowRunId,
 )
 from prefect.client.schemas.objects import FlowRun
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows import prefect_server as ps
 
@@ -140,3 +143,34 @@ def test_the_temporary_server_dies_with_a_killed_command(user_env, home):
     while left := _processes_on(home):
         assert time.monotonic() < deadline, f"server {left} outlived its command"
         time.sleep(0.2)
+
+
+BURST = 60  # task runs finishing together at the end, as a backfill's or an ingest's weeks do
+
+
+@task
+def _step(i: int) -> int:
+    return i
+
+
+@flow(name="uji-akhir-ramai")
+def _busy_end() -> int:
+    return sum(f.result() for f in _step.map(range(BURST)))
+
+
+def test_task_runs_finishing_at_a_runs_end_reach_the_temporary_server(user_env, home,
+                                                                      monkeypatch):
+    """Without `settle`, 8 of these 60 task runs were on the server after it stopped."""
+    for name in ("PREFECT_API_URL", "PREFECT_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in user_env.items():
+        if name.startswith("PILKADA_"):
+            monkeypatch.setenv(name, value)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}), ps.one_off_api():
+        state = _busy_end(return_state=True)
+    assert state.result() == sum(range(BURST))
+    with ps.LocalServer(home, ps.free_port(), ui=False, services=False) as server:
+        [(run, tasks, _)] = list(_runs(server.api_url))
+    assert run.id == state.state_details.flow_run_id
+    assert len(tasks) == BURST
+    assert sorted(t.state.type.value for t in tasks) == ["COMPLETED"] * BURST

@@ -26,16 +26,15 @@ HUNGRY = ("SELECT s, count(*) FROM (SELECT i::VARCHAR || 'abcdefghij' AS s FROM 
 CLI = [sys.executable, "-c", "from flows.cli import app; app()"]
 PREPARE = ("from flows.ingest import prepare_warehouse\n"
            "from tasks.config import load_settings\n"
-           "from tasks.warehouse.database import connect\n"
-           "with connect(load_settings().warehouse) as con:\n"
-           "    prepare_warehouse.fn(con, '64')\n")
+           "prepare_warehouse.fn(load_settings().warehouse, '64')\n")
 INGEST = ("from flows.ingest import prepare_warehouse\n"
           "from tasks.config import load_settings\n"
           "from tasks.ingest.judge import ingest_inbox\n"
           "from tasks.warehouse.database import connect, publish_snapshot\n"
           "s = load_settings()\n"
+          "prepare_warehouse.fn(s.warehouse, '64')\n"
           "with connect(s.warehouse) as con:\n"
-          "    prepare_warehouse.fn(con, '64'); ingest_inbox(con, s); con.execute('CHECKPOINT')\n"
+          "    ingest_inbox(con, s); con.execute('CHECKPOINT')\n"
           "publish_snapshot(s.warehouse)\n")
 ANALYST = ("import sys\n"  # a query under way, paused mid-stream, as in a notebook
            "from pathlib import Path\n"
@@ -49,17 +48,16 @@ ANALYST = ("import sys\n"  # a query under way, paused mid-stream, as in a noteb
 @pytest.fixture
 def ready(settings_env) -> Path:
     """A warehouse just migrated by the ingest flow's first step (so it has its snapshot)."""
-    with connect(settings_env.warehouse) as con:
-        prepare_warehouse.fn(con, "64")
+    prepare_warehouse.fn(settings_env.warehouse, "64")
     return settings_env.warehouse
 
 
 def test_the_first_migration_publishes_the_snapshot_once(settings_env):
-    with connect(settings_env.warehouse) as con:
-        prepare_warehouse.fn(con, "64")
-        snap = snapshot_path(settings_env.warehouse)
-        first = snap.stat().st_mtime_ns
-        prepare_warehouse.fn(con, "64")  # an existing snapshot is left to the end of the run
+    prepare_warehouse.fn(settings_env.warehouse, "64")
+    snap = snapshot_path(settings_env.warehouse)
+    first = snap.stat().st_mtime_ns
+    # an existing snapshot is left to the end of the run
+    prepare_warehouse.fn(settings_env.warehouse, "64")
     assert snap.stat().st_mtime_ns == first
     assert run_query(settings_env.warehouse, "SELECT count(*) FROM ref.kabkota").rows == [(10,)]
 

@@ -54,8 +54,7 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
 def pristine(tmp_path_factory) -> Path:
     """A real warehouse, migrated with Kaltim's reference data, and its first snapshot."""
     warehouse = tmp_path_factory.mktemp("pristine") / "warehouse.duckdb"
-    with connect(warehouse) as con:
-        prepare_warehouse.fn(con, "64")
+    prepare_warehouse.fn(warehouse, "64")
     return warehouse
 
 

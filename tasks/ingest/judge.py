@@ -74,6 +74,10 @@ ARCHIVE_THREADS = 8
 # Bytes of source files judged in one task (`batches`): a national week's logistik is several
 # tasks a task runner can spread over processes, a province's week a few.
 BATCH_BYTES = 16 * 1024 * 1024
+# The same for batches judged in Dask worker processes: each worker pays the GX import (~340 MB)
+# and then a batch's frames (~440 MB for 16 MB of logistik CSV, ~260 MB for 8 MB; bench/README.md),
+# and a worker is to stay under 1 GB on the national week.
+WORKER_BATCH_BYTES = 8 * 1024 * 1024
 
 
 def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], set[tuple]]:
@@ -317,11 +321,20 @@ def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
     facts = known(con)
     weeks = sorted({a.identity.week for a in archived if a.identity.week})
     verdicts: list[Verdict] = []
+    reuse: dict[tuple, pa.Table] = {}
     for batch in batches(archived):
-        kind = batch[0].identity.kind
-        inputs = validation_inputs(con, kind, weeks) if kind else {}
-        verdicts += judge_batch(batch, settings, facts, inputs)
+        verdicts += judge_batch(batch, settings, facts, batch_inputs(con, batch, weeks, reuse))
     return in_arrival_order(verdicts, archived)
+
+
+def batch_inputs(con: duckdb.DuckDBPyConnection, batch: list[ArchivedFile], weeks: list[str],
+                 reuse: dict[tuple, pa.Table] | None = None) -> dict[str, pa.Table]:
+    """The validation inputs of one batch (`batches`: one kind): for its files' kab/kota only."""
+    kind = batch[0].identity.kind
+    if not kind:
+        return {}
+    kabkota = [a.identity.kabkota_code for a in batch if a.identity.kabkota_code]
+    return validation_inputs(con, kind, weeks, kabkota, reuse)
 
 
 def in_arrival_order(verdicts: list[Verdict], archived: list[ArchivedFile]) -> list[Verdict]:

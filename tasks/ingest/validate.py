@@ -311,19 +311,37 @@ def relations(kind: str) -> tuple[str, ...]:
     return tuple(sorted(set(_RELATION.findall(re.sub(r"--[^\n]*", "", text)))))
 
 
-def validation_inputs(con: duckdb.DuckDBPyConnection, kind: str,
-                      weeks: list[str]) -> dict[str, pa.Table]:
-    """What the kind's checks read from the warehouse, as Arrow tables: reference tables whole,
-    history as `sql/validate/inputs/<relation>.sql` selects it for the batch's `weeks` (only the
-    weeks a rule compares with). Read by the flow, the one process with the warehouse open, so a
-    validation task on any machine needs no connection to it (`checks_connection`)."""
+@cache
+def _input_query(relation: str) -> str:
+    path = SQL_DIR / "validate" / "inputs" / f"{relation}.sql"
+    return sql(f"validate/inputs/{relation}.sql") if path.is_file() else f"SELECT * FROM {relation}"
+
+
+def validation_inputs(con: duckdb.DuckDBPyConnection, kind: str, weeks: list[str],
+                      kabkota: list[str], reuse: dict[tuple, pa.Table] | None = None,
+                      ) -> dict[str, pa.Table]:
+    """What the kind's checks read from the warehouse for one batch, as Arrow tables: reference
+    tables whole, or as `sql/validate/inputs/<relation>.sql` selects them: history for the
+    batch's `weeks` (only the weeks a rule compares with), the national-size tables for the
+    batch's `kabkota` alone (the codes its files' names give; the checks compare a row only
+    with its own kab/kota's rows). Read by the flow, the one process with the warehouse open, so
+    a validation task on any machine needs no connection to it (`checks_connection`), and gets
+    ~1 MB of reference per logistik batch instead of the whole country's 40 MB.
+
+    `reuse` (kept by the caller across a week's batches): a table whose query depends on neither
+    is read once and shared."""
     out: dict[str, pa.Table] = {}
+    values = {"weeks": weeks, "kabkota": sorted(set(kabkota))}
     for relation in relations(kind):
-        query = (sql(f"validate/inputs/{relation}.sql")
-                 if (SQL_DIR / "validate" / "inputs" / f"{relation}.sql").is_file()
-                 else f"SELECT * FROM {relation}")
-        out[relation] = con.sql(query, params={"weeks": weeks} if "$weeks" in query else None
-                                ).to_arrow_table()
+        query = _input_query(relation)
+        params = {k: v for k, v in values.items() if f"${k}" in query}
+        key = (relation, *((k, tuple(v)) for k, v in params.items()))
+        if reuse is not None and key in reuse:
+            out[relation] = reuse[key]
+            continue
+        out[relation] = con.sql(query, params=params or None).to_arrow_table()
+        if reuse is not None:
+            reuse[key] = out[relation]
     return out
 
 
