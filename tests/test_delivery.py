@@ -262,7 +262,7 @@ def test_implicit_tls_setting_is_validated(monkeypatch, tls):
     monkeypatch.setenv("PILKADA_SMTP_TLS", tls)
     assert load_settings().smtp.port == 465
     monkeypatch.setenv("PILKADA_SMTP_TLS", "kadang")
-    with pytest.raises(ValueError, match="PILKADA_SMTP_TLS='kadang' tidak valid.*starttls"):
+    with pytest.raises(ValueError, match=r"PILKADA_SMTP_TLS='kadang' tidak valid.*starttls"):
         load_settings()
 
 
