@@ -13,6 +13,7 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PILKADA_ARRIVAL"] = "mtime"
 
 import shutil
+from collections.abc import Iterator
 
 import pytest
 
@@ -58,10 +59,40 @@ def settings_env(tmp_path, monkeypatch) -> Settings:
 
 
 @pytest.fixture
-def warehouse(settings_env):
-    """An open connection to a migrated warehouse (at `settings_env.warehouse`) with the
-    reference tables loaded."""
+def warehouse(request, settings_env):
+    """A migrated warehouse (at `settings_env.warehouse`) with the reference tables loaded: an
+    open connection, or, for a test that runs the ingest flow (it uses `prefect_harness`), a
+    `tests.pipeline.Warehouse` that opens a short-lived connection per statement (the flow runs
+    in this process, and a connection held open across it can make its CHECKPOINT fail)."""
     with connect(settings_env.warehouse) as con:
         migrate(con)
         load_reference(con)
-        yield con
+        if "prefect_harness" not in request.fixturenames:
+            yield con
+            return
+    from tests.pipeline import Warehouse
+
+    yield Warehouse(settings_env.warehouse)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[str]:
+    """One Prefect test server for the session (per xdist worker), started by the first test or
+    fixture that runs a flow (`tests.pipeline.ingest`) and asks for it; yields its API URL.
+    Files that start a Prefect server of their own use `outside_prefect_harness`."""
+    from tests.pipeline import harness
+
+    with harness() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def outside_prefect_harness() -> Iterator[None]:
+    """For a module whose tests run flows on a server of their own: out of the session harness's
+    settings, Prefect's log and event workers drained on the way in and out
+    (`tests.pipeline.outside_harness`). Listed first in the module's `pytestmark`, so it is set
+    up before the module's server fixtures."""
+    from tests.pipeline import outside_harness
+
+    with outside_harness():
+        yield

@@ -10,11 +10,14 @@ import time
 from pathlib import Path
 
 
-def kill_at(point: str, code: str, args: list[str], scratch: Path, timeout: float = 120) -> None:
-    """Start `python -c code *args` with the fault point armed, wait until the process stops
-    there (tasks/faults.py writes the marker), then SIGKILL it."""
+def kill_at(point: str, code: str, args: list[str], scratch: Path, timeout: float = 120,
+            env: dict[str, str] | None = None) -> None:
+    """Start `python -c code *args` (in `env`, default this process's environment) with the
+    fault point armed, wait until the process stops there (tasks/faults.py writes the marker),
+    then SIGKILL it."""
     marker = scratch / f"paused-at-{point}"
-    env = {**os.environ, "PILKADA_FAULTPOINT": point, "PILKADA_FAULTPOINT_MARKER": str(marker)}
+    env = {**(env or os.environ), "PILKADA_FAULTPOINT": point,
+           "PILKADA_FAULTPOINT_MARKER": str(marker)}
     proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env)
     deadline = time.monotonic() + timeout
     while not marker.exists():

@@ -34,7 +34,7 @@ from flows.cli import app
 from samples.kaltim import generate
 from tests import REPO as ROOT
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.usefixtures("outside_prefect_harness"), pytest.mark.flow]
 BIN = Path(sys.executable).parent
 WAIT = 180  # seconds: a bound on waiting for a real server, never an assertion on speed
 

@@ -10,17 +10,8 @@ from pathlib import Path
 from samples.kaltim import generate
 from tasks.warehouse.database import publish_snapshot
 from tasks.warehouse.query import open_read_only
+from tests.pipeline import INGEST_SCRIPT, api_env
 
-INGEST_AND_PUBLISH = (
-    "from tasks.config import load_settings\n"
-    "from tasks.ingest.judge import ingest_inbox\n"
-    "from tasks.warehouse.reference import load_reference\n"
-    "from tasks.warehouse.database import connect, migrate, publish_snapshot\n"
-    "s = load_settings()\n"
-    "with connect(s.warehouse) as con:\n"
-    "    migrate(con); load_reference(con); ingest_inbox(con, s); con.execute('CHECKPOINT')\n"
-    "publish_snapshot(s.warehouse)\n"
-)
 STATE = ("SELECT (SELECT count(*) FROM raw.file), (SELECT count(*) FROM audit.submission), "
          "(SELECT count(*) FROM core.logistik), "
          "(SELECT count(*) FROM mart.kabkota_weekly WHERE week = '2024-W47')")
@@ -39,7 +30,8 @@ WATCH = (
 
 
 def _ingest() -> None:
-    subprocess.run([sys.executable, "-c", INGEST_AND_PUBLISH], check=True)
+    """The ingest flow in a process of its own, which loads and then publishes the snapshot."""
+    subprocess.run([sys.executable, "-c", INGEST_SCRIPT], check=True, env=api_env())
 
 
 def _state(warehouse: Path) -> tuple:
@@ -50,7 +42,8 @@ def _state(warehouse: Path) -> tuple:
         con.close()
 
 
-def test_open_analyst_session_survives_an_ingest_and_sees_whole_states(settings_env):
+def test_open_analyst_session_survives_an_ingest_and_sees_whole_states(settings_env,
+                                                                      prefect_harness):
     inbox = Path(settings_env.inbox)
     generate(inbox, ["2024-W46"])
     _ingest()
@@ -81,7 +74,7 @@ def test_open_analyst_session_survives_an_ingest_and_sees_whole_states(settings_
     assert after in seen  # the watcher saw the new snapshot without anyone restarting anything
 
 
-def test_snapshot_replacement_is_atomic(settings_env):
+def test_snapshot_replacement_is_atomic(settings_env, prefect_harness):
     generate(Path(settings_env.inbox), ["2024-W47"])
     _ingest()
     snap = publish_snapshot(settings_env.warehouse)

@@ -24,13 +24,13 @@ from pypdf import PdfReader
 from reports.i18n import FILE_STATUS
 from reports.render import Formatter, RenderedBulletin, build_message, render_annex
 from samples.kaltim import generate
-from tasks.ingest.judge import ingest_inbox
 from tasks.publish.bulletin_data import (
     AnnexContext,
     BulletinContext,
     annex_context,
     bulletin_context,
 )
+from tests.pipeline import ingest
 from tests.render_context import assert_shape
 
 WEEKS = ["2024-W45", "2024-W46", "2024-W47"]
@@ -40,7 +40,7 @@ FMT = Formatter("id")
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
+def warehouse(tmp_path_factory, prefect_harness) -> Path:
     """The sample inbox for W45–W47, ingested into a fresh warehouse (as the bulletin's is)."""
     root = tmp_path_factory.mktemp("annex")
     mp = pytest.MonkeyPatch()
@@ -51,16 +51,12 @@ def warehouse(tmp_path_factory) -> Path:
     mp.setenv("PILKADA_ARRIVAL", "mtime")  # the sample is replayed on its own clock
     mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
     mp.setenv("PILKADA_INBOX", str(root / "inbox"))
+    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
     from tasks.config import load_settings
-    from tasks.warehouse.database import connect, migrate
-    from tasks.warehouse.reference import load_reference
 
     generate(root / "inbox", WEEKS)
     settings = load_settings()
-    with connect(settings.warehouse) as con:
-        migrate(con)
-        load_reference(con)
-        ingest_inbox(con, settings)
+    ingest(settings)
     mp.undo()
     return settings.warehouse
 

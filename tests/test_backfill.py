@@ -6,8 +6,11 @@ import re
 
 import pytest
 from prefect import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-from prefect.testing.utilities import prefect_test_harness
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -20,13 +23,7 @@ SAMPLE = ["2024-W44", *WEEKS]  # W44 has a rejected file (docs/sample-data.md)
 
 
 @pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-@pytest.fixture(scope="module")
-def ingested(tmp_path_factory, harness):
+def ingested(tmp_path_factory, prefect_harness):
     """Sample weeks 2024-W44..W47 ingested once into a temporary warehouse."""
     root = tmp_path_factory.mktemp("backfill")
     mp = pytest.MonkeyPatch()
@@ -39,8 +36,8 @@ def ingested(tmp_path_factory, harness):
     mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
     mp.setenv("PILKADA_ARCHIVE", str(root / "archive"))
     generate(root / "inbox", SAMPLE)
-    counts = ingest_submissions()
-    yield {"root": root, "counts": counts}
+    state = ingest_submissions(return_state=True)
+    yield {"root": root, "counts": state.result(), "run": state.state_details.flow_run_id}
     mp.undo()
 
 
@@ -66,7 +63,8 @@ def test_backfill_renders_one_bulletin_per_week(ingested):
         notes = client.read_artifacts(artifact_filter=ArtifactFilter(
             key=ArtifactFilterKey(any_=["weekly-bulletin"])))
         ledger = client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["ingest-ledger"])))
+            key=ArtifactFilterKey(any_=["ingest-ledger"]),
+            flow_run_id=ArtifactFilterFlowRunId(any_=[ingested["run"]])))
     assert {w for w in WEEKS for n in notes if str(_html(outbox, w)) in n.data} == set(WEEKS)
     assert ledger and all(n.type == "markdown" for n in notes)
 

@@ -13,6 +13,8 @@ import tasks.ingest.judge as ingest
 import tasks.ingest.validate as validate
 from samples.kaltim import generate
 from tasks.ingest.pull import ArchivedFile, Identity, InboxFile, archive, list_inbox
+from tasks.warehouse.database import connect
+from tests import pipeline
 
 
 def _frame(n: int) -> pl.DataFrame:
@@ -58,7 +60,7 @@ def test_small_batches_find_the_same_as_one_batch(warehouse, settings_env, monke
     assert any(whole.values())  # the sample's bad rows are among them
 
 
-def test_a_backlog_of_weeks_is_judged_week_by_week(warehouse, settings_env):
+def test_a_backlog_of_weeks_is_judged_week_by_week(settings_env, prefect_harness):
     """A fall in a cumulative quantity is caught even when both weeks arrive in one run."""
     generate(Path(settings_env.inbox), ["2024-W46", "2024-W47"])
     path = Path(settings_env.inbox) / "6474" / "6474_logistik_2024-W47.csv"
@@ -73,22 +75,28 @@ def test_a_backlog_of_weeks_is_judged_week_by_week(warehouse, settings_env):
     stat = path.stat()
     path.write_text(buf.getvalue(), encoding="utf-8")
     os.utime(path, (stat.st_atime, stat.st_mtime))
-    ingest.ingest_inbox(warehouse, settings_env)
-    rules = warehouse.execute(
-        "SELECT i.rule, i.row_number FROM audit.row_issue i JOIN raw.file f USING (file_id) "
-        "WHERE f.file_name = '6474_logistik_2024-W47.csv'").fetchall()
+    pipeline.ingest(settings_env)
+    rules = [(f.rule, f.row) for v in pipeline.judged(settings_env.warehouse)
+             if v.file_name == "6474_logistik_2024-W47.csv" for f in v.findings]
     assert ("kumulatif_tidak_turun", 2) in rules
 
 
 def test_a_batch_gets_only_its_kabkotas_rows_and_the_findings_of_the_whole_tables(
-        warehouse, settings_env):
+        settings_env, prefect_harness):
     """A logistik batch is sent the requirement and last week's rows of its own kab/kota only
     (a national week's tables are 670,096 rows each), and judges exactly as against the whole
     tables, even a row whose desa code is another kab/kota's (compared with nothing of it)."""
     inbox = Path(settings_env.inbox)
     generate(inbox, ["2024-W46"])
-    ingest.ingest_inbox(warehouse, settings_env)
+    pipeline.ingest(settings_env)
     generate(inbox, ["2024-W47"])
+    with connect(settings_env.warehouse) as warehouse:
+        _judge_against_own_and_whole(warehouse, settings_env)
+
+
+def _judge_against_own_and_whole(warehouse, settings_env) -> None:
+    """The test above once W46 is loaded, on an open connection: the batch's inputs read from it."""
+    inbox = Path(settings_env.inbox)
     path = inbox / "6474" / "6474_logistik_2024-W47.csv"
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     # another kab/kota's desa with a requirement and positive W46 figures, filed by 6474

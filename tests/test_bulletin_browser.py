@@ -17,8 +17,8 @@ from playwright.sync_api import sync_playwright
 from reports.outbox import write_outbox
 from reports.render import RenderedBulletin, build_message, render_annex, render_bulletin
 from samples.kaltim import generate
-from tasks.ingest.judge import ingest_inbox
 from tasks.publish.bulletin_data import annex_context, bulletin_context
+from tests.pipeline import ingest
 
 pytestmark = pytest.mark.browser
 
@@ -30,24 +30,23 @@ PHONE_SCREEN = 667  # px tall at 375 px wide (iPhone SE class)
 
 
 @pytest.fixture(scope="module")
-def docs(tmp_path_factory) -> dict[str, tuple[RenderedBulletin, Path]]:
+def docs(tmp_path_factory, prefect_harness) -> dict[str, tuple[RenderedBulletin, Path]]:
     """W46 (a flagged row claims a death), W47 and W48 (after the vote) bulletins and Kutai
     Barat's W47 annex, rendered from a real warehouse and written as the outbox writes them."""
     root = tmp_path_factory.mktemp("browser")
     mp = pytest.MonkeyPatch()
     mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
     mp.setenv("PILKADA_INBOX", str(root / "inbox"))
+    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
+    mp.setenv("PILKADA_ARCHIVE", str(root / "archive"))
     from tasks.config import load_settings
-    from tasks.warehouse.database import connect, migrate
-    from tasks.warehouse.reference import load_reference
+    from tasks.warehouse.database import connect
 
     generate(root / "inbox", ["2024-W46", WEEK, "2024-W48"])
     settings = load_settings()
     rendered: dict[str, RenderedBulletin] = {}
+    ingest(settings)
     with connect(settings.warehouse) as con:
-        migrate(con)
-        load_reference(con)
-        ingest_inbox(con, settings)
         for week in ("2024-W46", WEEK, "2024-W48"):
             rendered[week] = render_bulletin(bulletin_context(con, week))
         rendered["annex"] = render_annex(annex_context(con, WEEK, "6407"))

@@ -32,8 +32,8 @@ from reports.render import RenderedBulletin, render_annex, render_bulletin
 from samples.kaltim import generate
 from tasks.config import WITA
 from tasks.contract.submission import COLUMNS
-from tasks.ingest.judge import ingest_inbox
 from tasks.publish.bulletin_data import annex_context, bulletin_context
+from tests.pipeline import ingest
 from tests.test_bulletin_browser import ARGS, CHROMIUM
 
 WEEK = "2024-W47"
@@ -111,7 +111,7 @@ def _write_follow_ups(inbox: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
+def warehouse(tmp_path_factory, prefect_harness) -> Path:
     """The sample's W47 plus this module's follow-ups for W46–W47, ingested."""
     root = tmp_path_factory.mktemp("tindak_lanjut")
     mp = pytest.MonkeyPatch()
@@ -122,17 +122,13 @@ def warehouse(tmp_path_factory) -> Path:
     mp.setenv("PILKADA_ARRIVAL", "mtime")
     mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
     mp.setenv("PILKADA_INBOX", str(root / "inbox"))
+    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
     from tasks.config import load_settings
-    from tasks.warehouse.database import connect, migrate
-    from tasks.warehouse.reference import load_reference
 
     generate(root / "inbox", [WEEK])
     _write_follow_ups(root / "inbox")
     settings = load_settings()
-    with connect(settings.warehouse) as con:
-        migrate(con)
-        load_reference(con)
-        ingest_inbox(con, settings)
+    ingest(settings)
     mp.undo()
     return settings.warehouse
 

@@ -26,7 +26,8 @@ from flows.ingest import ingest_submissions
 from samples.kaltim import generate
 from tests import REPO as ROOT
 
-pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.services]
+pytestmark = [pytest.mark.usefixtures("outside_prefect_harness"), pytest.mark.flow,
+              pytest.mark.slow, pytest.mark.services]
 BIN = Path(sys.executable).parent
 WEEKS = ["2024-W44", "2024-W45"]  # a rejected file; flagged rows, compared with W44
 # Compared between the two runs; what differs by design (when it was loaded, the run) is left out.

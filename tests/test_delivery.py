@@ -312,21 +312,19 @@ def test_slow_server_times_out_and_the_rerun_does_not_duplicate(warehouse, tmp_p
 
 
 @pytest.mark.flow
-def test_password_can_come_from_a_prefect_secret_block(monkeypatch):
+def test_password_can_come_from_a_prefect_secret_block(monkeypatch, prefect_harness):
     from prefect.blocks.system import Secret
-    from prefect.testing.utilities import prefect_test_harness
 
     from tasks.config import load_settings
 
-    with prefect_test_harness(server_startup_timeout=120):
-        Secret(value="dari-blok-rahasia").save("pilkada-smtp-password")
-        monkeypatch.setenv("PILKADA_SMTP_HOST", "127.0.0.1")
-        monkeypatch.delenv("PILKADA_SMTP_PASSWORD", raising=False)
-        monkeypatch.setenv("PILKADA_SMTP_PASSWORD_BLOCK", "pilkada-smtp-password")
-        smtp = load_settings().smtp
-        assert smtp.password is None  # nothing read until a login needs it
-        assert smtp.resolve_password() == "dari-blok-rahasia"
-        assert "dari-blok-rahasia" not in repr(smtp)
+    Secret(value="dari-blok-rahasia").save("pilkada-smtp-password", overwrite=True)
+    monkeypatch.setenv("PILKADA_SMTP_HOST", "127.0.0.1")
+    monkeypatch.delenv("PILKADA_SMTP_PASSWORD", raising=False)
+    monkeypatch.setenv("PILKADA_SMTP_PASSWORD_BLOCK", "pilkada-smtp-password")
+    smtp = load_settings().smtp
+    assert smtp.password is None  # nothing read until a login needs it
+    assert smtp.resolve_password() == "dari-blok-rahasia"
+    assert "dari-blok-rahasia" not in repr(smtp)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import re
 from datetime import datetime
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.bulletin import weekly_bulletin
 from flows.ingest import ingest_submissions
@@ -48,7 +47,7 @@ def _put_province_file(inbox) -> None:
 
 
 @pytest.fixture(scope="module")
-def delivered(tmp_path_factory):
+def delivered(tmp_path_factory, prefect_harness):
     root = tmp_path_factory.mktemp("delivery")
     mp = pytest.MonkeyPatch()
     for k, v in {"PILKADA_WAREHOUSE": root / "w.duckdb", "PILKADA_INBOX": root / "inbox",
@@ -56,8 +55,7 @@ def delivered(tmp_path_factory):
         mp.setenv(k, str(v))
     generate(root / "inbox", ["2024-W45", WEEK])
     _put_province_file(root / "inbox")
-    with prefect_test_harness(server_startup_timeout=120), \
-            smtp_server(root, tls=True) as (handler, port, ca):
+    with smtp_server(root, tls=True) as (handler, port, ca):
         for k, v in {"PILKADA_SMTP_HOST": "127.0.0.1", "PILKADA_SMTP_PORT": port,
                      "PILKADA_SMTP_TLS": "starttls", "PILKADA_SMTP_USER": USER,
                      "PILKADA_SMTP_PASSWORD": PASSWORD, "PILKADA_SMTP_CA_FILE": ca,

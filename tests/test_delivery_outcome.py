@@ -15,7 +15,6 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
 from prefect.states import Failed
-from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
 import flows.bulletin as bulletin_flow
@@ -53,9 +52,9 @@ REFUSED = "554 5.7.1 Relay access denied"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A warehouse holding one sample week, Prefect's test harness, Prefect's retries without
-    their delays, a 1 s connect timeout."""
+def site(tmp_path_factory, prefect_harness):
+    """A warehouse holding one sample week, the session's Prefect test server, Prefect's retries
+    without their delays, a 1 s connect timeout."""
     root = tmp_path_factory.mktemp("outcome")
     generate(root / "inbox", [WEEK])
     mp = pytest.MonkeyPatch()
@@ -72,9 +71,8 @@ def site(tmp_path_factory):
     mp.setattr(bulletin_flow, "send_letters",
                bulletin_flow.send_letters.with_options(retry_delay_seconds=[0, 0, 0]))
     mp.setattr(delivery, "CONNECT_TIMEOUT", 1.0)
-    with prefect_test_harness(server_startup_timeout=120):
-        ingest_submissions()
-        yield root, mp
+    ingest_submissions()
+    yield root, mp
     mp.undo()
 
 

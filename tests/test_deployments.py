@@ -48,7 +48,7 @@ from samples.kaltim import generate
 from tasks.config import MAIL_CRON
 from tests import REPO as ROOT
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.usefixtures("outside_prefect_harness"), pytest.mark.flow]
 WITA = ZoneInfo(dep.TIMEZONE)
 WEEKS = ["2024-W45", "2024-W46"]
 BIN = Path(sys.executable).parent

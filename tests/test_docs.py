@@ -9,31 +9,26 @@ import pytest
 
 from samples.kaltim import generate
 from tasks.contract.submission import ALIASES
-from tasks.ingest.judge import ingest_inbox
-from tasks.warehouse.database import connect, publish_snapshot
 from tasks.warehouse.query import run_query
 from tests import REPO as ROOT
+from tests.pipeline import ingest
 
 QUERIES = re.findall(r"```sql\n(.*?)```", (ROOT / "docs" / "queries.md").read_text(), re.S)
 
 
 @pytest.fixture(scope="module")
-def snapshot(tmp_path_factory) -> Path:
+def snapshot(tmp_path_factory, prefect_harness) -> Path:
     root = tmp_path_factory.mktemp("docs")
     mp = pytest.MonkeyPatch()
     mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
     mp.setenv("PILKADA_INBOX", str(root / "inbox"))
+    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
+    mp.setenv("PILKADA_ARCHIVE", str(root / "archive"))
     from tasks.config import load_settings
-    from tasks.warehouse.database import migrate
-    from tasks.warehouse.reference import load_reference
 
     generate(root / "inbox", ["2024-W45", "2024-W46", "2024-W47"])
     settings = load_settings()
-    with connect(settings.warehouse) as con:
-        migrate(con)
-        load_reference(con)
-        ingest_inbox(con, settings)
-    publish_snapshot(settings.warehouse)
+    ingest(settings)  # which publishes the snapshot
     mp.undo()
     return settings.warehouse
 

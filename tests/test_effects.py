@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from tasks.config import WITA
 from tasks.contract.finding import EFFECTS
 from tasks.contract.submission import COLUMNS, IDENTITY, KINDS
-from tasks.ingest.feedback import write_feedback
-from tasks.ingest.judge import ingest_inbox
 from tasks.ingest.validate import suite_document
 from tasks.resources import EXPECTATIONS_DIR
 from tests import REPO
+from tests.pipeline import ingest
 from tests.test_load import KAB, LOGISTIK, logistik_rows, one, put, query, to_csv
 
 BALLOTS = ("ss_gubernur", "ss_bupati_walikota")
@@ -102,10 +102,12 @@ def _reserve_short(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def test_ballot_reserve_finding_leaves_the_deliveries_counted_in_full(warehouse, settings_env):
+def test_ballot_reserve_finding_leaves_the_deliveries_counted_in_full(warehouse, settings_env,
+                                                                      prefect_harness):
     rows = _reserve_short(logistik_rows())
     put(settings_env, LOGISTIK, to_csv(rows))
-    ((file_id, verdict),) = ingest_inbox(warehouse, settings_env)
+    (verdict,) = ingest(settings_env)
+    file_id = verdict.file_id
     ballots = [i + 2 for i, r in enumerate(rows) if r["barang"] in BALLOTS]
 
     # the desk gets every finding, row, column, reason and effect
@@ -116,8 +118,8 @@ def test_ballot_reserve_finding_leaves_the_deliveries_counted_in_full(warehouse,
     assert [(f["row_number"], f["column"], f["rule"], f["effect"]) for f in found] == [
         (n, "jumlah_kebutuhan", "cadangan_surat_suara", "values") for n in ballots]
     assert all("cadangan 2,5%" in f["message"] for f in found)
-    paths = write_feedback(warehouse, [file_id], settings_env.outbox)
-    table = next(p for p in paths if p.suffix == ".csv").read_text(encoding="utf-8-sig")
+    (written,) = Path(settings_env.outbox, "feedback").rglob("*.temuan.csv")  # by the run
+    table = written.read_text(encoding="utf-8-sig")
     assert table.count("cadangan_surat_suara") == len(ballots)
     assert table.count("nilai ini tidak dihitung") == len(ballots)
     assert verdict.reason.startswith(
@@ -138,7 +140,8 @@ def test_ballot_reserve_finding_leaves_the_deliveries_counted_in_full(warehouse,
     ).fetchall() == [(len(ballots), len(ballots))]
 
 
-def test_a_rule_with_effect_nothing_tells_the_desk_and_the_value_counts(warehouse, settings_env):
+def test_a_rule_with_effect_nothing_tells_the_desk_and_the_value_counts(warehouse, settings_env,
+                                                                        prefect_harness):
     """kumulatif_tidak_turun: a quantity lower than last week without a note is the desk's
     latest statement (a recount or damage); it counts, and the desk is asked for a note."""
     week46, week47 = f"{KAB}/{KAB}_logistik_2024-W46.csv", LOGISTIK
@@ -146,12 +149,12 @@ def test_a_rule_with_effect_nothing_tells_the_desk_and_the_value_counts(warehous
     for r in before:
         r["per_tanggal"] = "2024-11-13"
     put(settings_env, week46, to_csv(before), datetime(2024, 11, 15, 10, tzinfo=WITA))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     now = logistik_rows()
     now[0]["diterima_kabkota"] -= 3
     now[0]["diterima_ppk"] -= 3
     put(settings_env, week47, to_csv(now))
-    ((_, verdict),) = ingest_inbox(warehouse, settings_env)
+    (verdict,) = ingest(settings_env)
     assert [(f.row, f.rule, f.effect) for f in verdict.findings] == [
         (2, "kumulatif_tidak_turun", "nothing")]
     assert verdict.reason.startswith("Diterima dengan catatan: 1 baris ditandai, nilainya "
@@ -162,11 +165,11 @@ def test_a_rule_with_effect_nothing_tells_the_desk_and_the_value_counts(warehous
         (now[0]["diterima_kabkota"], True)]
 
 
-def test_an_unknown_village_removes_its_row_only(warehouse, settings_env):
+def test_an_unknown_village_removes_its_row_only(warehouse, settings_env, prefect_harness):
     rows = logistik_rows()
     extra = {**rows[0], "kode_desa": rows[0]["kode_kecamatan"] + "999"}
     put(settings_env, LOGISTIK, to_csv([*rows, extra]))
-    ((_, verdict),) = ingest_inbox(warehouse, settings_env)
+    (verdict,) = ingest(settings_env)
     assert [(f.row, f.rule, f.effect) for f in verdict.findings] == [
         (len(rows) + 2, "kode_desa_valid", "row")]
     assert verdict.reason.startswith("Diterima dengan catatan: 1 baris tidak dihitung")

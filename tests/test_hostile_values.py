@@ -24,9 +24,9 @@ import xlsxwriter
 from samples.kaltim import generate
 from tasks.contract.submission import COLUMNS, COUNT_MAX, COUNT_MIN, KINDS
 from tasks.ingest import parse
-from tasks.ingest.judge import ingest_inbox
 from tasks.ingest.parse import ROW, ParseError, RowLimitExceeded, read_table, type_columns
 from tasks.ingest.validate import suite_document
+from tests.pipeline import ingest
 from tests.test_memory_bounds import lying_xlsx
 
 INT64_MAX = str(2**63 - 1)  # 19 digits: readable as a number, absurd as a count
@@ -307,7 +307,8 @@ def _rewrite(path: Path, edit) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
-def test_absurd_counts_flag_their_rows_and_the_week_goes_on(warehouse, settings_env):
+def test_absurd_counts_flag_their_rows_and_the_week_goes_on(warehouse, settings_env,
+                                                            prefect_harness):
     inbox = Path(settings_env.inbox)
     generate(inbox, ["2024-W47"])
     for d in inbox.iterdir():
@@ -342,7 +343,7 @@ def test_absurd_counts_flag_their_rows_and_the_week_goes_on(warehouse, settings_
     for p in (correction, insiden):
         os.utime(p, (later, later))
 
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
 
     status = dict(warehouse.execute(
         "SELECT file_name, status FROM audit.submission_status").fetchall())

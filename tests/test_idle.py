@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tasks.ingest.feedback import write_feedback
 from tasks.ingest.idle import nothing_to_ingest
-from tasks.ingest.judge import ingest_inbox
 from tasks.warehouse.database import connect, publish_snapshot
 from tasks.warehouse.lock import exclusive
+from tests.pipeline import ingest
+
+# the tests here run the ingest flow (tests/pipeline.py) on the session's Prefect server
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 # Named for a kab/kota outside Kaltim: judged (rejected for its area) and loaded without a GX
-# run, so the test needs neither GX nor Prefect; the ledger and fingerprints are the same.
+# validation; the ledger and fingerprints are those of any file.
 FILE = "9901/9901_logistik_2024-W47.csv"
 
 
@@ -34,15 +36,13 @@ def _settle(settings) -> None:
 
 
 @pytest.fixture
-def ingested(warehouse, settings_env):
-    """A warehouse that has loaded the inbox's one file and written its feedback, published."""
+def ingested(settings_env):
+    """A warehouse that has loaded the inbox's one file and written its feedback, published: the
+    ingest flow's run over it."""
     path = Path(settings_env.inbox) / FILE
     path.parent.mkdir(parents=True)
     path.write_text("kode_desa,item,jumlah\n9901010001,surat_suara,10\n")
-    loaded = ingest_inbox(warehouse, settings_env)
-    write_feedback(warehouse, [file_id for file_id, _ in loaded], settings_env.outbox)
-    warehouse.close()
-    _settle(settings_env)
+    assert len(ingest(settings_env)) == 1
     assert nothing_to_ingest(settings_env) is not None  # every case below starts idle
     return settings_env
 

@@ -17,7 +17,10 @@ import xlsxwriter
 from tasks.config import WITA
 from tasks.contract.regions import desa_requirements
 from tasks.contract.submission import column_names
-from tasks.ingest.judge import ingest_inbox
+from tests.pipeline import ingest
+
+# the tests here run the ingest flow (tests/pipeline.py) on the session's Prefect server
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 KAB = "6474"
 WEEK = "2024-W47"
@@ -145,9 +148,11 @@ def current_file(con, kind: str = "logistik") -> list[int]:
 def test_accepted_file_lands_its_rows_and_one_ledger_row(warehouse, settings_env):
     data = clean_logistik_csv()
     put(settings_env, LOGISTIK, data)
-    results = ingest_inbox(warehouse, settings_env, run_id="run-1")
+    started = datetime.now(UTC)
+    results = ingest(settings_env)
     assert len(results) == 1
-    file_id, verdict = results[0]
+    verdict = results[0]
+    file_id = verdict.file_id
     assert verdict.verdict == "accepted"
 
     (row,) = ledger(warehouse)
@@ -174,14 +179,15 @@ def test_accepted_file_lands_its_rows_and_one_ledger_row(warehouse, settings_env
     expected = logistik_rows()[0]
     assert first == (expected["kode_desa"], expected["barang"], expected["jumlah_kebutuhan"],
                      date(2024, 11, 20), None)
+    # the run that loaded it: the flow run's id, the UTC time it started
     run = scalar(warehouse, "SELECT run_id FROM audit.submission WHERE file_id = ?", [file_id])
-    assert run == "run-1"
+    assert started <= datetime.strptime(run, "%Y%m%dT%H%M%S%f%z") <= datetime.now(UTC)
 
 
 def test_xlsx_and_json_submissions_are_accepted(warehouse, settings_env):
     put(settings_env, f"{KAB}/{KAB}_ringkasan_{WEEK}.xlsx", ringkasan_xlsx())
     put(settings_env, f"{KAB}/{KAB}_insiden_{WEEK}.json", insiden_json())
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     statuses = {r["kind"]: (r["status"], r["rows_total"]) for r in ledger(warehouse)}
     assert statuses == {"ringkasan": ("accepted", 1), "insiden": ("accepted", 1)}
     assert warehouse.execute(
@@ -199,7 +205,7 @@ def test_empty_incident_list_is_accepted_but_empty_logistik_is_rejected(warehous
     put(settings_env, f"{KAB}/{KAB}_insiden_{WEEK}.csv", empty_csv("insiden"))
     put(settings_env, f"{KAB}/{KAB}_netralitas_{WEEK}.csv", empty_csv("netralitas"))
     put(settings_env, LOGISTIK, empty_csv("logistik"))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     assert one(warehouse, f"{KAB}/{KAB}_insiden_{WEEK}.csv")["status"] == "accepted"
     assert one(warehouse, f"{KAB}/{KAB}_netralitas_{WEEK}.csv")["status"] == "accepted"
     empty = one(warehouse, LOGISTIK)
@@ -212,7 +218,7 @@ def test_empty_incident_list_as_json_is_accepted(warehouse, settings_env):
     insiden and netralitas may be empty (policy.json reject_if_empty lists neither)."""
     put(settings_env, f"{KAB}/{KAB}_insiden_{WEEK}.json", b"[]")
     put(settings_env, f"{KAB}/{KAB}_netralitas_{WEEK}.json", b"[]\n")
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     for kind in ("insiden", "netralitas"):
         row = one(warehouse, f"{KAB}/{KAB}_{kind}_{WEEK}.json")
         assert (row["status"], row["reason"], row["rows_total"]) == ("accepted", "", 0), row
@@ -237,33 +243,35 @@ def _mixed_inbox(settings) -> None:
 
 def test_rerunning_ingest_over_the_same_inbox_adds_nothing(warehouse, settings_env):
     _mixed_inbox(settings_env)
-    first = ingest_inbox(warehouse, settings_env)
+    first = ingest(settings_env)
     assert len(first) == 7
     before = counts(warehouse)
     assert before["core.logistik"] == N_LOGISTIK
     assert before["raw.file"] == 7 and before["audit.submission"] == 7
     assert before["audit.row_issue"] >= 2  # the two rejected files at least
 
-    assert ingest_inbox(warehouse, settings_env) == []
+    assert ingest(settings_env) == []
     assert counts(warehouse) == before
 
     # touching a file (new mtime, same bytes) is not a new submission either
     later = datetime(2024, 11, 22, 18, 0, tzinfo=WITA).timestamp()
     for p in Path(settings_env.inbox).rglob("*.*"):
         os.utime(p, (later, later))
-    assert ingest_inbox(warehouse, settings_env) == []
+    assert ingest(settings_env) == []
     assert counts(warehouse) == before
 
 
 def test_same_bytes_under_another_name_is_a_duplicate(warehouse, settings_env):
     data = clean_logistik_csv()
     put(settings_env, LOGISTIK, data)
-    ((first_id, _),) = ingest_inbox(warehouse, settings_env)
+    (first,) = ingest(settings_env)
+    first_id = first.file_id
     before = counts(warehouse)
 
     copy = f"{KAB}/{KAB}_logistik_{WEEK}_kirim-ulang.csv"
     put(settings_env, copy, data, datetime(2024, 11, 22, 15, 0, tzinfo=WITA))
-    ((dup_id, _),) = ingest_inbox(warehouse, settings_env)
+    (dup,) = ingest(settings_env)
+    dup_id = dup.file_id
 
     row = one(warehouse, copy)
     assert row["status"] == "duplicate"
@@ -283,7 +291,7 @@ def test_same_bytes_in_one_run_count_once(warehouse, settings_env):
     put(settings_env, LOGISTIK, data)
     put(settings_env, f"{KAB}/{KAB}_logistik_{WEEK}_b.csv", data,
         datetime(2024, 11, 22, 10, 5, tzinfo=WITA))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     assert [r["status"] for r in ledger(warehouse)] == ["accepted", "duplicate"]
     assert counts(warehouse)["core.logistik"] == N_LOGISTIK
 
@@ -292,7 +300,7 @@ def test_same_bytes_for_another_week_is_a_new_report(warehouse, settings_env):
     put(settings_env, f"{KAB}/{KAB}_insiden_2024-W46.csv", empty_csv("insiden"),
         datetime(2024, 11, 15, 9, 0, tzinfo=WITA))
     put(settings_env, f"{KAB}/{KAB}_insiden_{WEEK}.csv", empty_csv("insiden"))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     assert [(r["week"], r["status"]) for r in ledger(warehouse)] == [
         ("2024-W46", "accepted"), (WEEK, "accepted")]
 
@@ -328,25 +336,25 @@ def _check_superseded(con) -> None:
 
 def test_revision_in_a_later_run_supersedes_the_first(warehouse, settings_env):
     put(settings_env, LOGISTIK, clean_logistik_csv(), datetime(2024, 11, 21, 9, 0, tzinfo=WITA))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     put(settings_env, REVISI, _revised(), datetime(2024, 11, 22, 9, 0, tzinfo=WITA))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     _check_superseded(warehouse)
 
 
 def test_revision_in_the_same_run_supersedes_the_first(warehouse, settings_env):
     put(settings_env, REVISI, _revised(), datetime(2024, 11, 22, 9, 0, tzinfo=WITA))
     put(settings_env, LOGISTIK, clean_logistik_csv(), datetime(2024, 11, 21, 9, 0, tzinfo=WITA))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     _check_superseded(warehouse)
 
 
 def test_an_older_file_arriving_late_does_not_take_over(warehouse, settings_env):
     put(settings_env, REVISI, _revised(), datetime(2024, 11, 22, 9, 0, tzinfo=WITA))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     # the original (older mtime) only reaches the inbox afterwards, e.g. a slow sync
     put(settings_env, LOGISTIK, clean_logistik_csv(), datetime(2024, 11, 21, 9, 0, tzinfo=WITA))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     old, new = one(warehouse, LOGISTIK), one(warehouse, REVISI)
     assert old["status"] == "superseded" and new["status"] == "accepted"
     assert current_file(warehouse) == [new["file_id"]]
@@ -356,7 +364,7 @@ def test_rejected_revision_leaves_the_accepted_version_current(warehouse, settin
     put(settings_env, LOGISTIK, clean_logistik_csv(), datetime(2024, 11, 21, 9, 0, tzinfo=WITA))
     put(settings_env, REVISI, to_csv(logistik_rows(), [c for c in column_names("logistik")
                                                        if c != "barang"]))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     assert one(warehouse, LOGISTIK)["status"] == "accepted"
     assert one(warehouse, REVISI)["status"] == "rejected"
     assert current_file(warehouse) == [one(warehouse, LOGISTIK)["file_id"]]
@@ -372,7 +380,7 @@ def test_file_with_a_bad_row_is_accepted_with_flags(warehouse, settings_env):
     rows[3]["jumlah_tps"] = "dua puluh"
     rows[5]["diterima_ppk"] = rows[5]["diterima_kabkota"] + 10
     put(settings_env, LOGISTIK, to_csv(rows))
-    ((file_id, _),) = ingest_inbox(warehouse, settings_env)
+    (file_id,) = [v.file_id for v in ingest(settings_env)]
 
     row = one(warehouse, LOGISTIK)
     assert row["status"] == "accepted_with_flags"
@@ -402,7 +410,7 @@ def test_unreadable_date_cell_flags_its_row(warehouse, settings_env):
     rows = logistik_rows()
     rows[3]["per_tanggal"] = "31/11/2024"  # there is no 31 November
     put(settings_env, LOGISTIK, to_csv(rows))
-    ((file_id, _),) = ingest_inbox(warehouse, settings_env)
+    (file_id,) = [v.file_id for v in ingest(settings_env)]
     row = one(warehouse, LOGISTIK)
     assert row["status"] == "accepted_with_flags"
     assert [i["message"] for i in issues(warehouse, file_id)] == [
@@ -415,7 +423,7 @@ def test_one_huge_number_does_not_stop_the_run(warehouse, settings_env):
     rows = logistik_rows()
     rows[3]["jumlah_tps"] = "123456789012345678901234567890"
     put(settings_env, LOGISTIK, to_csv(rows))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     assert one(warehouse, LOGISTIK)["status"] == "accepted_with_flags"
     assert one(warehouse, f"{KAB}/{KAB}_insiden_{WEEK}.json")["status"] == "accepted"
 
@@ -427,7 +435,7 @@ def test_more_than_half_bad_rows_rejects_the_file(warehouse, settings_env, bad, 
     for i, r in enumerate(rows[:bad]):
         r["kode_desa"] = f"{r['kode_kecamatan']}9{i:02d}"
     put(settings_env, LOGISTIK, to_csv(rows))
-    ((file_id, _),) = ingest_inbox(warehouse, settings_env)
+    (file_id,) = [v.file_id for v in ingest(settings_env)]
     row = one(warehouse, LOGISTIK)
     assert row["status"] == status
     assert row["rows_flagged"] == bad
@@ -448,7 +456,7 @@ def test_missing_required_column_rejects_the_file_naming_it(warehouse, settings_
     columns = [c for c in column_names("logistik") if c != "moda_angkut"]
     data = to_csv(logistik_rows(), columns)
     put(settings_env, LOGISTIK, data)
-    ((file_id, _),) = ingest_inbox(warehouse, settings_env)
+    (file_id,) = [v.file_id for v in ingest(settings_env)]
     row = one(warehouse, LOGISTIK)
     assert row["status"] == "rejected"
     assert "Kolom wajib tidak ada: moda_angkut" in row["reason"]
@@ -463,7 +471,7 @@ def test_file_for_another_kabkota_is_rejected(warehouse, settings_env):
     rows = logistik_rows()
     rows[0]["kode_kabkota"] = "6472"
     put(settings_env, LOGISTIK, to_csv(rows))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     row = one(warehouse, LOGISTIK)
     assert row["status"] == "rejected"
     assert row["reason"].startswith("Ditolak: kode kab/kota '6472'")
@@ -474,7 +482,7 @@ def test_late_file_is_marked_late(warehouse, settings_env):
     put(settings_env, LOGISTIK, clean_logistik_csv(), late)
     put(settings_env, f"{KAB}/{KAB}_insiden_{WEEK}.json", insiden_json(),
         datetime(2024, 11, 23, 12, 0, tzinfo=WITA))  # exactly on the deadline: on time
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     row = one(warehouse, LOGISTIK)
     assert row["is_late"] is True
     assert row["status"] == "accepted"
@@ -488,7 +496,7 @@ def test_late_file_is_marked_late(warehouse, settings_env):
 def test_late_is_judged_in_wita_not_utc(warehouse, settings_env):
     # 04:30 UTC on Saturday is 12:30 WITA: late, though the UTC clock says morning
     put(settings_env, LOGISTIK, clean_logistik_csv(), datetime(2024, 11, 23, 4, 30, tzinfo=UTC))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     assert one(warehouse, LOGISTIK)["is_late"] is True
 
 
@@ -498,7 +506,7 @@ def test_reasons_and_archive_over_a_mixed_inbox(warehouse, settings_env):
     put(settings_env, f"6401/{KAB}_netralitas_{WEEK}.json", b"[]")
     put(settings_env, f"{KAB}/{KAB}_insiden_{WEEK}_revisi.json", b'{"kode_kabkota": "6474"}',
         datetime(2024, 11, 23, 15, 0, tzinfo=WITA))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     rows = ledger(warehouse)
     assert len(rows) == 10
     statuses = {r["source_path"]: r["status"] for r in rows}

@@ -22,10 +22,10 @@ from samples.kaltim import generate
 from samples.local_imap import local_imap
 from tasks.config import load_settings
 from tasks.contract.submission import KINDS
-from tasks.ingest.mailbox import PROCESSED, Mail, ingest_with_mail
-from tasks.warehouse.database import connect, migrate
-from tasks.warehouse.reference import load_reference
+from tasks.ingest.mailbox import PROCESSED, Mail
+from tasks.warehouse.database import connect
 from tests.faultpoints import kill_at
+from tests.pipeline import INGEST_SCRIPT, api_env, ingest
 from tests.smtp_server import smtp_server
 from tests.test_template import KAB, WEEK, _desk_rows, sample_dir  # noqa: F401
 
@@ -47,7 +47,7 @@ def smtp(tmp_path):
 
 
 @pytest.fixture
-def mail_env(settings_env, imap, smtp, monkeypatch):
+def mail_env(settings_env, imap, smtp, monkeypatch, prefect_harness):
     """Settings with the test mailbox and SMTP server configured, as a deployment would have."""
     _, port = smtp
     for name, value in {"PILKADA_IMAP_HOST": imap.host, "PILKADA_IMAP_PORT": str(imap.port),
@@ -77,13 +77,6 @@ def _flags(imap) -> list[tuple[str, ...]]:
         return [m.flags for m in mb.fetch(AND(all=True), mark_seen=False, headers_only=True)]
 
 
-def _run(settings) -> list:
-    with connect(settings.warehouse) as con:
-        migrate(con)
-        load_reference(con)
-        return ingest_with_mail(con, settings)
-
-
 def _ledger(settings, sql: str) -> list[tuple]:
     with connect(settings.warehouse) as con:
         return con.execute(sql).fetchall()
@@ -108,7 +101,7 @@ def test_workbook_by_mail_six_rows_one_threaded_reply_then_a_correction(
     _send(imap, DESK, "Laporan 6402 minggu 47", [(f"{KAB}_{WEEK}.xlsx", book),
                                                   ("tanda-tangan.png", b"\x89PNG")],
           "<w47@desk-6402.example.org>")
-    _run(mail_env)
+    ingest(mail_env)
 
     rows = _ledger(mail_env, "SELECT kind, status, version, workbook FROM "
                              "audit.submission_status ORDER BY file_id")
@@ -128,7 +121,7 @@ def test_workbook_by_mail_six_rows_one_threaded_reply_then_a_correction(
     assert _flags(imap) == [("\\Seen", PROCESSED)] or set(_flags(imap)[0]) >= {"\\Seen",
                                                                                 PROCESSED}
 
-    _run(mail_env)  # nothing new: no row, no reply
+    ingest(mail_env)  # nothing new: no row, no reply
     assert len(_ledger(mail_env, "SELECT * FROM raw.file")) == 6
     assert len(handler.received) == 1
 
@@ -138,7 +131,7 @@ def test_workbook_by_mail_six_rows_one_threaded_reply_then_a_correction(
     fixed = build_template(KAB, WEEK, tmp_path / "c", fill=fill).read_bytes()
     _send(imap, DESK, "Re: Laporan 6402 minggu 47", [(f"{KAB}_{WEEK}_revisi.xlsx", fixed)],
           "<w47-revisi@desk-6402.example.org>")
-    _run(mail_env)
+    ingest(mail_env)
     current = _ledger(mail_env, "SELECT kind, version, workbook FROM audit.submission_status "
                                 "WHERE status = 'accepted' AND kind = 'logistik'")
     assert current == [("logistik", 2, f"{KAB}/{KAB}_{WEEK}_revisi.xlsx")]
@@ -161,16 +154,13 @@ def test_crash_between_archive_and_flag_loses_nothing_doubles_nothing(
     handler, _ = smtp
     csv = (sample_dir / KAB / f"{KAB}_ringkasan_{WEEK}.csv").read_bytes()
     _send(imap, DESK, "ringkasan", [(f"{KAB}_ringkasan_{WEEK}.csv", csv)], "<crash@x.example>")
-    code = ("from tasks.config import load_settings\n"
-            "from tests.test_mailbox import _run\n"
-            "_run(load_settings())\n")
-    kill_at("mail-before-flag", code, [], tmp_path)
+    kill_at("mail-before-flag", INGEST_SCRIPT, [], tmp_path, env=api_env())
     assert _ledger(mail_env, "SELECT kind, status FROM audit.submission_status") == [
         ("ringkasan", "accepted")]
     assert len(handler.received) == 1
     assert PROCESSED not in _flags(imap)[0]
 
-    _run(mail_env)
+    ingest(mail_env)
     assert len(_ledger(mail_env, "SELECT * FROM raw.file")) == 1
     assert len(handler.received) == 1  # the delivery log remembers the reply
     assert PROCESSED in _flags(imap)[0]
@@ -184,12 +174,9 @@ def test_crash_before_anything_is_archived_is_picked_up_again(
     handler, _ = smtp
     csv = (sample_dir / KAB / f"{KAB}_ringkasan_{WEEK}.csv").read_bytes()
     _send(imap, DESK, "ringkasan", [(f"{KAB}_ringkasan_{WEEK}.csv", csv)], "<early@x.example>")
-    code = ("from tasks.config import load_settings\n"
-            "from tests.test_mailbox import _run\n"
-            "_run(load_settings())\n")
-    kill_at("mail-after-collect", code, [], tmp_path)
+    kill_at("mail-after-collect", INGEST_SCRIPT, [], tmp_path, env=api_env())
     assert not handler.received and PROCESSED not in _flags(imap)[0]
-    _run(mail_env)
+    ingest(mail_env)
     assert _ledger(mail_env, "SELECT kind, status FROM audit.submission_status") == [
         ("ringkasan", "accepted")]
     assert len(handler.received) == 1 and PROCESSED in _flags(imap)[0]
@@ -201,7 +188,7 @@ def test_unknown_sender_is_set_aside_unanswered(mail_env, imap, smtp, sample_dir
     _send(imap, "orang.lain@contoh.example", "laporan", [(f"{KAB}_ringkasan_{WEEK}.csv", csv)],
           "<stranger@contoh.example>")
     _send(imap, DESK, "tanpa lampiran", [], "<empty@desk-6402.example.org>")
-    _run(mail_env)
+    ingest(mail_env)
     assert _ledger(mail_env, "SELECT count(*) FROM raw.file") == [(0,)]
     assert not handler.received
     aside = dict(_ledger(mail_env, "SELECT sender, reason FROM audit.mail_message "
@@ -210,7 +197,7 @@ def test_unknown_sender_is_set_aside_unanswered(mail_env, imap, smtp, sample_dir
     assert "tanpa lampiran" in aside[DESK]
     flags = _flags(imap)
     assert all(PROCESSED in f and "\\Seen" not in f for f in flags)  # left unread for people
-    _run(mail_env)  # and not taken again
+    ingest(mail_env)  # and not taken again
     assert _ledger(mail_env, "SELECT count(*) FROM audit.mail_message") == [(2,)]
 
 
@@ -225,7 +212,7 @@ def test_ten_attachments_one_hostile(mail_env, imap, smtp, tmp_path):
     attachments = [(p.name, p.read_bytes()) for p in files]
     attachments.insert(4, (f"{KAB}_logistik_2024-W48.xlsx", _bomb()))
     _send(imap, DESK, "sepuluh lampiran", attachments, "<ten@desk-6402.example.org>")
-    _run(mail_env)
+    ingest(mail_env)
     got = dict(_ledger(mail_env, "SELECT file_name, status || ': ' || reason FROM "
                                  "audit.submission_status"))
     assert len(got) == 10
@@ -245,14 +232,14 @@ def test_attachment_named_for_another_kabkota_is_refused(mail_env, imap, smtp,
     csv = (sample_dir / KAB / f"{KAB}_ringkasan_{WEEK}.csv").read_bytes()
     _send(imap, DESK, "salah kode", [(f"6401_ringkasan_{WEEK}.csv", csv),
                                      (f"{KAB}_ringkasan_{WEEK}.csv", csv)], "<mix@x.example>")
-    _run(mail_env)
+    ingest(mail_env)
     assert _ledger(mail_env, "SELECT kabkota_code, status FROM audit.submission_status") == [
         (KAB, "accepted")]
     body = handler.received[0].message.get_body(("plain",)).get_content()
     assert "menyebut kode 6401" in body
 
 
-def test_reply_file_in_outbox_without_smtp(settings_env, imap, monkeypatch,
+def test_reply_file_in_outbox_without_smtp(settings_env, imap, monkeypatch, prefect_harness,
                                            sample_dir):  # noqa: F811
     """No SMTP configured: the reply is written to the outbox as .eml, still threaded."""
     for name, value in {"PILKADA_IMAP_HOST": imap.host, "PILKADA_IMAP_PORT": str(imap.port),
@@ -262,7 +249,7 @@ def test_reply_file_in_outbox_without_smtp(settings_env, imap, monkeypatch,
     settings = load_settings()
     csv = (sample_dir / KAB / f"{KAB}_ringkasan_{WEEK}.csv").read_bytes()
     _send(imap, DESK, "ringkasan", [(f"{KAB}_ringkasan_{WEEK}.csv", csv)], "<out@x.example>")
-    _run(settings)
+    ingest(settings)
     (eml,) = (settings.outbox / "mail" / WEEK).glob("reply_*.eml")
     msg = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
     assert msg["In-Reply-To"] == "<out@x.example>"
@@ -274,8 +261,6 @@ def test_ingest_flow_reads_the_mailbox_before_the_folder(sample_dir, mail_env, i
                                                          tmp_path):
     """The scheduled flow itself: mail first (a desk's workbook, a stranger's file), the folder
     after, one reply, both messages flagged, the stranger's in the run's `mail-aside` artifact."""
-    from prefect.testing.utilities import prefect_test_harness
-
     from flows.ingest import ingest_submissions, mail_aside
 
     handler, _ = smtp
@@ -287,8 +272,7 @@ def test_ingest_flow_reads_the_mailbox_before_the_folder(sample_dir, mail_env, i
     folder.mkdir(parents=True)
     shutil.copyfile(sample_dir / "6401" / f"6401_ringkasan_{WEEK}.csv",
                     folder / f"6401_ringkasan_{WEEK}.csv")
-    with prefect_test_harness(server_startup_timeout=120):
-        counts = ingest_submissions()
+    counts = ingest_submissions()
     assert counts["files"] == 7
     assert len(handler.received) == 1
     assert handler.received[0].message["In-Reply-To"] == "<flow@desk-6402.example.org>"

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.ingest import ingest_submissions
 from flows.prefect_server import free_port
@@ -17,7 +16,8 @@ from tasks.warehouse.database import connect
 pytestmark = pytest.mark.flow
 
 
-def test_mailbox_down_folder_still_ingested(settings_env, monkeypatch, tmp_path):
+def test_mailbox_down_folder_still_ingested(settings_env, monkeypatch, tmp_path,
+                                            prefect_harness):
     sample = tmp_path / "sample"
     generate(sample, ["2024-W47"])
     folder = Path(settings_env.inbox) / "6401"
@@ -28,8 +28,7 @@ def test_mailbox_down_folder_still_ingested(settings_env, monkeypatch, tmp_path)
                         "PILKADA_IMAP_USER": "desk", "PILKADA_IMAP_PASSWORD": "x",
                         "PILKADA_IMAP_TLS": "none"}.items():
         monkeypatch.setenv(name, value)
-    with prefect_test_harness(server_startup_timeout=120), \
-            pytest.raises(ConnectionRefusedError):
+    with pytest.raises(ConnectionRefusedError):
         ingest_submissions()
     with connect(settings_env.warehouse) as con:
         assert con.execute("SELECT kind, status FROM audit.submission_status").fetchall() == [

@@ -37,10 +37,9 @@ from samples.kaltim import generate
 from tasks.config import load_settings
 from tasks.contract.regions import desa_requirements
 from tasks.contract.submission import ENUMS
-from tasks.ingest.judge import ingest_inbox
 from tasks.resources import REFERENCE_DIR
-from tasks.warehouse.database import connect, migrate
-from tasks.warehouse.reference import load_reference
+from tasks.warehouse.database import connect
+from tests.pipeline import ingest
 
 WEEKS = ["2024-W44", "2024-W45", "2024-W46", "2024-W47"]
 KABKOTA = ("6401", "6402", "6403", "6407", "6408", "6409", "6411", "6471", "6472", "6474")
@@ -705,9 +704,10 @@ class Pipeline:
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    """The sample for 2024-W44..W47, ingested once. The same layout as conftest's settings_env
-    and warehouse fixtures, module-scoped because ingesting four weeks takes seconds."""
+def pipeline(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> Iterator[Pipeline]:
+    """The sample for 2024-W44..W47, ingested once by the flow. The same layout as conftest's
+    settings_env and warehouse fixtures, module-scoped because ingesting four weeks takes
+    seconds."""
     root = tmp_path_factory.mktemp("metrics")
     with pytest.MonkeyPatch.context() as mp:
         for name in list(os.environ):
@@ -723,10 +723,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         settings = load_settings()
         generate(Path(settings.inbox), WEEKS)
         inbox = Inbox(read_inbox(Path(settings.inbox)), build_reference())
+        ingest(settings)
         with connect(settings.warehouse) as con:
-            migrate(con)
-            load_reference(con)
-            ingest_inbox(con, settings)
             yield Pipeline(con, inbox)
 
 

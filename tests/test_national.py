@@ -126,22 +126,21 @@ def test_benchmark_smoke_run_agrees_with_the_plain_duckdb_baseline(tmp_path, cap
     assert verdicts["accepted_with_flags"] >= 1 and verdicts["rejected"] >= 1
 
 
-def test_a_bulletin_for_a_large_area_lists_the_worst_and_says_how_many(tmp_path):
+def test_a_bulletin_for_a_large_area_lists_the_worst_and_says_how_many(tmp_path, prefect_harness):
     """Sulawesi Selatan has 24 kab/kota: the bulletin lists 20, worst first, keeps every total,
     and tells the reader in both parts; the incidents list is cut the same way."""
     from reports.render import render_bulletin
     from samples.national import generate
-    from tasks.ingest.judge import ingest_inbox
     from tasks.publish.bulletin_data import LISTED, bulletin_context
+    from tests.pipeline import ingest
 
     generate(tmp_path / "inbox", ["2024-W47"], scope="73")
     settings = load_settings().__class__(**{
         **load_settings().__dict__, "warehouse": tmp_path / "w.duckdb",
-        "archive": tmp_path / "archive", "inbox": str(tmp_path / "inbox"), "province": "73"})
+        "archive": tmp_path / "archive", "outbox": tmp_path / "outbox",
+        "inbox": str(tmp_path / "inbox"), "province": "73"})
+    ingest(settings)  # the flow loads the reference of the province it is set for
     with connect(settings.warehouse) as con:
-        migrate(con)
-        ensure_reference(con, "73")
-        ingest_inbox(con, settings)
         ctx = bulletin_context(con, "2024-W47")
         levels = [r[0] for r in con.execute(
             "SELECT status_level FROM mart.kabkota_weekly WHERE week = '2024-W47'").fetchall()]

@@ -1,8 +1,8 @@
 """Issue 16 parts 5 and 6: a run reads by week in the UI, says its counts and rejects in its logs,
 leaves artifacts that start with what needs doing, and keeps GX's results as Data Docs.
 
-One Prefect test harness and one ingest of three sample weeks (2024-W44 has a rejected file,
-2024-W45 flagged rows, 2024-W47 a late one) plus a hidden file in the inbox; what the run left
+The session's Prefect test server and one ingest of three sample weeks (2024-W44 has a rejected
+file, 2024-W45 flagged rows, 2024-W47 a late one) plus a hidden file in the inbox; what the run left
 is read back through the Prefect client, the outbox and the GX store."""
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from prefect.client.schemas.filters import (
     LogFilterFlowRunId,
 )
 from prefect.logging.handlers import APILogHandler
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.bulletin import weekly_bulletin
 from flows.ingest import ingest_submissions
@@ -37,9 +36,10 @@ SUITES = sorted(KINDS)  # the sample sends every kind, follow-ups included, in t
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """The sample weeks ingested once in a Prefect test harness; the run's id, task runs, logs
-    and artifacts read back through the client, and the warehouse's rejected and late files."""
+def run(tmp_path_factory, prefect_harness):
+    """The sample weeks ingested once on the session's Prefect test server; the run's id, task
+    runs, logs and artifacts read back through the client, and the warehouse's rejected and late
+    files."""
     root = tmp_path_factory.mktemp("observability")
     mp = pytest.MonkeyPatch()
     env = {"PILKADA_WAREHOUSE": root / "data" / "w.duckdb", "PILKADA_INBOX": root / "inbox",
@@ -49,19 +49,20 @@ def run(tmp_path_factory):
         mp.setenv(name, str(value))
     generate(root / "inbox", WEEKS)
     (root / "inbox" / ".catatan-rahasia.csv").write_text("bukan kiriman\n", encoding="utf-8")
-    with prefect_test_harness(server_startup_timeout=120):
-        state = ingest_submissions(return_state=True)
-        bulletin = weekly_bulletin(week=WEEKS[-1])
-        APILogHandler().flush()  # logs are sent in batches: all of them before reading back
-        flow_run_id = state.state_details.flow_run_id
-        with get_client(sync_client=True) as client:
-            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
-                id=FlowRunFilterId(any_=[flow_run_id])))
-            logs = client.read_logs(log_filter=LogFilter(
-                flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])), limit=200)
-            artifacts = {a.key: a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
-                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))}
-            notes = [a for a in client.read_artifacts() if a.key == "weekly-bulletin"]
+    state = ingest_submissions(return_state=True)
+    bulletin = weekly_bulletin(week=WEEKS[-1], return_state=True)
+    APILogHandler().flush()  # logs are sent in batches: all of them before reading back
+    flow_run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[flow_run_id])))
+        logs = client.read_logs(log_filter=LogFilter(
+            flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])), limit=200)
+        artifacts = {a.key: a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))}
+        notes = [a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[bulletin.state_details.flow_run_id])))
+            if a.key == "weekly-bulletin"]  # the session's server has other files' runs too
     with duckdb.connect(str(env["PILKADA_WAREHOUSE"]), read_only=True) as con:
         rejected = con.execute("SELECT file_name, reason FROM audit.submission_status "
                                "WHERE status = 'rejected' ORDER BY 1").fetchall()
@@ -70,8 +71,8 @@ def run(tmp_path_factory):
         flagged = con.execute("SELECT kabkota_name, status FROM mart.kabkota_weekly WHERE week = ? "
                               "AND status IN ('Kritis', 'Waspada')", [WEEKS[-1]]).fetchall()
     yield {"root": root, "env": env, "state": state, "runs": runs, "logs": logs,
-           "artifacts": artifacts, "rejected": rejected, "late": late, "bulletin": bulletin,
-           "notes": notes, "flagged": flagged}
+           "artifacts": artifacts, "rejected": rejected, "late": late,
+           "bulletin": bulletin.result(), "notes": notes, "flagged": flagged}
     mp.undo()
 
 

@@ -319,9 +319,7 @@ def _table_texts(db: Path) -> dict[str, str]:
 
 @pytest.mark.flow
 def test_names_and_nips_reach_no_table_bulletin_annex_feedback_or_log(tmp_path, monkeypatch,
-                                                                      capfd):
-    from prefect.testing.utilities import prefect_test_harness
-
+                                                                      capfd, prefect_harness):
     from flows.bulletin import weekly_bulletin
     from flows.ingest import ingest_submissions
     from samples.kaltim import generate
@@ -340,9 +338,8 @@ def test_names_and_nips_reach_no_table_bulletin_annex_feedback_or_log(tmp_path, 
     for lg in loggers:
         lg.addHandler(records)
     try:
-        with prefect_test_harness(server_startup_timeout=120):
-            ingest_submissions()
-            weekly_bulletin(week=WEEK, send=True)
+        ingest_submissions()
+        weekly_bulletin(week=WEEK, send=True)
     finally:
         for lg in loggers:
             lg.removeHandler(records)

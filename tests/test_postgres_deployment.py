@@ -28,7 +28,8 @@ from flows import prefect_server as ps
 from samples.kaltim import generate
 from tests import REPO as ROOT
 
-pytestmark = [pytest.mark.flow, pytest.mark.slow, pytest.mark.services]
+pytestmark = [pytest.mark.usefixtures("outside_prefect_harness"), pytest.mark.flow,
+              pytest.mark.slow, pytest.mark.services]
 PG_BIN = Path(os.environ.get("PILKADA_PG_BIN", "/usr/lib/postgresql/15/bin"))
 BIN = Path(sys.executable).parent
 WEEKS = ["2024-W44", "2024-W45"]

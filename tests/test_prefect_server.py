@@ -39,7 +39,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows import prefect_server as ps
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.usefixtures("outside_prefect_harness"), pytest.mark.flow]
 PILKADA = Path(sys.executable).parent / "pilkada"
 COMMAND_TIMEOUT = 600  # a cold command on a loaded 2-core machine; never a measured time
 

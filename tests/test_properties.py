@@ -104,11 +104,11 @@ def test_arbitrary_values_in_contract_columns(kind, values):
     {}, optional={c: cell for c in {c.name for k in KINDS for c in COLUMNS[k]}}),
     max_size=8), fmt=st.sampled_from(["csv", "json"]))
 def test_any_submission_gets_a_verdict_with_a_reason(warehouse, settings_env, kind, values,
-                                                      fmt):
+                                                      fmt, prefect_harness):
     """Through the whole ingest (parse, GX validation, load): a ledger row, never a crash."""
     from pathlib import Path
 
-    from tasks.ingest.judge import ingest_inbox
+    from tests.pipeline import ingest
 
     folder = Path(settings_env.inbox) / "6474"
     folder.mkdir(exist_ok=True)
@@ -123,7 +123,7 @@ def test_any_submission_gets_a_verdict_with_a_reason(warehouse, settings_env, ki
         w.writerows(values)
         path.write_text(buf.getvalue(), encoding="utf-8")
     before = warehouse.execute("SELECT count(*) FROM raw.file").fetchall()[0][0]
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     rows = warehouse.execute(
         "SELECT status, reason FROM audit.submission_status ORDER BY file_id DESC LIMIT 1"
     ).fetchall()

@@ -18,6 +18,7 @@ from flows.ingest import prepare_warehouse
 from samples.kaltim import generate
 from tasks.warehouse.database import connect, migrate, snapshot_path
 from tasks.warehouse.query import QueryLimits, QueryRefused, QueryStopped, open_read_only, run_query
+from tests.pipeline import INGEST_SCRIPT, api_env
 
 ENDLESS = "SELECT count(*) FROM range(100000000000000)"
 HUGE = "SELECT i, i::VARCHAR || 'abcdefghij' AS s FROM range(20000000) t(i)"
@@ -27,15 +28,6 @@ CLI = [sys.executable, "-c", "from flows.cli import app; app()"]
 PREPARE = ("from flows.ingest import prepare_warehouse\n"
            "from tasks.config import load_settings\n"
            "prepare_warehouse.fn(load_settings().warehouse, '64')\n")
-INGEST = ("from flows.ingest import prepare_warehouse\n"
-          "from tasks.config import load_settings\n"
-          "from tasks.ingest.judge import ingest_inbox\n"
-          "from tasks.warehouse.database import connect, publish_snapshot\n"
-          "s = load_settings()\n"
-          "prepare_warehouse.fn(s.warehouse, '64')\n"
-          "with connect(s.warehouse) as con:\n"
-          "    ingest_inbox(con, s); con.execute('CHECKPOINT')\n"
-          "publish_snapshot(s.warehouse)\n")
 ANALYST = ("import sys\n"  # a query under way, paused mid-stream, as in a notebook
            "from pathlib import Path\n"
            "from tasks.warehouse.query import QueryLimits, open_read_only\n"
@@ -169,7 +161,7 @@ def test_queries_never_open_the_live_warehouse(settings_env):
     assert result.exit_code == 1 and "Snapshot analis" in result.stderr
 
 
-def test_a_long_query_from_the_first_day_never_fails_an_ingest(settings_env):
+def test_a_long_query_from_the_first_day_never_fails_an_ingest(settings_env, prefect_harness):
     """Real processes: the warehouse is only migrated (no ingest has finished), an analyst starts
     a long query, and an ingest runs meanwhile to the end."""
     subprocess.run([sys.executable, "-c", PREPARE], check=True, timeout=300)
@@ -178,8 +170,8 @@ def test_a_long_query_from_the_first_day_never_fails_an_ingest(settings_env):
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert analyst.stdout.readline().strip() == "[(0,)]"
-        ingest = subprocess.run([sys.executable, "-c", INGEST], capture_output=True, text=True,
-                                timeout=600)
+        ingest = subprocess.run([sys.executable, "-c", INGEST_SCRIPT], capture_output=True,
+                                text=True, timeout=600, env=api_env())
         assert ingest.returncode == 0, ingest.stderr[-2000:]
         out, _ = analyst.communicate("", timeout=30)  # the query goes on where it was
         assert analyst.returncode == 0 and out.strip() == "[(1,)]"

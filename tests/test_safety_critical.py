@@ -11,8 +11,13 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from tasks.config import WITA
-from tasks.ingest.judge import ingest_inbox
+from tests.pipeline import ingest
+
+# the tests here run the ingest flow (tests/pipeline.py) on the session's Prefect server
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 HEADER = ("kode_kabkota,id_insiden,waktu_kejadian,kode_kecamatan,kode_desa,kategori,tingkat,"
           "status,korban_meninggal,korban_luka,ditangani_oleh,sumber,ringkasan")
@@ -40,8 +45,7 @@ def test_a_death_with_a_flagged_severity_counts_and_the_desk_is_told(settings_en
         HEADER,
         "6401,INS-6401-01,2024-11-12 08:00,640101,,intimidasi,tinggi,dilaporkan,0,0,,,Ancaman",
     ]) + "\n")
-    verdicts = {v.archived.identity.kabkota_code: v for _, v in ingest_inbox(warehouse,
-                                                                             settings_env)}
+    verdicts = {v.kabkota_code: v for v in ingest(settings_env)}
     kept = verdicts["6407"]
     assert kept.verdict == "accepted_with_flags", kept.reason  # not refused whole (1 of 1 row)
     assert [(f.row, f.column, f.rule, f.effect) for f in kept.findings] == [
@@ -81,7 +85,7 @@ def test_a_death_in_a_row_without_identity_is_to_verify_and_kritis(settings_env,
         "6407,INS-6407-01,2024-11-12 08:00,640706,,bentrokan_massa,tinggi,ditangani,1,0,,,A",
         "6407,INS-6407-01,2024-11-12 09:00,640706,,intimidasi,rendah,dilaporkan,0,0,,,B",
     ]) + "\n")
-    (_, verdict), = ingest_inbox(warehouse, settings_env)
+    (verdict,) = ingest(settings_env)
     assert {(f.row, f.rule, f.effect) for f in verdict.findings} == {
         (2, "id_unik", "row"), (3, "id_unik", "row")}
     assert warehouse.execute("SELECT count(*) FROM core.insiden_current").fetchall() == [(0,)]
@@ -101,13 +105,13 @@ def test_a_corrected_row_clears_the_verification(settings_env, warehouse):
     bad = ("6407,INS-6407-01,2024-11-12 08:00,640706,,bentrokan_massa,rendah,ditangani,1,0,"
            ",,Bentrokan")
     _send(inbox, "6407", "insiden", "2024-W46", f"{HEADER}\n{bad}\n")
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     fixed = bad.replace(",rendah,", ",tinggi,")
     path = inbox / "6407" / "6407_insiden_2024-W46_revisi.csv"
     path.write_text(f"{HEADER}\n{fixed}\n", encoding="utf-8")
     t = datetime(2024, 11, 15, 9, tzinfo=WITA).timestamp()
     os.utime(path, (t, t))
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     assert warehouse.execute("SELECT count(*) FROM mart.insiden_perlu_verifikasi").fetchall() \
         == [(0,)]
     (row,) = warehouse.execute(

@@ -27,8 +27,8 @@ from tasks.contract.submission import (
     TAHAP_RANK,
     TINDAK_LANJUT_OPEN,
 )
-from tasks.ingest.judge import ingest_inbox
 from tasks.weeks import deadline, week_end, week_of, week_range, week_start
+from tests.pipeline import ingest
 
 WEEKS = week_range(*DEFAULT_WEEKS)
 KABKOTA = ("6401", "6402", "6403", "6407", "6408", "6409", "6411", "6471", "6472", "6474")
@@ -480,7 +480,7 @@ def test_tindak_lanjut_defects(sample: list[SampleFile], tmp_path: Path) -> None
 
 
 def test_tindak_lanjut_through_the_pipeline(sample: list[SampleFile], warehouse,
-                                            settings_env) -> None:
+                                            settings_env, prefect_harness) -> None:
     """Every follow-up report and W47's other reports, ingested for real: the verdicts, the
     findings, and what the marts then say about W47."""
     root = sample[0].path.parents[1]
@@ -489,7 +489,7 @@ def test_tindak_lanjut_through_the_pipeline(sample: list[SampleFile], warehouse,
         target = Path(settings_env.inbox) / f.path.relative_to(root)
         target.parent.mkdir(exist_ok=True)
         shutil.copy2(f.path, target)
-    ingest_inbox(warehouse, settings_env, run_id="sample-tindak-lanjut")
+    ingest(settings_env)
 
     ledger = dict(warehouse.execute(
         "SELECT file_name, status FROM audit.submission_status").fetchall())

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.ingest.judge import ingest_inbox
 from tasks.warehouse.database import publish_snapshot
 from tasks.warehouse.query import QueryRefused, run_query
+from tests.pipeline import ingest
 
 HEADER = ("kode_kabkota,id_kasus,ref_subjek,jenis_pegawai,instansi,jabatan,tanggal_lapor,asal,"
           "jenis_pelanggaran,tahap,tanggal_tahap,sanksi\n")
@@ -17,13 +17,13 @@ ROW = "6474,ASN-6474-{n:03d},{subj},pns,Dinas Pendidikan,Guru,2024-11-19,temuan_
 NIP, NAME = "198503122010011002", "Budi Santoso"
 
 
-def test_names_and_nips_are_refused_and_never_stored(warehouse, settings_env):
+def test_names_and_nips_are_refused_and_never_stored(warehouse, settings_env, prefect_harness):
     folder = Path(settings_env.inbox) / "6474"
     folder.mkdir()
     rows = [ROW.format(n=1, subj=NIP), ROW.format(n=2, subj=NAME)]
     rows += [ROW.format(n=n, subj=f"SBJ-6474-{n:04X}") for n in range(3, 8)]
     (folder / "6474_netralitas_2024-W47.csv").write_text(HEADER + "".join(rows), encoding="utf-8")
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     stored = str(warehouse.execute("SELECT * FROM core.netralitas").fetchall())
     messages = str(warehouse.execute("SELECT message FROM audit.row_issue").fetchall())
     for secret in (NIP, NAME):

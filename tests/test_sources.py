@@ -16,9 +16,10 @@ import pytest
 
 from samples.kaltim import generate
 from tasks.config import load_settings
-from tasks.ingest.judge import ingest_inbox
-from tasks.warehouse.database import connect, migrate
-from tasks.warehouse.reference import load_reference
+from tests.pipeline import ingest
+
+# the tests here run the ingest flow (tests/pipeline.py) on the session's Prefect server
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 WEEKS = ["2024-W41", "2024-W42"]
 KABKOTA = {"6474", "6411"}  # Bontang and Mahakam Ulu: every kind, small files
@@ -84,7 +85,7 @@ def test_memory_inbox_end_to_end(warehouse, memory_inbox, sample_files):
         put(fs, root, rel, data, f.path.stat().st_mtime)
         expected[rel] = (f, data)
 
-    results = ingest_inbox(warehouse, settings, run_id="memory-1")
+    results = ingest(settings)
     assert len(results) == len(sample_files)
     rows = ledger(warehouse)
     assert set(rows) == set(expected)
@@ -108,7 +109,7 @@ def test_memory_inbox_end_to_end(warehouse, memory_inbox, sample_files):
     assert before["raw.file"] == before["audit.submission"] == len(sample_files)
 
     # a rerun over the same memory inbox adds nothing
-    assert ingest_inbox(warehouse, settings, run_id="memory-2") == []
+    assert ingest(settings) == []
     assert counts(warehouse) == before
 
 
@@ -117,27 +118,27 @@ def test_memory_inbox_picks_up_only_new_files(warehouse, memory_inbox, sample_fi
     first_week = [(f, rel) for f, rel in sample_files if f.week == WEEKS[0]]
     for f, rel in first_week:
         put(fs, root, rel, f.path.read_bytes(), f.path.stat().st_mtime)
-    assert len(ingest_inbox(warehouse, settings)) == len(first_week)
+    assert len(ingest(settings)) == len(first_week)
 
     (f, rel) = next((f, rel) for f, rel in sample_files
                     if f.week == WEEKS[1] and (f.kabkota, f.kind) == ("6474", "logistik"))
     put(fs, root, rel, f.path.read_bytes(), f.path.stat().st_mtime)
     put(fs, root, "6474/catatan rapat.csv", b"bukan laporan\n", f.path.stat().st_mtime)
-    second = ingest_inbox(warehouse, settings)
-    got = {v.archived.source.source_path: v.verdict for _, v in second}
+    second = ingest(settings)
+    got = {v.source_path: v.verdict for v in second}
     assert got == {rel: "accepted", "6474/catatan rapat.csv": "rejected"}
     rows = ledger(warehouse)
     rejected = rows["6474/catatan rapat.csv"]
     assert Path(rejected["archive_path"]).read_bytes() == b"bukan laporan\n"
     assert "tidak sesuai pola" in rejected["reason"]
-    assert ingest_inbox(warehouse, settings) == []
+    assert ingest(settings) == []
 
 
 def test_missing_memory_inbox_says_so(settings_env, monkeypatch):
+    import flows.ingest
+
     monkeypatch.setenv("PILKADA_INBOX", f"memory:///pilkada-missing-{uuid.uuid4().hex}")
-    settings = load_settings()
-    with connect(settings.warehouse) as con:
-        migrate(con)
-        load_reference(con)
-        with pytest.raises(FileNotFoundError, match="tidak ditemukan"):
-            ingest_inbox(con, settings)
+    monkeypatch.setattr(flows.ingest, "pull_inbox",  # its retries, without their 5 s waits
+                        flows.ingest.pull_inbox.with_options(retry_delay_seconds=0))
+    with pytest.raises(FileNotFoundError, match="tidak ditemukan"):
+        ingest(load_settings())

@@ -41,10 +41,12 @@ from tasks.contract.submission import (
     REQUIRED_KINDS,
     TINDAK_LANJUT_OPEN,
 )
-from tasks.ingest.judge import ingest_inbox
-from tasks.ingest.load import Verdict
 from tasks.ingest.parse import ROW, read_table, type_columns
 from tasks.weeks import week_start
+from tests.pipeline import Judged, ingest
+
+# the tests here run the ingest flow (tests/pipeline.py) on the session's Prefect server
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 KAB, WEEK, PREV = "6402", "2024-W47", "2024-W46"
 PROV = "64"
@@ -138,11 +140,11 @@ def _text(path: Path, sheet: str) -> str:
     return " ".join(str(v) for row in frame.iter_rows() for v in row if v)
 
 
-def _ingest(con, settings) -> dict[str, Verdict]:
-    return {v.archived.identity.kind: v for _, v in ingest_inbox(con, settings)}
+def _ingest(con, settings) -> dict[str, Judged]:
+    return {v.kind: v for v in ingest(settings)}
 
 
-def _assert_clean(verdicts: dict[str, Verdict], kinds) -> None:
+def _assert_clean(verdicts: dict[str, Judged], kinds) -> None:
     for kind in kinds:
         v = verdicts[kind]
         assert v.verdict == "accepted", (kind, v.reason, v.findings[:5])
@@ -249,7 +251,7 @@ def test_previous_week_carried_forward(sample_dir, settings_env, warehouse, tmp_
         _follow_up(KAB, 9, "dibatalkan", date(2024, 11, 6), catatan="digabung ke TL-6402-0001"),
     ]
     _send_csv(settings_env, KAB, PREV, earlier)
-    first = {v.archived.source.source_path: v for _, v in ingest_inbox(warehouse, settings_env)}
+    first = {v.source_path: v for v in ingest(settings_env)}
     # the sample's deliberate resubmission: a flawed keamanan file, then its _revisi
     assert first.pop(f"{KAB}/{KAB}_keamanan_{PREV}.csv").verdict == "accepted_with_flags"
     assert {v.verdict for v in first.values()} == {"accepted"} and len(first) == 6

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from tasks.config import WITA
-from tasks.ingest.judge import ingest_inbox
+from tests.pipeline import ingest
+
+# the tests here run the ingest flow (tests/pipeline.py) on the session's Prefect server
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 HEADER = ("kode_kabkota,id_tindak_lanjut,tanggal_keputusan,forum,bidang,isu,tindakan,instansi,"
           "tenggat,status,tanggal_status,catatan")
@@ -75,18 +78,20 @@ def campaign(settings_env, warehouse):
         monday = datetime.strptime(week + "-1", "%G-W%V-%u")
         for sender, lines in senders.items():
             _send(inbox, sender, "tindak_lanjut", week, lines, monday.replace(day=monday.day + 4))
-        for _, v in ingest_inbox(warehouse, settings_env):
-            verdicts[(v.archived.identity.kabkota_code, v.archived.identity.week)] = v
+        for v in ingest(settings_env):
+            verdicts[(v.kabkota_code, v.week)] = v
     # W47: nobody sends follow-ups; a ringkasan (any file) makes the week known to the marts
     (inbox / "6401").mkdir()
     (inbox / "6401" / "6401_ringkasan_2024-W47.csv").write_text("tidak,sah\n", encoding="utf-8")
-    ingest_inbox(warehouse, settings_env)
+    ingest(settings_env)
     return verdicts
 
 
 def _state(con, week: str) -> dict[str, dict]:
-    rel = con.sql("SELECT * FROM mart.tindak_lanjut WHERE week = ?", params=[week])
-    return {r["id_tindak_lanjut"]: r for r in rel.pl().to_dicts()}
+    cur = con.execute("SELECT * FROM mart.tindak_lanjut WHERE week = ?", [week])
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    return {r["id_tindak_lanjut"]: r for r in rows}
 
 
 def test_every_follow_up_report_gets_its_verdict(campaign):
@@ -158,7 +163,7 @@ def test_a_provincial_file_naming_another_province_is_refused(settings_env, ware
           [_row("6301", "TL-64-09", "2024-11-11", "logistik", "Bantuan", "kpu", "2024-11-15",
                 "baru", "2024-11-11")], datetime(2024, 11, 14, 9))
     _send(inbox, "64", "logistik", "2024-W46", ["x"], datetime(2024, 11, 14, 9))
-    got = {v.archived.identity.kind: v for _, v in ingest_inbox(warehouse, settings_env)}
+    got = {v.kind: v for v in ingest(settings_env)}
     assert got["tindak_lanjut"].verdict == "rejected"
     assert "'6301'" in got["tindak_lanjut"].reason
     assert got["logistik"].verdict == "rejected"
@@ -175,7 +180,7 @@ def test_a_small_report_with_a_flagged_row_is_kept_not_refused(settings_env, war
     _send(inbox, "6411", "tindak_lanjut", "2024-W46",
           [_row("6411", "TL-6411-05", "2024-11-12", "logistik", "Sewa perahu", "kodim",
                 "2024-11-15", "baru", "2024-11-12")], datetime(2024, 11, 14, 9))
-    (v,) = [v for _, v in ingest_inbox(warehouse, settings_env)]
+    (v,) = [v for v in ingest(settings_env)]
     assert v.verdict == "accepted_with_flags"
     assert [(f.row, f.rule) for f in v.findings] == [(2, "pilihan_instansi")]
     assert warehouse.execute("SELECT count(*) FROM core.tindak_lanjut WHERE flagged").fetchall() \
@@ -190,7 +195,7 @@ def test_a_header_only_report_still_owes_its_open_follow_ups(campaign, settings_
     desk's header-only W47 report is told that TL-64-01 (terkendala) is still open."""
     _send(Path(settings_env.inbox), "64", "tindak_lanjut", "2024-W47", [],
           datetime(2024, 11, 21, 9))
-    (v,) = [v for _, v in ingest_inbox(warehouse, settings_env)]
+    (v,) = [v for v in ingest(settings_env)]
     assert v.verdict == "accepted_with_flags", v.reason
     assert [(f.row, f.rule) for f in v.findings] == [(None, "tindak_lanjut_hilang")]
     assert "TL-64-01" in v.findings[0].message and "terkendala" in v.findings[0].message

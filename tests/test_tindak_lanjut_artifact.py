@@ -2,8 +2,9 @@
 provincial desk's files (sent under the province code, `64/64_tindak_lanjut_<week>.csv`) are
 answered and shown like a kab/kota desk's.
 
-One Prefect test harness: two weeks of follow-ups ingested (the provincial desk's and Samarinda's;
-in 2024-W47 the provincial desk drops an open follow-up from its report and misnames an agency),
+On the session's Prefect test server: two weeks of follow-ups ingested (the provincial desk's and
+Samarinda's; in 2024-W47 the provincial desk drops an open follow-up from its report and misnames
+an agency),
 then the bulletin of 2024-W47 (three overdue) and of 2024-W46 (none yet). What the runs left is read
 back through the Prefect client; `pilkada status` reads the snapshot the ingest published."""
 
@@ -25,7 +26,6 @@ from prefect.client.schemas.filters import (
     LogFilterFlowRunId,
 )
 from prefect.logging.handlers import APILogHandler
-from prefect.testing.utilities import prefect_test_harness
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -77,7 +77,7 @@ def _read_back(flow_run_id) -> tuple[dict, list]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, prefect_harness):
     root = tmp_path_factory.mktemp("tindak-lanjut")
     mp = pytest.MonkeyPatch()
     for name in [n for n in os.environ if n.startswith("PILKADA_")]:
@@ -93,15 +93,14 @@ def runs(tmp_path_factory):
         path.write_bytes(to_csv(rows, "tindak_lanjut"))
         when = ARRIVED[rel[-12:-4]].timestamp()
         os.utime(path, (when, when))
-    with prefect_test_harness(server_startup_timeout=120):
-        ingest_submissions()
-        week = weekly_bulletin(week=WEEK, return_state=True)
-        none = weekly_bulletin(week=NONE_WEEK, return_state=True)
-        APILogHandler().flush()  # logs are sent in batches: all of them before reading back
-        artifacts, logs = _read_back(week.state_details.flow_run_id)
-        none_artifacts, _ = _read_back(none.state_details.flow_run_id)
-        yield {"root": root, "env": env, "week": week.result(), "artifacts": artifacts,
-               "logs": logs, "none": none_artifacts}
+    ingest_submissions()
+    week = weekly_bulletin(week=WEEK, return_state=True)
+    none = weekly_bulletin(week=NONE_WEEK, return_state=True)
+    APILogHandler().flush()  # logs are sent in batches: all of them before reading back
+    artifacts, logs = _read_back(week.state_details.flow_run_id)
+    none_artifacts, _ = _read_back(none.state_details.flow_run_id)
+    yield {"root": root, "env": env, "week": week.result(), "artifacts": artifacts,
+           "logs": logs, "none": none_artifacts}
     mp.undo()
 
 

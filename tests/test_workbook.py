@@ -13,10 +13,12 @@ import xlsxwriter
 
 from reports.workbook_template import build_template
 from tasks.contract.submission import KINDS, column_names
-from tasks.ingest.feedback import write_feedback
-from tasks.ingest.judge import ingest_inbox
 from tasks.ingest.pull import identify
+from tests.pipeline import ingest
 from tests.test_template import KAB, WEEK, _desk_rows, _friday, sample_dir  # noqa: F401
+
+# the tests here run the ingest flow (tests/pipeline.py) on the session's Prefect server
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def _drop(settings, workbook: Path, name: str, at: float) -> Path:
@@ -52,8 +54,8 @@ def test_one_workbook_six_submissions_and_a_correction(sample_dir, settings_env,
     fill = {kind: _desk_rows(sample_dir, kind) for kind in KINDS}
     book = build_template(KAB, WEEK, tmp_path / "filled", fill=fill)
     _drop(settings_env, book, f"{KAB}_{WEEK}.xlsx", _friday(WEEK))
-    loaded = ingest_inbox(warehouse, settings_env)
-    verdicts = {v.archived.identity.kind: v for _, v in loaded}
+    loaded = ingest(settings_env)
+    verdicts = {v.kind: v for v in loaded}
     assert set(verdicts) == set(KINDS)
     for kind, v in verdicts.items():
         assert v.verdict == "accepted", (kind, v.reason, v.findings[:3])
@@ -64,22 +66,21 @@ def test_one_workbook_six_submissions_and_a_correction(sample_dir, settings_env,
         assert (status, version, sheet) == ("accepted", 1, kind)
         assert workbook == f"{KAB}/{KAB}_{WEEK}.xlsx"
         assert source == f"{KAB}/{KAB}_{WEEK}.xlsx › {kind}"
-    write_feedback(warehouse, [i for i, _ in loaded], settings_env.outbox)
+    # the run wrote one note per sheet
     notes = sorted((settings_env.outbox / "feedback" / KAB).glob("*.umpan-balik.txt"))
     assert {n.name.split(".xlsx_")[1].split(".")[0] for n in notes} == set(KINDS)
     assert "Jenis laporan : logistik" in next(n for n in notes if "_logistik." in n.name
                                               ).read_text()
 
     # unchanged: a rerun reads nothing
-    assert ingest_inbox(warehouse, settings_env) == []
+    assert ingest(settings_env) == []
 
     # the correction: one logistik figure changed, everything else as it was
     fill["logistik"][0] = {**fill["logistik"][0],
                            "diterima_tps": (fill["logistik"][0]["diterima_tps"] or 0) + 1}
     fixed = build_template(KAB, WEEK, tmp_path / "fixed", fill=fill)
     _drop(settings_env, fixed, f"{KAB}_{WEEK}_revisi.xlsx", _friday(WEEK) + 3600)
-    second = {v.archived.identity.kind: v.verdict for _, v in ingest_inbox(warehouse,
-                                                                           settings_env)}
+    second = {v.kind: v.verdict for v in ingest(settings_env)}
     assert second == {**dict.fromkeys(KINDS, "duplicate"), "logistik": "accepted"}
     current = warehouse.execute(
         "SELECT kind, version, workbook FROM audit.submission_status WHERE status = 'accepted' "
@@ -107,8 +108,8 @@ def test_missing_and_blank_sheets(settings_env, warehouse, tmp_path):
         "Petunjuk": [["isi lembar laporan"]], "ringkasan": [],
         "insiden": [column_names("insiden")], "netralitas": [], "tindak_lanjut": []})
     _drop(settings_env, book, f"{KAB}_{WEEK}.xlsx", _friday(WEEK))
-    got = {v.archived.identity.kind: (v.verdict, v.rows_total)
-           for _, v in ingest_inbox(warehouse, settings_env)}
+    got = {v.kind: (v.verdict, v.rows_total)
+           for v in ingest(settings_env)}
     assert got == {k: ("accepted", 0) for k in ("insiden", "netralitas", "tindak_lanjut")}
 
 
@@ -125,7 +126,7 @@ def test_hostile_or_empty_workbook_costs_only_itself(settings_env, warehouse, tm
     (folder / f"{KAB}_insiden_{WEEK}.csv").write_text(",".join(column_names("insiden")) + "\n")
     for p in folder.iterdir():
         os.utime(p, (_friday(WEEK), _friday(WEEK)))
-    got = {v.archived.source.display_path: v for _, v in ingest_inbox(warehouse, settings_env)}
+    got = {v.source_path: v for v in ingest(settings_env)}
     assert "terlalu besar" in got[f"{KAB}/{KAB}_{WEEK}.xlsx"].reason
     assert "lembar" in got[f"{KAB}/{KAB}_{WEEK}_lain.xlsx"].reason
     assert got[f"{KAB}/{KAB}_insiden_{WEEK}.csv"].verdict == "accepted"
@@ -137,6 +138,6 @@ def test_single_kind_workbook_still_one_kind(sample_dir, settings_env, warehouse
     book = build_template(KAB, WEEK, tmp_path, fill={"ringkasan": _desk_rows(sample_dir,
                                                                              "ringkasan")})
     _drop(settings_env, book, name, _friday(WEEK))
-    got = [(v.archived.identity.kind, v.verdict, v.archived.sheet)
-           for _, v in ingest_inbox(warehouse, settings_env)]
+    got = [(v.kind, v.verdict, v.sheet)
+           for v in ingest(settings_env)]
     assert got == [("ringkasan", "accepted", None)]

@@ -1,8 +1,9 @@
 """Render the sample W47 and W48 bulletins and photograph them at 375 px in Chromium
 (`make screenshots`), so anyone can see the bulletin as a phone shows it without running it.
 
-A throw-away warehouse is loaded with the whole sample campaign (W40–W48, as `make demo` does,
-each file received when the sample says it was sent: `PILKADA_ARRIVAL=mtime`);
+A throw-away warehouse is loaded with the whole sample campaign by the ingest flow (W40–W48, as
+`make demo` does, each file received when the sample says it was sent: `PILKADA_ARRIVAL=mtime`;
+the run is recorded on a throw-away Prefect server too, Prefect's test harness);
 each bulletin is written as the outbox writes it (HTML with its cid: images beside it) and shot
 whole-page and first-screen, light and dark, by Debian's chromium through Playwright.
 """
@@ -28,24 +29,23 @@ def main() -> None:
                       PILKADA_ARCHIVE=str(root / "archive"), PILKADA_OUTBOX=str(root / "outbox"),
                       PILKADA_ARRIVAL="mtime", PILKADA_CONFIG=str(root / "none.toml"))
     from playwright.sync_api import sync_playwright
+    from prefect.testing.utilities import prefect_test_harness
 
+    from flows.ingest import ingest_submissions
     from reports.outbox import write_outbox
     from reports.render import build_message, render_bulletin
     from samples.kaltim import generate
     from tasks.config import load_settings
-    from tasks.ingest.judge import ingest_inbox
     from tasks.publish.bulletin_data import bulletin_context
-    from tasks.warehouse.database import connect, migrate
-    from tasks.warehouse.reference import load_reference
+    from tasks.warehouse.database import connect
     from tasks.weeks import week_range
 
     generate(root / "inbox", week_range("2024-W40", WEEKS[-1]))
     settings = load_settings()
     pages = {}
+    with prefect_test_harness(server_startup_timeout=120):
+        ingest_submissions()
     with connect(settings.warehouse) as con:
-        migrate(con)
-        load_reference(con)
-        ingest_inbox(con, settings)
         for week in WEEKS:
             b = render_bulletin(bulletin_context(con, week))
             msg = build_message(b, "desk@localhost", ["pejabat@localhost"])

@@ -316,8 +316,8 @@ def batches(archived: list[ArchivedFile], budget: int | None = None) -> list[lis
 
 def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
           settings: Settings) -> list[Verdict]:
-    """Every verdict of one week's files, in this process, on an open warehouse (what the flow
-    fans out over a task runner, for `ingest_inbox`, tests and benches)."""
+    """Every verdict of one week's files, in this process, on an open warehouse: what the flow
+    fans out over a task runner, in one call (for the benches in bench/ and tests of judging)."""
     facts = known(con)
     weeks = sorted({a.identity.week for a in archived if a.identity.week})
     verdicts: list[Verdict] = []
@@ -522,16 +522,3 @@ def by_week(archived: list[ArchivedFile]) -> list[list[ArchivedFile]]:
     for a in archived:
         groups.setdefault(a.identity.week or "", []).append(a)
     return [groups[w] for w in sorted(groups)]
-
-
-def ingest_inbox(con: duckdb.DuckDBPyConnection, settings: Settings,
-                 run_id: str | None = None) -> list[tuple[int, Verdict]]:
-    """The whole ingestion on an open connection: pull → judge → load, one transaction a week."""
-    from tasks.ingest.load import load_batch
-
-    run_id = run_id or run_id_now()
-    loaded: list[tuple[int, Verdict]] = []
-    for group in by_week(pull_new(con, settings)):
-        verdicts = judge(con, group, settings)
-        loaded += zip(load_batch(con, verdicts, run_id), verdicts, strict=True)
-    return loaded

@@ -367,24 +367,3 @@ def answer(con: duckdb.DuckDBPyConnection, settings: Settings, mails: Sequence[M
         shutil.rmtree(staging / hashlib.sha256(m.key.encode()).hexdigest()[:24],
                       ignore_errors=True)
     return outcomes
-
-
-
-def ingest_with_mail(con: duckdb.DuckDBPyConnection, settings: Settings,
-                     run_id: str | None = None) -> list[tuple[int, Any]]:
-    """The ingest flow's steps with the mailbox, on an open connection, without Prefect: for
-    tests and crash drills (`flows/ingest.py` runs the same steps as tasks)."""
-    from tasks.ingest.feedback import write_feedback
-    from tasks.ingest.judge import by_week, judge, pull_new, run_id_now
-    from tasks.ingest.load import load_batch
-
-    run_id = run_id or run_id_now()
-    mails = collect(con, settings)
-    loaded: list[tuple[int, Any]] = []
-    for group in by_week(pull_new(con, settings, run_id, [f for m in mails for f in m.files])):
-        verdicts = judge(con, group, settings)
-        ids = load_batch(con, verdicts, run_id)
-        write_feedback(con, ids, settings.outbox)
-        loaded += zip(ids, verdicts, strict=True)
-    answer(con, settings, mails, run_id)
-    return loaded
