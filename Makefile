@@ -26,12 +26,13 @@ test: setup browser services
 	$(UV) run ruff check .
 	$(UV) run pytest -q -n 2 --dist loadfile --durations=20
 
-## make test-fast: lint and the tests that need no browser, office, server of their own, fault
-## injection or national-scale data (the inner loop; `make test` still runs everything)
+## make test-fast: lint and the tests that need no browser, office, Prefect flow run, server of
+## their own, fault injection or national-scale data (the inner loop, under 2 minutes on 2 cores;
+## `make test` still runs everything)
 test-fast: setup
 	$(UV) run ruff check .
 	$(UV) run pytest -q -n 2 --dist loadfile --durations=10 \
-	  -m "not browser and not office and not faults and not slow and not services"
+	  -m "not browser and not office and not flow and not faults and not slow and not services"
 
 ## Debian's Chromium (bulletin look tests) and LibreOffice Calc (template tests), from apt:
 ## no browser or office download at run time

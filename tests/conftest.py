@@ -28,6 +28,15 @@ TOOLS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that runs a flow on the session's Prefect test server is a `flow` test however it
+    gets there (its own parameter or a fixture it depends on), so `make test-fast` can leave
+    every one of them out without each file having to say so."""
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.flow)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A test whose tool is missing fails at once with what to install, rather than deep inside
     with an assertion: skipping would let CI pass without the checks it exists for."""

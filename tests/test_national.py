@@ -111,6 +111,7 @@ def test_generated_week_follows_the_contract_and_the_reference(tmp_path):
     assert {f.path.name: f.path.read_bytes() for f in again} == first
 
 
+@pytest.mark.slow
 def test_benchmark_smoke_run_agrees_with_the_plain_duckdb_baseline(tmp_path, capsys):
     """A province with defects (positions 5 and 7): the benchmark exits if the pipeline's or
     the baseline's verdicts differ from the generator's; no figure is asserted."""
@@ -126,6 +127,7 @@ def test_benchmark_smoke_run_agrees_with_the_plain_duckdb_baseline(tmp_path, cap
     assert verdicts["accepted_with_flags"] >= 1 and verdicts["rejected"] >= 1
 
 
+@pytest.mark.slow
 def test_a_bulletin_for_a_large_area_lists_the_worst_and_says_how_many(tmp_path, prefect_harness):
     """Sulawesi Selatan has 24 kab/kota: the bulletin lists 20, worst first, keeps every total,
     and tells the reader in both parts; the incidents list is cut the same way."""
