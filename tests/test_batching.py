@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 import tasks.ingest.judge as ingest
 import tasks.ingest.validate as validate
@@ -42,6 +43,7 @@ def test_task_batches_are_one_kind_keep_a_kabkota_together_and_respect_the_budge
     assert got == [["x"], ["d"], ["a", "a2"], ["b", "c"]]
 
 
+@pytest.mark.slow  # two sample weeks judged twice: in small batches and in one
 def test_small_batches_find_the_same_as_one_batch(warehouse, settings_env, monkeypatch):
     generate(Path(settings_env.inbox), ["2024-W45", "2024-W46"])
     archived = [archive(f, settings_env.archive) for f in list_inbox(settings_env.inbox)[0]]

@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from bench.measure import cli, run
 
@@ -145,6 +146,7 @@ def _env(root: Path, inbox: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # one subprocess per hostile file, each measured
 def test_hostile_files_cost_bounded_memory_and_only_themselves(tmp_path):
     from samples.kaltim import generate
 
