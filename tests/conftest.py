@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tasks.config import Settings, load_settings
+from tasks.config import Settings
 from tasks.warehouse.database import connect, migrate
 from tasks.warehouse.reference import load_reference
 
@@ -49,22 +49,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture
 def settings_env(tmp_path, monkeypatch) -> Settings:
-    """Settings whose warehouse, inbox, outbox and archive all live under `tmp_path`.
+    """Settings whose warehouse, inbox, outbox and archive all live under `tmp_path`, the
+    calling environment's PILKADA_* variables and pilkada.toml ignored (`tests.pipeline.site`)."""
+    from tests.pipeline import site
 
-    Any PILKADA_* variable of the calling environment (and a pilkada.toml in the working
-    directory) is ignored, so a developer's own configuration cannot leak into a test.
-    """
-    for name in list(os.environ):
-        if name.startswith("PILKADA_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("PILKADA_CONFIG", str(tmp_path / "no-such-pilkada.toml"))
-    monkeypatch.setenv("PILKADA_WAREHOUSE", str(tmp_path / "data" / "warehouse.duckdb"))
-    monkeypatch.setenv("PILKADA_INBOX", str(tmp_path / "inbox"))
-    monkeypatch.setenv("PILKADA_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.setenv("PILKADA_ARCHIVE", str(tmp_path / "archive"))
-    monkeypatch.setenv("PILKADA_ARRIVAL", "mtime")
-    (tmp_path / "inbox").mkdir()
-    return load_settings()
+    return site(tmp_path, monkeypatch)
 
 
 @pytest.fixture

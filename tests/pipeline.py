@@ -17,11 +17,34 @@ from pathlib import Path
 from unittest import mock
 
 import duckdb
+import pytest
 
-from tasks.config import Settings
+from tasks.config import Settings, load_settings
 from tasks.warehouse.database import connect
 
 _harness_url: str | None = None  # the session's test server, while it runs
+
+
+def site(root: Path, mp: pytest.MonkeyPatch, **overrides: object) -> Settings:
+    """Point the pipeline at a site under `root` (warehouse, inbox, outbox, archive) through
+    `mp`, and return its settings: the one place tests isolate their environment.
+
+    Every PILKADA_* variable of the calling environment is removed and a pilkada.toml in the
+    working directory ignored, so a developer's configuration cannot leak into a test; the
+    arrival clock is the files' own (`PILKADA_ARRIVAL=mtime`: the samples replay a campaign).
+    `overrides` set or replace more (`warehouse=root / "w.duckdb"`, `smtp_host="127.0.0.1"`).
+    `settings_env` uses it per test; module fixtures pass their own `pytest.MonkeyPatch()`."""
+    for name in list(os.environ):
+        if name.startswith("PILKADA_"):
+            mp.delenv(name)
+    env: dict[str, object] = {"config": root / "no-such-pilkada.toml",
+                              "warehouse": root / "data" / "warehouse.duckdb",
+                              "inbox": root / "inbox", "outbox": root / "outbox",
+                              "archive": root / "archive", "arrival": "mtime", **overrides}
+    for name, value in env.items():
+        mp.setenv(f"PILKADA_{name.upper()}", str(value))
+    Path(str(env["inbox"])).mkdir(parents=True, exist_ok=True)
+    return load_settings()
 
 
 @contextlib.contextmanager

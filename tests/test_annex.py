@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import html
 import io
-import os
 import re
 import shutil
 from collections import Counter
@@ -30,7 +29,7 @@ from tasks.publish.bulletin_data import (
     annex_context,
     bulletin_context,
 )
-from tests.pipeline import ingest
+from tests.pipeline import ingest, site
 from tests.render_context import assert_shape
 
 WEEKS = ["2024-W45", "2024-W46", "2024-W47"]
@@ -44,18 +43,8 @@ def warehouse(tmp_path_factory, prefect_harness) -> Path:
     """The sample inbox for W45–W47, ingested into a fresh warehouse (as the bulletin's is)."""
     root = tmp_path_factory.mktemp("annex")
     mp = pytest.MonkeyPatch()
-    for name in list(os.environ):
-        if name.startswith("PILKADA_"):
-            mp.delenv(name)
-    mp.setenv("PILKADA_CONFIG", str(root / "no-such-pilkada.toml"))
-    mp.setenv("PILKADA_ARRIVAL", "mtime")  # the sample is replayed on its own clock
-    mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
-    mp.setenv("PILKADA_INBOX", str(root / "inbox"))
-    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
-    from tasks.config import load_settings
-
+    settings = site(root, mp)
     generate(root / "inbox", WEEKS)
-    settings = load_settings()
     ingest(settings)
     mp.undo()
     return settings.warehouse

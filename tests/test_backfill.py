@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.ingest import ingest_submissions
 from samples.kaltim import generate
+from tests.pipeline import site
 
 pytestmark = pytest.mark.flow
 WEEKS = ["2024-W45", "2024-W46", "2024-W47"]
@@ -27,14 +28,7 @@ def ingested(tmp_path_factory, prefect_harness):
     """Sample weeks 2024-W44..W47 ingested once into a temporary warehouse."""
     root = tmp_path_factory.mktemp("backfill")
     mp = pytest.MonkeyPatch()
-    for name in ("PILKADA_WAREHOUSE", "PILKADA_INBOX", "PILKADA_OUTBOX", "PILKADA_ARCHIVE",
-                 "PILKADA_CONFIG"):
-        mp.delenv(name, raising=False)
-    mp.setenv("PILKADA_CONFIG", str(root / "no-pilkada.toml"))
-    mp.setenv("PILKADA_WAREHOUSE", str(root / "data" / "warehouse.duckdb"))
-    mp.setenv("PILKADA_INBOX", str(root / "inbox"))
-    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
-    mp.setenv("PILKADA_ARCHIVE", str(root / "archive"))
+    site(root, mp)
     generate(root / "inbox", SAMPLE)
     state = ingest_submissions(return_state=True)
     yield {"root": root, "counts": state.result(), "run": state.state_details.flow_run_id}

@@ -18,7 +18,7 @@ from reports.outbox import write_outbox
 from reports.render import RenderedBulletin, build_message, render_annex, render_bulletin
 from samples.kaltim import generate
 from tasks.publish.bulletin_data import annex_context, bulletin_context
-from tests.pipeline import ingest
+from tests.pipeline import ingest, site
 
 pytestmark = pytest.mark.browser
 
@@ -35,15 +35,10 @@ def docs(tmp_path_factory, prefect_harness) -> dict[str, tuple[RenderedBulletin,
     Barat's W47 annex, rendered from a real warehouse and written as the outbox writes them."""
     root = tmp_path_factory.mktemp("browser")
     mp = pytest.MonkeyPatch()
-    mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
-    mp.setenv("PILKADA_INBOX", str(root / "inbox"))
-    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
-    mp.setenv("PILKADA_ARCHIVE", str(root / "archive"))
-    from tasks.config import load_settings
+    settings = site(root, mp)
     from tasks.warehouse.database import connect
 
     generate(root / "inbox", ["2024-W46", WEEK, "2024-W48"])
-    settings = load_settings()
     rendered: dict[str, RenderedBulletin] = {}
     ingest(settings)
     with connect(settings.warehouse) as con:

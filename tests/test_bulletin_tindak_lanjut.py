@@ -33,7 +33,7 @@ from samples.kaltim import generate
 from tasks.config import WITA
 from tasks.contract.submission import COLUMNS
 from tasks.publish.bulletin_data import annex_context, bulletin_context
-from tests.pipeline import ingest
+from tests.pipeline import ingest, site
 from tests.test_bulletin_browser import ARGS, CHROMIUM
 
 WEEK = "2024-W47"
@@ -115,19 +115,9 @@ def warehouse(tmp_path_factory, prefect_harness) -> Path:
     """The sample's W47 plus this module's follow-ups for W46–W47, ingested."""
     root = tmp_path_factory.mktemp("tindak_lanjut")
     mp = pytest.MonkeyPatch()
-    for name in list(os.environ):
-        if name.startswith("PILKADA_"):
-            mp.delenv(name)
-    mp.setenv("PILKADA_CONFIG", str(root / "no-such-pilkada.toml"))
-    mp.setenv("PILKADA_ARRIVAL", "mtime")
-    mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
-    mp.setenv("PILKADA_INBOX", str(root / "inbox"))
-    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
-    from tasks.config import load_settings
-
+    settings = site(root, mp)
     generate(root / "inbox", [WEEK])
     _write_follow_ups(root / "inbox")
-    settings = load_settings()
     ingest(settings)
     mp.undo()
     return settings.warehouse

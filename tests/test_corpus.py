@@ -32,9 +32,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.config import load_settings
 from tasks.warehouse.database import connect
-from tests.pipeline import ingest
+from tests.pipeline import ingest, site
 
 # the tests here run the ingest flow (tests/pipeline.py) on the session's Prefect server
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -96,19 +95,9 @@ def ingest_corpus(paths: list[str], base: Path, env: dict[str, str] | None = Non
     """A fresh warehouse under `base`, the given corpus files as its inbox, one ingest run
     (and a second run after `later` files are added, when given)."""
     with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("PILKADA_"):
-                mp.delenv(name)
-        mp.setenv("PILKADA_CONFIG", str(base / "no-such-pilkada.toml"))
-        mp.setenv("PILKADA_ARRIVAL", "mtime")  # the manifest's mtimes are the arrival times
-        mp.setenv("PILKADA_WAREHOUSE", str(base / "data" / "warehouse.duckdb"))
-        mp.setenv("PILKADA_INBOX", str(base / "inbox"))
-        mp.setenv("PILKADA_OUTBOX", str(base / "outbox"))
-        mp.setenv("PILKADA_ARCHIVE", str(base / "archive"))
-        for name, value in (env or {}).items():
-            mp.setenv(name, value)
-        settings = load_settings()
-        (base / "inbox").mkdir(parents=True)
+        # the manifest's mtimes are the arrival times (`site` sets PILKADA_ARRIVAL=mtime)
+        settings = site(base, mp, **{k.removeprefix("PILKADA_").lower(): v
+                                     for k, v in (env or {}).items()})
         copy_inbox(paths, base / "inbox")
         results = ingest(settings)
         if later is not None:

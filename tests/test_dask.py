@@ -25,6 +25,7 @@ from flows import prefect_server as ps
 from flows.ingest import ingest_submissions
 from samples.kaltim import generate
 from tests import REPO as ROOT
+from tests.pipeline import site
 
 pytestmark = [pytest.mark.usefixtures("outside_prefect_harness"), pytest.mark.flow,
               pytest.mark.slow, pytest.mark.services]
@@ -93,20 +94,10 @@ def cluster(tmp_path_factory, prefect_server):
 
 
 def _ingest(root: Path, inbox: Path, mp: pytest.MonkeyPatch, address: str | None):
-    for name in list(os.environ):
-        if name.startswith("PILKADA_"):
-            mp.delenv(name)
-    mp.setenv("PILKADA_CONFIG", str(root / "no-pilkada.toml"))
-    mp.setenv("PILKADA_ARRIVAL", "mtime")
-    mp.setenv("PILKADA_WAREHOUSE", str(root / "data" / "warehouse.duckdb"))
-    mp.setenv("PILKADA_INBOX", str(inbox))
-    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
-    mp.setenv("PILKADA_ARCHIVE", str(root / "archive"))
-    if address:
-        mp.setenv("PILKADA_DASK_ADDRESS", address)
+    settings = site(root, mp, inbox=inbox, **({"dask_address": address} if address else {}))
     state = ingest_submissions(return_state=True)
     assert state.is_completed(), state
-    with duckdb.connect(str(root / "data" / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         tables = {t: sorted(con.execute(q).fetchall(), key=repr) for t, q in COMPARED.items()}
     return state.state_details.flow_run_id, tables
 

@@ -15,6 +15,7 @@ from tasks.config import WITA
 from tasks.contract.regions import provinces, regions
 from tasks.publish.recipients import load_recipients
 from tests import REPO as ROOT
+from tests.pipeline import site
 from tests.smtp_server import PASSWORD, USER, smtp_server
 from tests.test_feedback import to_csv
 
@@ -50,9 +51,7 @@ def _put_province_file(inbox) -> None:
 def delivered(tmp_path_factory, prefect_harness):
     root = tmp_path_factory.mktemp("delivery")
     mp = pytest.MonkeyPatch()
-    for k, v in {"PILKADA_WAREHOUSE": root / "w.duckdb", "PILKADA_INBOX": root / "inbox",
-                 "PILKADA_OUTBOX": root / "outbox"}.items():
-        mp.setenv(k, str(v))
+    site(root, mp)
     generate(root / "inbox", ["2024-W45", WEEK])
     _put_province_file(root / "inbox")
     with smtp_server(root, tls=True) as (handler, port, ca):

@@ -25,6 +25,7 @@ from flows.ingest import ingest_submissions
 from samples.kaltim import generate
 from tasks.config import load_settings
 from tasks.publish.delivery import DeliveryIncomplete, PermanentFailure, only_temporary
+from tests import pipeline
 from tests.smtp_server import smtp_server
 from tests.test_delivery import _letters, _people, _silent_server
 
@@ -58,16 +59,8 @@ def site(tmp_path_factory, prefect_harness):
     root = tmp_path_factory.mktemp("outcome")
     generate(root / "inbox", [WEEK])
     mp = pytest.MonkeyPatch()
-    for k, v in {"PILKADA_WAREHOUSE": root / "w.duckdb", "PILKADA_INBOX": root / "inbox",
-                 "PILKADA_OUTBOX": root / "outbox", "PILKADA_ARCHIVE": root / "archive",
-                 "PILKADA_RECIPIENTS": root / "recipients.toml",
-                 "PILKADA_CONFIG": root / "no-pilkada.toml"}.items():
-        mp.setenv(k, str(v))
-    for k in ("PILKADA_SMTP_USER", "PILKADA_SMTP_PASSWORD", "PILKADA_SMTP_PASSWORD_BLOCK",
-              "PILKADA_SMTP_CA_FILE", "PILKADA_SMTP_FROM"):
-        mp.delenv(k, raising=False)
-    mp.setenv("PILKADA_SMTP_HOST", "127.0.0.1")
-    mp.setenv("PILKADA_SMTP_TLS", "none")
+    pipeline.site(root, mp, warehouse=root / "w.duckdb", recipients=root / "recipients.toml",
+                  smtp_host="127.0.0.1", smtp_tls="none")
     mp.setattr(bulletin_flow, "send_letters",
                bulletin_flow.send_letters.with_options(retry_delay_seconds=[0, 0, 0]))
     mp.setattr(delivery, "CONNECT_TIMEOUT", 1.0)

@@ -11,7 +11,7 @@ from samples.kaltim import generate
 from tasks.contract.submission import ALIASES
 from tasks.warehouse.query import run_query
 from tests import REPO as ROOT
-from tests.pipeline import ingest
+from tests.pipeline import ingest, site
 
 QUERIES = re.findall(r"```sql\n(.*?)```", (ROOT / "docs" / "queries.md").read_text(), re.S)
 
@@ -20,14 +20,8 @@ QUERIES = re.findall(r"```sql\n(.*?)```", (ROOT / "docs" / "queries.md").read_te
 def snapshot(tmp_path_factory, prefect_harness) -> Path:
     root = tmp_path_factory.mktemp("docs")
     mp = pytest.MonkeyPatch()
-    mp.setenv("PILKADA_WAREHOUSE", str(root / "w.duckdb"))
-    mp.setenv("PILKADA_INBOX", str(root / "inbox"))
-    mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
-    mp.setenv("PILKADA_ARCHIVE", str(root / "archive"))
-    from tasks.config import load_settings
-
+    settings = site(root, mp)
     generate(root / "inbox", ["2024-W45", "2024-W46", "2024-W47"])
-    settings = load_settings()
     ingest(settings)  # which publishes the snapshot
     mp.undo()
     return settings.warehouse

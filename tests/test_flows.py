@@ -23,6 +23,7 @@ from tasks.config import load_settings
 from tasks.contract.regions import regions
 from tasks.ingest.idle import nothing_to_ingest
 from tasks.weeks import week_range
+from tests.pipeline import site
 
 pytestmark = pytest.mark.flow
 WEEK = "2024-W47"
@@ -35,24 +36,21 @@ def pipeline(tmp_path_factory, prefect_harness):
     """Sample inbox → ingest → bulletin once for the module; tests read what it left behind."""
     root = tmp_path_factory.mktemp("pipeline")
     mp = pytest.MonkeyPatch()
-    env = {"PILKADA_WAREHOUSE": root / "w.duckdb", "PILKADA_INBOX": root / "inbox",
-           "PILKADA_OUTBOX": root / "outbox", "PILKADA_ARCHIVE": root / "archive"}
-    for k, v in env.items():
-        mp.setenv(k, str(v))
+    settings = site(root, mp)
     files = generate(root / "inbox", week_range("2024-W40", "2024-W48"))
     first = ingest_submissions()
-    with duckdb.connect(str(env["PILKADA_WAREHOUSE"]), read_only=True) as con:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
     second = ingest_submissions()
     idle = nothing_to_ingest(load_settings())  # the flow's own end state: nothing left to do
     result = weekly_bulletin(week=WEEK)
-    yield {"root": root, "env": env, "files": files, "first": first, "second": second,
+    yield {"root": root, "settings": settings, "files": files, "first": first, "second": second,
            "before": before, "bulletin": result, "idle": idle}
     mp.undo()
 
 
 def _con(p) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(p["env"]["PILKADA_WAREHOUSE"]), read_only=True)
+    return duckdb.connect(str(p["settings"].warehouse), read_only=True)
 
 
 def test_every_sample_file_has_its_expected_verdict(pipeline):
@@ -167,8 +165,7 @@ def test_eml_is_a_complete_message(pipeline):
 
 
 def test_query_cli_lists_the_ledger_and_refuses_writes(pipeline, monkeypatch):
-    for k, v in pipeline["env"].items():
-        monkeypatch.setenv(k, str(v))
+    site(pipeline["root"], monkeypatch)  # the module's site, as the data team's shell has it
     runner = CliRunner()
     res = runner.invoke(app, ["query", "select * from audit.submission_status", "--format", "csv"])
     assert res.exit_code == 0, res.output

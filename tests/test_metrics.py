@@ -34,12 +34,11 @@ import fastexcel
 import pytest
 
 from samples.kaltim import generate
-from tasks.config import load_settings
 from tasks.contract.regions import desa_requirements
 from tasks.contract.submission import ENUMS
 from tasks.resources import REFERENCE_DIR
 from tasks.warehouse.database import connect
-from tests.pipeline import ingest
+from tests.pipeline import ingest, site
 
 WEEKS = ["2024-W44", "2024-W45", "2024-W46", "2024-W47"]
 KABKOTA = ("6401", "6402", "6403", "6407", "6408", "6409", "6411", "6471", "6472", "6474")
@@ -705,22 +704,11 @@ class Pipeline:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, prefect_harness) -> Iterator[Pipeline]:
-    """The sample for 2024-W44..W47, ingested once by the flow. The same layout as conftest's
-    settings_env and warehouse fixtures, module-scoped because ingesting four weeks takes
-    seconds."""
+    """The sample for 2024-W44..W47, ingested once by the flow (module-scoped: four weeks take
+    seconds), in the environment `settings_env` gives a test (`tests.pipeline.site`)."""
     root = tmp_path_factory.mktemp("metrics")
     with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("PILKADA_"):
-                mp.delenv(name)
-        mp.setenv("PILKADA_CONFIG", str(root / "no-such-pilkada.toml"))
-        mp.setenv("PILKADA_ARRIVAL", "mtime")  # the sample is replayed on its own clock
-        mp.setenv("PILKADA_WAREHOUSE", str(root / "data" / "warehouse.duckdb"))
-        mp.setenv("PILKADA_INBOX", str(root / "inbox"))
-        mp.setenv("PILKADA_OUTBOX", str(root / "outbox"))
-        mp.setenv("PILKADA_ARCHIVE", str(root / "archive"))
-        (root / "inbox").mkdir()
-        settings = load_settings()
+        settings = site(root, mp)
         generate(Path(settings.inbox), WEEKS)
         inbox = Inbox(read_inbox(Path(settings.inbox)), build_reference())
         ingest(settings)

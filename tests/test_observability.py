@@ -30,6 +30,7 @@ from samples.kaltim import generate
 from tasks.contract.submission import KINDS
 from tasks.ingest.data_docs import project_dir, site_dir
 from tasks.ingest.summary import bulletin_summary, file_link, md
+from tests.pipeline import site
 
 WEEKS = ["2024-W44", "2024-W45", "2024-W47"]  # a rejected file, flagged rows, a late file
 SUITES = sorted(KINDS)  # the sample sends every kind, follow-ups included, in these weeks
@@ -42,11 +43,7 @@ def run(tmp_path_factory, prefect_harness):
     files."""
     root = tmp_path_factory.mktemp("observability")
     mp = pytest.MonkeyPatch()
-    env = {"PILKADA_WAREHOUSE": root / "data" / "w.duckdb", "PILKADA_INBOX": root / "inbox",
-           "PILKADA_OUTBOX": root / "outbox", "PILKADA_ARCHIVE": root / "archive",
-           "PILKADA_CONFIG": root / "no-pilkada.toml"}
-    for name, value in env.items():
-        mp.setenv(name, str(value))
+    settings = site(root, mp)
     generate(root / "inbox", WEEKS)
     (root / "inbox" / ".catatan-rahasia.csv").write_text("bukan kiriman\n", encoding="utf-8")
     state = ingest_submissions(return_state=True)
@@ -63,14 +60,14 @@ def run(tmp_path_factory, prefect_harness):
         notes = [a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
             flow_run_id=ArtifactFilterFlowRunId(any_=[bulletin.state_details.flow_run_id])))
             if a.key == "weekly-bulletin"]  # the session's server has other files' runs too
-    with duckdb.connect(str(env["PILKADA_WAREHOUSE"]), read_only=True) as con:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         rejected = con.execute("SELECT file_name, reason FROM audit.submission_status "
                                "WHERE status = 'rejected' ORDER BY 1").fetchall()
         late = [n for (n,) in con.execute("SELECT file_name FROM audit.submission_status "
                                           "WHERE is_late AND status <> 'rejected'").fetchall()]
         flagged = con.execute("SELECT kabkota_name, status FROM mart.kabkota_weekly WHERE week = ? "
                               "AND status IN ('Kritis', 'Waspada')", [WEEKS[-1]]).fetchall()
-    yield {"root": root, "env": env, "state": state, "runs": runs, "logs": logs,
+    yield {"root": root, "settings": settings, "state": state, "runs": runs, "logs": logs,
            "artifacts": artifacts, "rejected": rejected, "late": late,
            "bulletin": bulletin.result(), "notes": notes, "flagged": flagged}
     mp.undo()
@@ -122,7 +119,7 @@ def test_ingest_summary_lists_rejects_and_late_files_before_the_counts(run):
 
 
 def test_data_docs_are_built_for_the_run_and_linked_from_the_summary(run):
-    index = site_dir(run["env"]["PILKADA_OUTBOX"]) / "index.html"
+    index = site_dir(run["settings"].outbox) / "index.html"
     html = index.read_text(encoding="utf-8")
     for suite in SUITES:
         assert f"expectations/{suite}.html" in html
@@ -134,7 +131,7 @@ def test_data_docs_are_built_for_the_run_and_linked_from_the_summary(run):
 
 def test_kept_results_are_bounded_to_a_summary(run):
     """The per-row lists that made the findings are not stored; the first values are."""
-    stored = list((project_dir(run["env"]["PILKADA_WAREHOUSE"]) / "uncommitted"
+    stored = list((project_dir(run["settings"].warehouse) / "uncommitted"
                    / "validations").rglob("*.json"))
     assert len(stored) == len(WEEKS) * len(SUITES)
     results = [r["result"] for p in stored
@@ -149,7 +146,7 @@ def test_kept_results_and_data_docs_never_show_a_refused_nip(run):
     """W45's 6472 netralitas file puts an ASN's NIP in `ref_subjek`: the warehouse withholds it,
     and so do the kept results and Data Docs (neutrality results are counts only)."""
     nip = "198503122010011002"
-    places = [project_dir(run["env"]["PILKADA_WAREHOUSE"]), site_dir(run["env"]["PILKADA_OUTBOX"])]
+    places = [project_dir(run["settings"].warehouse), site_dir(run["settings"].outbox)]
     texts = [p.read_text(encoding="utf-8") for place in places for p in place.rglob("*")
              if p.suffix in (".json", ".html")]
     assert any("netralitas" in t and "bukan_nip" in t for t in texts)  # the rule is documented

@@ -33,6 +33,7 @@ from flows.bulletin import weekly_bulletin
 from flows.ingest import ingest_submissions
 from tasks.config import WITA
 from tasks.ingest.summary import OVERDUE_KEY
+from tests.pipeline import site
 from tests.test_feedback import to_csv
 
 pytestmark = pytest.mark.flow
@@ -80,13 +81,7 @@ def _read_back(flow_run_id) -> tuple[dict, list]:
 def runs(tmp_path_factory, prefect_harness):
     root = tmp_path_factory.mktemp("tindak-lanjut")
     mp = pytest.MonkeyPatch()
-    for name in [n for n in os.environ if n.startswith("PILKADA_")]:
-        mp.delenv(name)
-    env = {"PILKADA_WAREHOUSE": root / "data" / "w.duckdb", "PILKADA_INBOX": root / "inbox",
-           "PILKADA_OUTBOX": root / "outbox", "PILKADA_ARCHIVE": root / "archive",
-           "PILKADA_CONFIG": root / "no-pilkada.toml", "PILKADA_ARRIVAL": "mtime"}
-    for name, value in env.items():
-        mp.setenv(name, str(value))
+    settings = site(root, mp)
     for rel, rows in FILES.items():
         path = root / "inbox" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +94,7 @@ def runs(tmp_path_factory, prefect_harness):
     APILogHandler().flush()  # logs are sent in batches: all of them before reading back
     artifacts, logs = _read_back(week.state_details.flow_run_id)
     none_artifacts, _ = _read_back(none.state_details.flow_run_id)
-    yield {"root": root, "env": env, "week": week.result(), "artifacts": artifacts,
+    yield {"root": root, "settings": settings, "week": week.result(), "artifacts": artifacts,
            "logs": logs, "none": none_artifacts}
     mp.undo()
 
@@ -172,7 +167,7 @@ def test_status_shows_follow_ups_as_optional_and_the_provincial_desk(runs, monke
 
 
 def test_only_the_required_kinds_are_owed_in_the_data_quality_mart(runs):
-    with duckdb.connect(str(runs["env"]["PILKADA_WAREHOUSE"]), read_only=True) as con:
+    with duckdb.connect(str(runs["settings"].warehouse), read_only=True) as con:
         missing = con.execute("SELECT DISTINCT unnest(jenis_hilang) FROM mart.kualitas_data_weekly "
                               "WHERE week = ?", [WEEK]).fetchall()
     assert sorted(k for (k,) in missing) == sorted(
