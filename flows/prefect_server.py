@@ -21,15 +21,13 @@ behaviour): the `prefect server start` command and its documented settings, `/ap
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -312,29 +310,9 @@ def running_api(home: Path) -> str | None:
     return url if url and api_healthy(url, timeout=2) else None
 
 
-def import_behind(modules: Iterable[str]) -> threading.Thread:
-    """Import `modules` on a background thread and return it at once.
-
-    With a server already up there is no boot for a command's heavy imports (GX ~4.5 s,
-    WeasyPrint and matplotlib) to overlap with, so they overlap the run's first steps instead
-    (the flow run's creation, prepare, pull, the mailbox, the bulletin's queries); the step that
-    needs one waits on Python's import lock until the thread has finished it. Safe because these
-    libraries import nothing of ours, so the two threads never wait on each other's modules. A
-    failed import is left to that step's own import statement, which raises it where it belongs."""
-    def work() -> None:
-        for name in modules:
-            with contextlib.suppress(Exception):
-                importlib.import_module(name)
-
-    thread = threading.Thread(target=work, name="pilkada-imports", daemon=True)
-    thread.start()
-    return thread
-
-
 @contextlib.contextmanager
 def one_off_api(*modules: str) -> Iterator[None]:
-    """A Prefect API for a one-off command's flow runs, with `modules` imported (while a
-    temporary server boots, or behind the run where a server is up already: `import_behind`).
+    """A Prefect API for a one-off command's flow runs, with `modules` imported.
 
     With PREFECT_API_URL set (or the ephemeral server disabled) that is the configured API.
     Otherwise the run is recorded in `prefect_home()`, the database `pilkada serve` uses:
@@ -349,16 +327,20 @@ def one_off_api(*modules: str) -> Iterator[None]:
       is launched first and boots while this process imports `modules`, so a cold command waits
       for the longer of the two instead of their sum (docs/decisions.md).
     """
+    import importlib
+
     from prefect.settings import get_current_settings
 
     settings = get_current_settings()
     if configured_api_url() or not settings.server.ephemeral.enabled:
-        import_behind(modules)
+        for name in modules:
+            importlib.import_module(name)
         yield
         return
     home = prefect_home()
     if url := running_api(home):
-        import_behind(modules)
+        for name in modules:
+            importlib.import_module(name)
         with use_api(url):
             yield
         return
