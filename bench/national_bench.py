@@ -196,6 +196,12 @@ def main() -> None:
     args = ap.parse_args()
     if args.no_dask and args.only_dask:
         ap.error("--no-dask and --only-dask exclude each other")
+    # A kept folder from an earlier run still holds its loaded warehouses: measured again, every
+    # file would be a duplicate and the figures a fraction of the real ones.
+    for scope in args.scope or ["all", "64"]:
+        if args.keep and (args.keep / scope).exists() and any((args.keep / scope).iterdir()):
+            ap.error(f"--keep: {args.keep / scope} is not empty (an earlier run's warehouses "
+                     "would make every file a duplicate); give a new or empty folder")
     memory = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
     print(f"machine: {os.cpu_count()} cores, {memory:.0f} GB, Python {sys.version.split()[0]}, "
           f"DuckDB {duckdb.__version__}")

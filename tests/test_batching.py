@@ -7,7 +7,6 @@ import io
 import os
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 import tasks.ingest.judge as ingest
@@ -18,14 +17,14 @@ from tasks.warehouse.database import connect
 from tests import pipeline
 
 
-def _frame(n: int) -> pl.DataFrame:
-    return pl.DataFrame({"a": list(range(n))})
-
-
 def test_chunks_keep_whole_files_within_the_budget():
     sizes = [3, 4, 10, 0, 1, 2]
-    chunks = ingest._chunks([_frame(n) for n in sizes], 6)
-    assert [[f.height for f in c] for c in chunks] == [[3], [4], [10], [0, 1, 2]]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    spans = [ingest._Span(i, s, n)
+             for i, (s, n) in enumerate(zip(starts, sizes, strict=True), start=1)]
+    chunks = ingest._chunks(spans, 6)
+    assert [[s.height for s in c] for c in chunks] == [[3], [4], [10], [0, 1, 2]]
+    assert [s for c in chunks for s in c] == spans  # every file once, in order
     assert ingest._chunks([], 6) == []
 
 

@@ -304,6 +304,43 @@ def test_a_file_that_breaks_validation_costs_only_itself(warehouse, settings_env
     assert rows[f"{KAB}/{KAB}_insiden_{WEEK}.csv"][0] == "accepted"
 
 
+@pytest.mark.parametrize("step", ["membaca", "penilaian"])
+def test_a_file_that_breaks_typing_or_marking_costs_only_itself(warehouse, settings_env,
+                                                                 monkeypatch, step):
+    """A kind's files are typed, scrubbed and marked in one pass (tasks.ingest.judge._typed,
+    _marked); a file whose cells break the pass is redone alone and rejected, the others of the
+    same kind keep their verdicts: the pass breaks while typing (`membaca`) or marking."""
+    import tasks.ingest.judge
+
+    real_type, real_mark = tasks.ingest.judge.type_columns, tasks.ingest.judge._marked
+
+    def breaks(frame: pl.DataFrame) -> bool:
+        return str(MARK) in frame["personel_polri"].cast(pl.String).to_list()
+
+    def typing(frame, kind):
+        if kind == "keamanan" and breaks(frame):
+            raise pl.exceptions.ComputeError("cannot cast")
+        return real_type(frame, kind)
+
+    def marking(frame, files):
+        if "personel_polri" in frame.columns and breaks(frame):
+            raise ValueError("cannot mark")
+        return real_mark(frame, files)
+
+    if step == "membaca":
+        monkeypatch.setattr(tasks.ingest.judge, "type_columns", typing)
+    else:
+        monkeypatch.setattr(tasks.ingest.judge, "_marked", marking)
+    bad = _hostile_and_good(settings_env)
+    ingest(settings_env)
+    rows = ledger(warehouse)
+    assert rows[bad][0] == "rejected" and f"langkah {step}" in rows[bad][1], rows[bad]
+    assert rows[GOOD][0] == "accepted"
+    assert rows[f"{KAB}/{KAB}_insiden_{WEEK}.csv"][0] == "accepted"
+    kept = warehouse.execute("SELECT count(*) FROM core.keamanan WHERE kode_kabkota = '6401'")
+    assert kept.fetchone()[0] == 0
+
+
 def test_a_systematic_fault_fails_the_run_instead_of_every_file(warehouse, settings_env,
                                                                 monkeypatch):
     import tasks.ingest.judge

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ import polars as pl
 
 from tasks.config import WITA, Settings
 from tasks.contract.personal import scrub, unechoed, withhold
-from tasks.contract.submission import IDENTITY
+from tasks.contract.submission import COLUMNS, IDENTITY
 from tasks.ingest.load import DATA_ERRORS, Verdict
 from tasks.ingest.parse import (
     ROW,
@@ -201,18 +201,18 @@ def _summarise(findings: list[Finding], limit: int = 3) -> str:
     return ", ".join(f"{rule} ({n})" for rule, n in counts.most_common(limit))
 
 
-def _chunks(frames: list[pl.DataFrame], budget: int) -> list[list[pl.DataFrame]]:
+def _chunks(spans: list[_Span], budget: int) -> list[list[_Span]]:
     """Whole files grouped into batches of about `budget` rows: one GX run per batch keeps the
     per-file overhead small, and the bound keeps GX's list of failing rows bounded in memory."""
-    out: list[list[pl.DataFrame]] = []
+    out: list[list[_Span]] = []
     size = 0
-    for f in frames:
-        if out and size + f.height <= budget:
-            out[-1].append(f)
-            size += f.height
+    for span in spans:
+        if out and size + span.height <= budget:
+            out[-1].append(span)
+            size += span.height
         else:
-            out.append([f])
-            size = f.height
+            out.append([span])
+            size = span.height
     return out
 
 
@@ -260,19 +260,109 @@ def _failed(a: ArchivedFile, step: str, exc: BaseException) -> Verdict:
                    "gagal_diproses")
 
 
-def _validate(con: duckdb.DuckDBPyConnection, kind: str, frames: list[pl.DataFrame],
-              ) -> tuple[list[Finding], dict[int, BaseException]]:
-    """Findings for a batch of files of one kind; when the batch fails, each file is validated
-    on its own so that only the file that breaks a rule's SQL or suite loses its verdict."""
+@dataclass(frozen=True)
+class _Span:
+    """Where one file's rows sit in its kind's typed frame (`_typed`): `idx` is the file's number
+    in the batch (`FILE`), its rows are `height` rows from `start`."""
+
+    idx: int
+    start: int
+    height: int
+
+
+@dataclass
+class _Read:
+    """A parsed file waiting for its kind's typing, checks and verdict."""
+
+    a: ArchivedFile
+    idx: int
+    table: pl.DataFrame  # text cells as read, `_row` numbered as the desk sees them
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _typed(kind: str, files: list[_Read]) -> tuple[pl.DataFrame, dict[int, list[Finding]]]:
+    """Every file of a kind cast to the contract's types and scrubbed of personal data in one pass
+    (not file by file: per-call overhead was ~3 s of a national week, bench/README.md), with the
+    columns the checks add (`FILE`, the kab/kota and week the file's name gives); each file's rows
+    contiguous, in the order of `files`. Returns the frame and each file's cell findings.
+
+    Findings name rows by their position in the pass, mapped back to the desk's row numbers here,
+    so they are exactly what typing each file on its own gives (tests/test_batching.py)."""
+    wanted = {c.name for c in COLUMNS[kind]}
+    text = pl.concat([f.table.select([c for c in f.table.columns if c in wanted] + [ROW])
+                      for f in files], how="diagonal")
+    desk_rows = text[ROW]
+    typed, cell_issues = type_columns(text.with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW)), kind)
+    typed, private = scrub(kind, typed)  # names/NIPs gone before any echo
+    heights = [f.table.height for f in files]
+    owner = [f.idx for f, n in zip(files, heights, strict=True) for _ in range(n)]
+    rows = desk_rows.to_list()
+    identity = IDENTITY[kind]
+    found: dict[int, list[Finding]] = {f.idx: [] for f in files}
+    for c in cell_issues:
+        found[owner[c.row]].append(Finding(
+            owner[c.row], rows[c.row], c.column, "format_nilai", "flag",
+            unechoed(c.value, c.message), "row" if c.column in identity else "values"))
+    for at, column, rule, message in private:
+        found[owner[at]].append(Finding(owner[at], rows[at], column, rule, NOTE, message,
+                                        "nothing"))
+    per_file = pl.DataFrame(
+        [(f.idx, f.a.identity.kabkota_code, f.a.identity.week, week_start(f.a.identity.week))
+         for f in files], orient="row",
+        schema={FILE: pl.Int64, "_expected_kabkota": pl.String, "_week": pl.String,
+                "_week_start": pl.Date})
+    spread = per_file.select(pl.all().gather(
+        pl.Series([i for i, n in enumerate(heights) for _ in range(n)], dtype=pl.UInt32)))
+    return typed.with_columns(desk_rows).hstack(spread), found
+
+
+def _type_kind(kind: str, files: list[_Read]) -> tuple[pl.DataFrame, list[_Span],
+                                                       dict[int, BaseException]]:
+    """`_typed`, and where each file's rows are; when the pass fails, each file is typed on its
+    own, so only the file whose cells break it loses its verdict (`_failed`)."""
     try:
-        return validate_kind(con, kind, pl.concat(frames, how="vertical_relaxed")), {}
+        frame, found = _typed(kind, files)
+        ok, failed = files, {}
     except FILE_ERRORS as exc:
-        if len(frames) == 1:
-            return [], {int(frames[0][FILE][0]): exc}
+        if len(files) == 1:
+            raise
+        parts, ok, failed, found = [], [], {}, {}
+        for f in files:
+            try:
+                part, own = _typed(kind, [f])
+            except FILE_ERRORS as one:
+                failed[f.idx] = one
+                continue
+            parts.append(part)
+            ok.append(f)
+            found |= own
+        if not parts:
+            raise exc from None
+        frame = pl.concat(parts)
+    spans, start = [], 0
+    for f in ok:
+        f.findings += found[f.idx]
+        spans.append(_Span(f.idx, start, f.table.height))
+        start += f.table.height
+    return frame, spans, failed
+
+
+def _validate(con: duckdb.DuckDBPyConnection, kind: str, frame: pl.DataFrame,
+              spans: list[_Span]) -> tuple[list[Finding], dict[int, BaseException]]:
+    """Findings for a batch of files of one kind (`frame`: their rows, `spans` where each file's
+    are); when the batch fails, each file is validated on its own so that only the file that
+    breaks a rule's SQL or suite loses its verdict."""
+    try:
+        return validate_kind(con, kind, frame), {}
+    except FILE_ERRORS as exc:
+        if len(spans) == 1:
+            return [], {spans[0].idx: exc}
     findings: list[Finding] = []
     failed: dict[int, BaseException] = {}
-    for frame in frames:
-        found, broke = _validate(con, kind, [frame])
+    for span in spans:
+        found, broke = _validate(con, kind, frame.slice(span.start, span.height),
+                                 [_Span(span.idx, 0, span.height)])
         findings += found
         failed.update(broke)
     return findings, failed
@@ -361,11 +451,9 @@ def _judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile], setting
            facts: Known) -> list[Verdict]:
     accepted, area = facts.accepted, facts.area
     verdicts: list[Verdict] = []
-    by_kind: dict[str, list[pl.DataFrame]] = {}
-    pending: dict[int, tuple[ArchivedFile, pl.DataFrame, list[Finding]]] = {}
-    first_in_run: dict[tuple, int] = {}  # (sha, identity) -> pending index of the first copy
+    read: dict[str, list[_Read]] = {}  # kind -> its parsed files, in arrival order
+    first_in_run: dict[tuple, int] = {}  # (sha, identity) -> number of the first copy
     copies: list[tuple[ArchivedFile, int]] = []
-    empty: dict[str, list[tuple[int, str, str]]] = {}  # kind -> header-only files
     for a in sorted(archived, key=lambda x: (_received_at(x), x.source.raw_path)):
         key = _dup_key(a)
         if key in accepted:
@@ -380,65 +468,18 @@ def _judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile], setting
             continue
         try:
             parsed = _parse(a, settings)
-            if isinstance(parsed, Verdict):
-                verdicts.append(parsed)
-                continue
-            typed, cell_issues = type_columns(parsed, a.identity.kind)
-            typed, private = scrub(a.identity.kind, typed)  # names/NIPs gone before any echo
         except FILE_ERRORS as exc:
             verdicts.append(_failed(a, "membaca", exc))
             continue
-        idx = len(pending) + 1
+        if isinstance(parsed, Verdict):
+            verdicts.append(parsed)
+            continue
+        idx = len(first_in_run) + 1
         first_in_run[key] = idx
-        identity = IDENTITY[a.identity.kind]
-        cell_findings = [Finding(idx, c.row, c.column, "format_nilai", "flag",
-                                 unechoed(c.value, c.message),
-                                 "row" if c.column in identity else "values")
-                         for c in cell_issues]
-        cell_findings += [Finding(idx, row, col, rule, NOTE, message, "nothing")
-                          for row, col, rule, message in private]
-        pending[idx] = (a, typed, cell_findings)
-        if typed.height == 0:  # nothing to validate row by row; what it lacks is still judged
-            empty.setdefault(a.identity.kind, []).append((idx, a.identity.kabkota_code,
-                                                          a.identity.week))
-        by_kind.setdefault(a.identity.kind, []).append(typed.with_columns(
-            pl.lit(idx).alias(FILE),
-            pl.lit(a.identity.kabkota_code).alias("_expected_kabkota"),
-            pl.lit(a.identity.week).alias("_week"),
-            pl.lit(week_start(a.identity.week)).alias("_week_start"),
-        ))
-    findings_by_file: dict[int, list[Finding]] = {k: list(v[2]) for k, v in pending.items()}
-    unreadable = {(k, c.row, c.column) for k, (_, _, cells) in pending.items() for c in cells}
-    broken: dict[int, BaseException] = {}
-    for kind, frames in by_kind.items():
-        for chunk in _chunks(frames, VALIDATION_CHUNK_ROWS):
-            found, failed = _validate(con, kind, chunk)
-            broken.update(failed)
-            for f in found:
-                if f.rule == "wajib_diisi" and (f.file_id, f.row, f.column) in unreadable:
-                    continue  # the cell was unreadable; the format finding already says so
-                findings_by_file[f.file_id].append(f)
-    for kind, files in empty.items():  # e.g. a header-only follow-up report: open items owed
-        ids = [idx for idx, _, _ in files]
-        try:
-            found = completeness(con, kind, pl.concat(
-                [f for f in by_kind[kind] if f.height == 0], how="vertical_relaxed"),
-                pl.DataFrame(files, orient="row", schema={
-                    FILE: pl.Int64, "_expected_kabkota": pl.String, "_week": pl.String}))
-        except FILE_ERRORS as exc:
-            broken.update(dict.fromkeys(ids, exc))
-            continue
-        for f in found:
-            findings_by_file[f.file_id].append(f)
+        read.setdefault(a.identity.kind, []).append(_Read(a, idx, parsed))
     judged: dict[int, Verdict] = {}
-    for idx, (a, typed, _) in pending.items():
-        if idx in broken:
-            judged[idx] = _failed(a, "validasi", broken[idx])
-            continue
-        try:
-            judged[idx] = _verdict(a, typed, findings_by_file[idx], settings)
-        except FILE_ERRORS as exc:
-            judged[idx] = _failed(a, "penilaian", exc)
+    for kind, files in read.items():
+        judged |= _judge_kind(con, kind, files, settings)
     verdicts += judged.values()
     for a, idx in copies:  # a copy in the same run shares its first copy's fate
         first = judged[idx]
@@ -448,34 +489,103 @@ def _judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile], setting
     return sorted(verdicts, key=lambda v: (v.received_at, v.archived.source.raw_path))
 
 
+def _judge_kind(con: duckdb.DuckDBPyConnection, kind: str, files: list[_Read],
+                settings: Settings) -> dict[int, Verdict]:
+    """The verdicts of a batch's parsed files of one kind: typed together (`_type_kind`), checked
+    in chunks of whole files (`_chunks`), marked and judged; a file that breaks a step gets its
+    own rejection (`_failed`), the others keep theirs."""
+    by_idx = {f.idx: f for f in files}
+    try:
+        frame, spans, broken_typing = _type_kind(kind, files)
+    except FILE_ERRORS as exc:
+        return {f.idx: _failed(f.a, "membaca", exc) for f in files}
+    judged = {idx: _failed(by_idx[idx].a, "membaca", exc) for idx, exc in broken_typing.items()}
+    unreadable = {(f.idx, c.row, c.column) for f in files for c in f.findings}
+    broken: dict[int, BaseException] = {}
+    for chunk in _chunks(spans, VALIDATION_CHUNK_ROWS):
+        first, last = chunk[0], chunk[-1]
+        found, failed = _validate(con, kind, frame.slice(
+            first.start, last.start + last.height - first.start),
+            [replace(s, start=s.start - first.start) for s in chunk])
+        broken.update(failed)
+        for f in found:
+            if f.rule == "wajib_diisi" and (f.file_id, f.row, f.column) in unreadable:
+                continue  # the cell was unreadable; the format finding already says so
+            by_idx[f.file_id].findings.append(f)
+    empty = [s.idx for s in spans if s.height == 0]
+    if empty:  # e.g. a header-only follow-up report: open items owed
+        try:
+            found = completeness(con, kind, frame.clear(), pl.DataFrame(
+                [(i, by_idx[i].a.identity.kabkota_code, by_idx[i].a.identity.week)
+                 for i in empty], orient="row",
+                schema={FILE: pl.Int64, "_expected_kabkota": pl.String, "_week": pl.String}))
+        except FILE_ERRORS as exc:
+            broken.update(dict.fromkeys(empty, exc))
+        else:
+            for f in found:
+                by_idx[f.file_id].findings.append(f)
+    columns = [*(c.name for c in COLUMNS[kind]), ROW, *_MARKS]
+    try:
+        marked = _marked(frame, [by_idx[s.idx] for s in spans])
+    except FILE_ERRORS:
+        marked = None  # each file is marked on its own below: only the one that breaks it fails
+    for s in spans:
+        f = by_idx[s.idx]
+        if s.idx in broken:
+            judged[s.idx] = _failed(f.a, "validasi", broken[s.idx])
+            continue
+        try:
+            rows = (marked.slice(s.start, s.height) if marked is not None
+                    else _marked(frame.slice(s.start, s.height), [f]))
+            judged[s.idx] = _verdict(f.a, rows.select(columns), f.findings, settings)
+        except FILE_ERRORS as exc:
+            judged[s.idx] = _failed(f.a, "penilaian", exc)
+    return judged
+
+
+# The columns `_marked` adds to a file's rows: what its findings take out of the figures.
+_MARKS = ("flagged", "excluded", "excluded_columns")
+
+
+def _marked(frame: pl.DataFrame, files: list[_Read]) -> pl.DataFrame:
+    """`frame` with each row's marks from its file's findings: flagged (any finding but a note),
+    excluded (its identity is wrong), excluded_columns (cells that do not count), in one join."""
+    marks: list[tuple[int, int, bool, bool, list[str]]] = []
+    for f in files:
+        flagged = {x.row for x in f.findings if x.row is not None and x.severity != NOTE}
+        rows, cells = exclusions(f.findings)
+        marks += [(f.idx, row, True, row in rows, cells.get(row, [])) for row in flagged]
+    found = pl.DataFrame(marks, orient="row", schema={
+        FILE: pl.Int64, ROW: pl.Int64, "flagged": pl.Boolean, "excluded": pl.Boolean,
+        "excluded_columns": pl.List(pl.String)})
+    return frame.join(found, on=[FILE, ROW], how="left", maintain_order="left").with_columns(
+        pl.col("flagged", "excluded").fill_null(False),
+        pl.col("excluded_columns").fill_null(pl.lit([], pl.List(pl.String))))
+
+
 def _duplicate(a: ArchivedFile) -> Verdict:
     return Verdict(a, _received_at(a), "duplicate",
                    "Isi file sama persis dengan kiriman sebelumnya untuk kab/kota, jenis, dan "
                    "minggu yang sama; tidak dihitung dua kali.")
 
 
-def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
+def _verdict(a: ArchivedFile, rows: pl.DataFrame, findings: list[Finding],
              settings: Settings) -> Verdict:
+    """A file's verdict and reason from its findings; `rows` are its typed rows already marked
+    (`_marked`)."""
     received = _received_at(a)
     due = deadline(a.identity.week, settings.deadline_weekday, settings.deadline_time)
     late = received > due
     flagged_rows = {f.row for f in findings if f.row is not None and f.severity != NOTE}
     excluded_rows, excluded_cells = exclusions(findings)
     notes = [f for f in findings if f.severity == NOTE]
-    cells = pl.DataFrame({ROW: list(excluded_cells), "excluded_columns": list(
-        excluded_cells.values())}, schema={ROW: typed.schema[ROW],
-                                           "excluded_columns": pl.List(pl.String)})
-    rows = typed.with_columns(
-        pl.col(ROW).is_in(sorted(flagged_rows)).alias("flagged"),
-        pl.col(ROW).is_in(sorted(excluded_rows)).alias("excluded"),
-    ).join(cells, on=ROW, how="left", maintain_order="left").with_columns(
-        pl.col("excluded_columns").fill_null(pl.lit([], pl.List(pl.String))))
+    height = rows.height
     rows = withhold(a.identity.kind, rows, findings)  # a refused name/NIP is not stored
     rejects = [f for f in findings if f.severity == "reject"]
     v = Verdict(a, received, "accepted", is_late=late, rows=rows, findings=findings)
     # Only rows whose identity was rejected count toward refusing the whole file (a wrong
     # template, another kab/kota's codes): a bad column leaves the rest of each row standing.
-    share = len(excluded_rows) / typed.height if typed.height else 0.0
+    share = len(excluded_rows) / height if height else 0.0
     if rejects:
         v.verdict = "rejected"
         v.reason = "Ditolak: " + rejects[0].message + (
@@ -484,7 +594,7 @@ def _verdict(a: ArchivedFile, typed: pl.DataFrame, findings: list[Finding],
           and a.identity.kind not in policy().get("independent_rows", ())):
         v.verdict = "rejected"
         v.reason = (f"Ditolak: sebagian besar baris tidak sah ({len(excluded_rows)} dari "
-                    f"{typed.height}): {_summarise(findings)}.")
+                    f"{height}): {_summarise(findings)}.")
     elif findings:
         v.verdict = "accepted_with_flags"
         whole = [f for f in findings if f.row is None]
