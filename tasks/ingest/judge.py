@@ -276,7 +276,8 @@ class _Read:
 
     a: ArchivedFile
     idx: int
-    table: pl.DataFrame  # text cells as read, `_row` numbered as the desk sees them
+    table: pl.DataFrame | None  # text cells as read (`_row`: the desk's numbers), until typed
+    height: int
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -290,12 +291,13 @@ def _typed(kind: str, files: list[_Read]) -> tuple[pl.DataFrame, dict[int, list[
     so they are exactly what typing each file on its own gives (tests/test_batching.py)."""
     wanted = {c.name for c in COLUMNS[kind]}
     text = pl.concat([f.table.select([c for c in f.table.columns if c in wanted] + [ROW])
-                      for f in files], how="diagonal")
+                      for f in files if f.table is not None], how="diagonal")
     desk_rows = text[ROW]
     typed, cell_issues = type_columns(text.with_columns(
         pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW)), kind)
+    del text
     typed, private = scrub(kind, typed)  # names/NIPs gone before any echo
-    heights = [f.table.height for f in files]
+    heights = [f.height for f in files]
     owner = [f.idx for f, n in zip(files, heights, strict=True) for _ in range(n)]
     rows = desk_rows.to_list()
     identity = IDENTITY[kind]
@@ -343,8 +345,9 @@ def _type_kind(kind: str, files: list[_Read]) -> tuple[pl.DataFrame, list[_Span]
     spans, start = [], 0
     for f in ok:
         f.findings += found[f.idx]
-        spans.append(_Span(f.idx, start, f.table.height))
-        start += f.table.height
+        f.table = None  # typed now: the text need not stay in memory with the frame
+        spans.append(_Span(f.idx, start, f.height))
+        start += f.height
     return frame, spans, failed
 
 
@@ -476,7 +479,7 @@ def _judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile], setting
             continue
         idx = len(first_in_run) + 1
         first_in_run[key] = idx
-        read.setdefault(a.identity.kind, []).append(_Read(a, idx, parsed))
+        read.setdefault(a.identity.kind, []).append(_Read(a, idx, parsed, parsed.height))
     judged: dict[int, Verdict] = {}
     for kind, files in read.items():
         judged |= _judge_kind(con, kind, files, settings)
@@ -524,7 +527,8 @@ def _judge_kind(con: duckdb.DuckDBPyConnection, kind: str, files: list[_Read],
         else:
             for f in found:
                 by_idx[f.file_id].findings.append(f)
-    columns = [*(c.name for c in COLUMNS[kind]), ROW, *_MARKS]
+    # A file's rows are the contract's columns and its marks, without what only the checks use
+    frame = frame.select(*(c.name for c in COLUMNS[kind]), ROW, FILE)
     try:
         marked = _marked(frame, [by_idx[s.idx] for s in spans])
     except FILE_ERRORS:
@@ -537,7 +541,7 @@ def _judge_kind(con: duckdb.DuckDBPyConnection, kind: str, files: list[_Read],
         try:
             rows = (marked.slice(s.start, s.height) if marked is not None
                     else _marked(frame.slice(s.start, s.height), [f]))
-            judged[s.idx] = _verdict(f.a, rows.select(columns), f.findings, settings)
+            judged[s.idx] = _verdict(f.a, rows.drop(FILE), f.findings, settings)
         except FILE_ERRORS as exc:
             judged[s.idx] = _failed(f.a, "penilaian", exc)
     return judged
@@ -558,9 +562,11 @@ def _marked(frame: pl.DataFrame, files: list[_Read]) -> pl.DataFrame:
     found = pl.DataFrame(marks, orient="row", schema={
         FILE: pl.Int64, ROW: pl.Int64, "flagged": pl.Boolean, "excluded": pl.Boolean,
         "excluded_columns": pl.List(pl.String)})
-    return frame.join(found, on=[FILE, ROW], how="left", maintain_order="left").with_columns(
+    marks = frame.select(FILE, ROW).join(found, on=[FILE, ROW], how="left",
+                                         maintain_order="left").select(
         pl.col("flagged", "excluded").fill_null(False),
         pl.col("excluded_columns").fill_null(pl.lit([], pl.List(pl.String))))
+    return frame.hstack(marks)  # the rows' columns shared, not copied
 
 
 def _duplicate(a: ArchivedFile) -> Verdict:

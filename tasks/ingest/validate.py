@@ -214,9 +214,11 @@ def run_suite(kind: str, frame: pl.DataFrame) -> list[Finding]:
     """
     if frame.height == 0:
         return []
-    pdf = frame.to_pandas()  # a RangeIndex: GX reports failing rows by position
-    file_ids, row_numbers = pdf[FILE].tolist(), pdf[ROW].tolist()
+    file_ids, row_numbers = frame[FILE].to_list(), frame[ROW].to_list()
+    # Converted under the lock: batches waiting for GX in other threads do not each hold a
+    # pandas copy of their rows (the largest object of a national week's judging).
     with _GX_LOCK:
+        pdf = frame.to_pandas()  # a RangeIndex: GX reports failing rows by position
         batch = _batch_definition(kind).get_batch(batch_parameters={"dataframe": pdf})
         result = batch.validate(
             load_suite(kind),
