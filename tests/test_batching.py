@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from samples.kaltim import generate
 from tasks.ingest.pull import ArchivedFile, Identity, InboxFile, archive, list_inbox
 from tasks.warehouse.database import connect
 from tests import pipeline
+from tests.test_feedback import ON_TIME
 
 
 def test_chunks_keep_whole_files_within_the_budget():
@@ -136,3 +138,61 @@ def _judge_against_own_and_whole(warehouse, settings_env) -> None:
     on_row = {rule for row, _, rule, _ in found if row == 2}  # the first data row
     assert "kode_desa_valid" in on_row
     assert not on_row & {"cadangan_surat_suara", "kumulatif_tidak_turun"}
+
+
+def _outcome(verdicts) -> dict[str, tuple]:
+    return {v.archived.source.source_path: (
+        v.verdict, v.reason,
+        sorted((f.row or 0, f.column or "", f.rule, f.severity, f.message, f.effect, f.columns)
+               for f in v.findings),
+        None if v.rows is None else (v.rows.columns, v.rows.sort("_row").rows()))
+        for v in verdicts}
+
+
+def _rewrite(path: Path, edit) -> None:
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    rows = edit(rows)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def test_a_kind_judged_in_one_pass_equals_each_file_judged_alone(warehouse, settings_env):
+    """Typing, scrubbing and marking run once over a batch's files of a kind
+    (`tasks.ingest.judge._typed`, `_marked`); every verdict, reason, finding and stored row is
+    what judging each file alone gives, also when the files' columns differ (an optional column
+    left out, columns that are not the contract's, one named like the pass's own `_file_id`),
+    cells are unreadable or hold a name or NIP."""
+    inbox = Path(settings_env.inbox)
+    generate(inbox, ["2024-W47"])
+    insiden = sorted(inbox.glob("*/*_insiden_2024-W47.csv"))
+    assert len(insiden) >= 3
+    _rewrite(insiden[0], lambda rows: [{k: v for k, v in r.items() if k != "kode_desa"}
+                                       for r in rows])
+    _rewrite(insiden[1], lambda rows: [
+        r | {"_file_id": "99", "_row": "7", "lain": "x"} for r in rows])
+
+    def hostile(rows: list[dict]) -> list[dict]:
+        rows[0] |= {"korban_luka": "dua", "ringkasan": "Bapak Budi Santoso, S.Pd. melapor; "
+                    "NIP 198501012010011001."}
+        rows[-1] |= {"waktu_kejadian": "kemarin", "kode_kabkota": "6401"}
+        return rows
+
+    _rewrite(insiden[2], hostile)
+    archived = [replace(archive(f, settings_env.archive), received_at=ON_TIME)
+                for f in list_inbox(settings_env.inbox)[0]]
+    facts = ingest.known(warehouse)
+    checked = 0
+    for batch in ingest.batches(archived):
+        inputs = ingest.batch_inputs(warehouse, batch, ["2024-W47"])
+        together = _outcome(ingest.judge_batch(batch, settings_env, facts, inputs))
+        alone = _outcome(v for a in batch for v in ingest.judge_batch([a], settings_env, facts,
+                                                                       inputs))
+        assert together == alone
+        checked += len(batch)
+    assert checked == len(archived)
+    found = _outcome(ingest.judge(warehouse, archived, settings_env))
+    hostile_rules = {f[2] for f in found[str(insiden[2].relative_to(inbox))][2]}
+    assert {"format_nilai", "nama_disamarkan", "nip_disamarkan"} <= hostile_rules, hostile_rules

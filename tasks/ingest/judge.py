@@ -289,9 +289,7 @@ def _typed(kind: str, files: list[_Read]) -> tuple[pl.DataFrame, dict[int, list[
 
     Findings name rows by their position in the pass, mapped back to the desk's row numbers here,
     so they are exactly what typing each file on its own gives (tests/test_batching.py)."""
-    wanted = {c.name for c in COLUMNS[kind]}
-    text = pl.concat([f.table.select([c for c in f.table.columns if c in wanted] + [ROW])
-                      for f in files if f.table is not None], how="diagonal")
+    text = _stacked(kind, [f.table for f in files if f.table is not None])
     desk_rows = text[ROW]
     typed, cell_issues = type_columns(text.with_columns(
         pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW)), kind)
@@ -317,6 +315,21 @@ def _typed(kind: str, files: list[_Read]) -> tuple[pl.DataFrame, dict[int, list[
     spread = per_file.select(pl.all().gather(
         pl.Series([i for i, n in enumerate(heights) for _ in range(n)], dtype=pl.UInt32)))
     return typed.with_columns(desk_rows).hstack(spread), found
+
+
+def _stacked(kind: str, tables: list[pl.DataFrame]) -> pl.DataFrame:
+    """The contract's columns of `tables` one under the other (a column a file lacks is empty
+    for its rows; what is not the contract's is left out), assembled column by column: a
+    diagonal `pl.concat` plans and collects a query per table (~0.5 s of a national week)."""
+    columns = [{*t.columns} for t in tables]
+    out = []
+    for name in (*(c.name for c in COLUMNS[kind]), ROW):
+        if any(name in have for have in columns):
+            out.append(pl.concat([t.get_column(name) if name in have else
+                                  pl.repeat(None, t.height, dtype=pl.String, eager=True)
+                                  for t, have in zip(tables, columns, strict=True)],
+                                 rechunk=True).alias(name))
+    return pl.DataFrame(out)
 
 
 def _type_kind(kind: str, files: list[_Read]) -> tuple[pl.DataFrame, list[_Span],
