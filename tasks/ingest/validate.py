@@ -166,12 +166,44 @@ def _batch_definition(kind: str) -> Any:
     return asset.add_batch_definition_whole_dataframe(kind)
 
 
-def load_suite(kind: str) -> Any:
+def load_suite(kind: str, rules: frozenset[str] | None = None) -> Any:
+    """The kind's suite; with `rules`, only the expectations of those rules (`meta.rule`)."""
     import great_expectations as gx
 
     doc = suite_document(kind)
-    return gx.ExpectationSuite(name=doc["name"], expectations=doc["expectations"],
-                               meta=doc.get("meta"))
+    expectations = [e for e in doc["expectations"] if rules is None or e["meta"]["rule"] in rules]
+    return gx.ExpectationSuite(name=doc["name"], expectations=expectations, meta=doc.get("meta"))
+
+
+# A suite runs in two passes: every expectation with GX's BASIC result (success, counts and up to
+# `PARTIAL_UNEXPECTED` sample values: what Data Docs show), then only the failing ones again with
+# COMPLETE, whose list of every failing row's position is what findings need. COMPLETE's extra
+# metrics cost ~2x BASIC on every expectation, and on most batches nearly all pass
+# (bench/README.md, 2026-12-04).
+_BASIC = {"result_format": "BASIC", "partial_unexpected_count": PARTIAL_UNEXPECTED}
+_COMPLETE = {"result_format": "COMPLETE", "return_unexpected_index_query": False,
+             "partial_unexpected_count": PARTIAL_UNEXPECTED}
+
+
+def _validated(kind: str, batch: Any) -> Any:
+    """The suite's result on `batch`, with COMPLETE detail for every failing expectation."""
+    result = batch.validate(load_suite(kind), result_format=_BASIC)
+    failing = {i: (r.expectation_config.meta or {}).get("rule")
+               for i, r in enumerate(result.results) if not r.success}
+    if not failing:
+        return result
+    detail = {_key(r): r for r in batch.validate(load_suite(kind, frozenset(failing.values())),
+                                                  result_format=_COMPLETE).results}
+    for i in failing:
+        result.results[i] = detail[_key(result.results[i])]
+    return result
+
+
+def _key(r: Any) -> tuple[str, str, str]:
+    """An expectation result's identity within its suite: rule, type and arguments."""
+    config = r.expectation_config
+    return ((config.meta or {}).get("rule", ""), config.type,
+            json.dumps(config.kwargs, sort_keys=True, default=str))
 
 
 def _fmt(value: Any) -> str:
@@ -206,11 +238,12 @@ def _checked_column(kwargs: dict[str, Any]) -> str | None:
 def run_suite(kind: str, frame: pl.DataFrame) -> list[Finding]:
     """Validate a prepared batch with the kind's suite; one Finding per failing row and rule.
 
-    GX returns the position of every failing row (COMPLETE result format; asking it for index
-    *columns* instead costs a Python call per failing row inside GX); file, row and message values
-    are then fetched column-wise for just those rows, so a file where every row fails stays cheap.
-    The same run also yields the first `PARTIAL_UNEXPECTED` values per rule, which is all a kept
-    result (`keeping_results`) retains for Data Docs.
+    GX returns the position of every failing row (COMPLETE result format, asked only for the
+    expectations that failed: `_validated`; asking it for index *columns* instead costs a Python
+    call per failing row inside GX); file, row and message values are then fetched column-wise
+    for just those rows, so a file where every row fails stays cheap. The results also hold the
+    first `PARTIAL_UNEXPECTED` values per rule, which is all a kept result (`keeping_results`)
+    retains for Data Docs.
     """
     if frame.height == 0:
         return []
@@ -220,11 +253,7 @@ def run_suite(kind: str, frame: pl.DataFrame) -> list[Finding]:
     with _GX_LOCK:
         pdf = frame.to_pandas()  # a RangeIndex: GX reports failing rows by position
         batch = _batch_definition(kind).get_batch(batch_parameters={"dataframe": pdf})
-        result = batch.validate(
-            load_suite(kind),
-            result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False,
-                           "partial_unexpected_count": PARTIAL_UNEXPECTED},
-        )
+        result = _validated(kind, batch)
     findings: list[Finding] = []
     for r in result.results:
         if r.exception_info and r.exception_info.get("raised_exception"):
