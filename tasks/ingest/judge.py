@@ -289,7 +289,10 @@ def _typed(kind: str, files: list[_Read]) -> tuple[pl.DataFrame, dict[int, list[
 
     Findings name rows by their position in the pass, mapped back to the desk's row numbers here,
     so they are exactly what typing each file on its own gives (tests/test_batching.py)."""
-    text = _stacked(kind, [f.table for f in files if f.table is not None])
+    tables = [f.table for f in files if f.table is not None]
+    if len(tables) != len(files):  # released once typed (`_type_kind`): a bug, not a file's
+        raise AssertionError("a file's text was typed twice")
+    text = _stacked(kind, tables)
     desk_rows = text[ROW]
     typed, cell_issues = type_columns(text.with_columns(
         pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW)), kind)
