@@ -298,9 +298,14 @@ def _typed(kind: str, files: list[_Read]) -> tuple[pl.DataFrame, dict[int, list[
         pl.int_range(pl.len(), dtype=pl.Int64).alias(ROW)), kind)
     del text
     typed, private = scrub(kind, typed)  # names/NIPs gone before any echo
-    heights = [f.height for f in files]
-    owner = [f.idx for f, n in zip(files, heights, strict=True) for _ in range(n)]
-    rows = desk_rows.to_list()
+    per_file = pl.DataFrame(
+        [(f.idx, f.a.identity.kabkota_code, f.a.identity.week, week_start(f.a.identity.week))
+         for f in files], orient="row",
+        schema={FILE: pl.Int64, "_expected_kabkota": pl.String, "_week": pl.String,
+                "_week_start": pl.Date})
+    spread = per_file.select(pl.all().gather(
+        pl.Series([i for i, f in enumerate(files) for _ in range(f.height)], dtype=pl.UInt32)))
+    owner, rows = spread[FILE].to_list(), desk_rows.to_list()
     identity = IDENTITY[kind]
     found: dict[int, list[Finding]] = {f.idx: [] for f in files}
     for c in cell_issues:
@@ -310,13 +315,6 @@ def _typed(kind: str, files: list[_Read]) -> tuple[pl.DataFrame, dict[int, list[
     for at, column, rule, message in private:
         found[owner[at]].append(Finding(owner[at], rows[at], column, rule, NOTE, message,
                                         "nothing"))
-    per_file = pl.DataFrame(
-        [(f.idx, f.a.identity.kabkota_code, f.a.identity.week, week_start(f.a.identity.week))
-         for f in files], orient="row",
-        schema={FILE: pl.Int64, "_expected_kabkota": pl.String, "_week": pl.String,
-                "_week_start": pl.Date})
-    spread = per_file.select(pl.all().gather(
-        pl.Series([i for i, n in enumerate(heights) for _ in range(n)], dtype=pl.UInt32)))
     return typed.with_columns(desk_rows).hstack(spread), found
 
 
@@ -561,10 +559,6 @@ def _judge_kind(con: duckdb.DuckDBPyConnection, kind: str, files: list[_Read],
         except FILE_ERRORS as exc:
             judged[s.idx] = _failed(f.a, "penilaian", exc)
     return judged
-
-
-# The columns `_marked` adds to a file's rows: what its findings take out of the figures.
-_MARKS = ("flagged", "excluded", "excluded_columns")
 
 
 def _marked(frame: pl.DataFrame, files: list[_Read]) -> pl.DataFrame:
