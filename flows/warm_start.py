@@ -1,0 +1,367 @@
+"""Warm start for a worker's flow runs: a resident process that has imported the pipeline once
+and forks each flow run from itself, instead of a fresh `python -m prefect.engine` paying
+Prefect's, Great Expectations', WeasyPrint's and matplotlib's imports (~3.5 s) on every run.
+
+Two halves, in one module so that they cannot drift apart:
+
+- `serve()` (`pilkada warm-start`, beside `prefect worker start` on the warehouse machine): imports
+  the flows, then listens on a Unix socket in a folder only its user can open. Each request
+  carries a run's command-line arguments, environment, working folder and the caller's
+  stdin/stdout/stderr (passed as file descriptors); the starter forks, and the child becomes what
+  `python -m prefect.engine` would have been: same environment, same folder, same output, its own
+  session. The starter stays single-threaded (it only accepts, forks and reaps), so forking is
+  safe: no other thread can hold a lock at the moment of the fork.
+- `main()` (`pilkada-flow-run`, the work pool's job `command`, prefect.yaml): the process the
+  worker starts, importing only the standard library. It hands its run to the starter, forwards
+  SIGTERM/SIGINT (Prefect's cancellation) to the child, and exits as the child did. When there is
+  no starter, or it refuses (a different user, or the code changed since it started), it says so
+  on stderr (the worker's log) and *becomes* `python -m prefect.engine`: a run never waits for
+  or depends on the warm path. A starter whose caller disappears (killed) terminates the child,
+  as the worker would have killed a cold run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import stat
+import struct
+import sys
+from pathlib import Path
+from typing import Any
+
+SOCKET_ENV = "PILKADA_WARM_SOCKET"
+ENGINE = "prefect.engine"
+HEADER = struct.Struct("!Q")  # the length of the JSON request that follows
+MAX_REQUEST = 4 << 20  # an environment is kilobytes; anything larger is not a run
+REQUEST_TIMEOUT = 10.0  # seconds for a caller to send its request
+# What a flow run imports: both flows and the libraries they load on first use (flows/cli.py
+# imports the same ones ahead of a one-off command).
+PRELOAD = ("prefect.flow_engine", "prefect.deployments.steps",
+           "great_expectations", "weasyprint", "matplotlib.pyplot", "flows.ingest",
+           "flows.bulletin")
+SOURCE_DIRS = ("flows", "tasks", "reports", "expectations")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def socket_path() -> Path:
+    """The starter's socket: PILKADA_WARM_SOCKET, else a per-user folder under
+    $XDG_RUNTIME_DIR (or /tmp). Worker and starter on one machine, same user, agree on it."""
+    if configured := os.environ.get(SOCKET_ENV):
+        return Path(configured)
+    base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
+    return Path(base) / f"siaga-pilkada-{os.getuid()}" / "warm-start.sock"
+
+
+def _private_folder(folder: Path) -> str | None:
+    """Why `folder` may not hold the socket (anyone else could start runs as this user through
+    it), or None when it is ours alone."""
+    try:
+        st = folder.stat()
+    except OSError as exc:
+        return f"{folder}: {exc.strerror}"
+    if st.st_uid != os.getuid():
+        return f"{folder} milik pengguna lain (uid {st.st_uid})"
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return f"{folder} dapat dibuka pengguna lain (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+def source_fingerprint(root: Path = ROOT) -> list[tuple[str, int, int]]:
+    """The pipeline's Python files with size and mtime: a starter whose fingerprint no longer
+    matches the checkout holds old code, and must not run a flow with it."""
+    return sorted((str(p.relative_to(root)), s.st_size, s.st_mtime_ns)
+                  for d in SOURCE_DIRS for p in (root / d).rglob("*.py")
+                  if (s := p.stat()))
+
+
+# ---------------------------------------------------------------- the caller (pilkada-flow-run)
+
+def _cold(argv: list[str], why: str) -> None:
+    """Become `python -m prefect.engine` in this process (the process worker's own command)."""
+    sys.stderr.write(f"Siaga Pilkada: flow run dimulai dingin ({why}).\n")
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", ENGINE, *argv])
+
+
+def _request(conn: socket.socket, argv: list[str]) -> None:
+    body = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
+    socket.send_fds(conn, [HEADER.pack(len(body))], [0, 1, 2])
+    conn.sendall(body)
+
+
+def _read_line(conn: socket.socket) -> dict[str, Any] | None:
+    data = b""
+    while not data.endswith(b"\n"):
+        try:
+            chunk = conn.recv(4096)
+        except InterruptedError:
+            continue
+        if not chunk:
+            return None
+        data += chunk
+    return json.loads(data)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start this flow run from the warm starter, or cold when there is none."""
+    argv = sys.argv[1:] if argv is None else argv
+    path = socket_path()
+    if why := _private_folder(path.parent):
+        _cold(argv, f"proses hangat tidak dipakai: {why}")
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(str(path))
+        _request(conn, argv)
+        answer = _read_line(conn)
+    except OSError as exc:
+        conn.close()
+        _cold(argv, f"proses hangat tidak tersedia di {path}: {exc.strerror or exc}")
+        return
+    if not answer or "pid" not in answer:
+        conn.close()
+        _cold(argv, f"proses hangat menolak: {(answer or {}).get('refused', 'tanpa jawaban')}")
+        return
+    child = int(answer["pid"])
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
+    ended = _read_line(conn)
+    if ended is None:  # the starter died under the run: the run's fate is unknown here
+        sys.stderr.write("Siaga Pilkada: proses hangat berhenti sebelum flow run selesai.\n")
+        sys.exit(1)
+    status = int(ended["status"])
+    if status < 0:  # killed by a signal: end the same way, so the worker reports the same
+        signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+    sys.exit(status)
+
+
+# ---------------------------------------------------------------- the starter (pilkada warm-start)
+
+def _child(request: dict[str, Any], fds: list[int], keep_out: list[int]) -> None:
+    """In the forked child: become the caller's `python -m prefect.engine`, then exit."""
+    import atexit
+    import importlib.util
+    import runpy
+    import threading
+    import traceback
+
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+        for fd in keep_out:
+            os.close(fd)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.setsid()  # a Ctrl-C or stop of the starter does not reach running flows
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        import prefect.context
+
+        prefect.context.refresh_global_settings_context()  # the run's PREFECT_* settings
+        sys.argv = [ENGINE, *request["argv"]]
+        # the module's file as __main__, as `python -m` runs it (run_module would warn that
+        # the package `prefect` already imported prefect.engine)
+        runpy.run_path(importlib.util.find_spec(ENGINE).origin, run_name="__main__")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:  # what a normal interpreter exit does: wait for threads, flush, run atexit
+            threading._shutdown()  # type: ignore[attr-defined]
+            atexit._run_exitfuncs()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+class _Starter:
+    """The accept/fork/reap loop; one selector, one thread."""
+
+    def __init__(self, path: Path, log: Any) -> None:
+        self.path, self.log = path, log
+        self.fingerprint = source_fingerprint()
+        self.selector = selectors.DefaultSelector()
+        self.runs: dict[int, socket.socket] = {}  # child pid -> its caller
+        self.wake_r, self.wake_w = socket.socketpair()
+
+    def listen(self) -> socket.socket:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if why := _private_folder(self.path.parent):
+            raise SystemExit(f"pilkada warm-start: {why}; atur {SOCKET_ENV} ke folder pribadi.")
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(self.path))
+        except OSError:
+            self.path.unlink(missing_ok=True)  # left by a starter that did not stop cleanly
+        else:
+            raise SystemExit(f"pilkada warm-start: sudah berjalan di {self.path}.")
+        finally:
+            probe.close()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(self.path))
+        os.chmod(self.path, 0o600)
+        listener.listen(16)
+        return listener
+
+    def serve(self) -> None:
+        listener = self.listen()
+        self.wake_r.setblocking(False)
+        self.wake_w.setblocking(False)
+        signal.set_wakeup_fd(self.wake_w.fileno())
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        self.selector.register(listener, selectors.EVENT_READ, "accept")
+        self.selector.register(self.wake_r, selectors.EVENT_READ, "wake")
+        self.log(f"proses hangat siap di {self.path} (pid {os.getpid()})")
+        try:
+            self.loop(listener)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.close(listener)
+        if self.runs:  # asked to stop: no new runs (they start cold), the running ones end here
+            self.log(f"proses hangat berhenti menerima run; menunggu {len(self.runs)} flow run "
+                     "yang berjalan (Ctrl-C/SIGTERM lagi: berhenti sekarang, run tetap jalan)")
+            try:
+                self.loop(None)
+            except KeyboardInterrupt:
+                self.log(f"proses hangat berhenti; {len(self.runs)} flow run dibiarkan berjalan")
+        signal.set_wakeup_fd(-1)
+        self.log("proses hangat berhenti")
+
+    def loop(self, listener: socket.socket | None) -> None:
+        """Serve until interrupted; without a listener, until the last run has ended."""
+        while listener is not None or self.runs:
+            for key, _ in self.selector.select():
+                if key.data == "accept":
+                    self.accept(listener)
+                elif key.data == "wake":
+                    self.wake_r.recv(4096)
+                else:
+                    self.caller_left(key.data)
+            self.reap()
+
+    def close(self, listener: socket.socket) -> None:
+        self.selector.unregister(listener)
+        listener.close()
+        self.path.unlink(missing_ok=True)
+
+    def accept(self, listener: socket.socket) -> None:
+        conn, _ = listener.accept()
+        fds: list[int] = []
+        try:
+            conn.settimeout(REQUEST_TIMEOUT)
+            peer = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            _pid, uid, _gid = struct.unpack("3i", peer)
+            head, fds, _flags, _addr = socket.recv_fds(conn, HEADER.size, 3)
+            if uid != os.getuid():
+                return self.refuse(conn, f"pengguna lain (uid {uid})")
+            if len(head) != HEADER.size or len(fds) != 3:
+                return self.refuse(conn, "permintaan tidak lengkap")
+            (size,) = HEADER.unpack(head)
+            if size > MAX_REQUEST:
+                return self.refuse(conn, "permintaan terlalu besar")
+            body = bytearray()
+            while len(body) < size:
+                chunk = conn.recv(min(65536, size - len(body)))
+                if not chunk:
+                    return self.refuse(conn, "permintaan terputus")
+                body += chunk
+            request = json.loads(body)
+            if source_fingerprint() != self.fingerprint:
+                self.refuse(conn, "kode di checkout berubah sejak proses hangat dimulai; "
+                                  "mulai ulang `pilkada warm-start`")
+                return None
+            self.fork(conn, request, fds)
+        except (OSError, ValueError) as exc:
+            self.refuse(conn, f"permintaan tidak terbaca: {exc}")
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def refuse(self, conn: socket.socket, why: str) -> None:
+        self.log(f"permintaan ditolak: {why}")
+        with contextlib.suppress(OSError):
+            conn.sendall(json.dumps({"refused": why}).encode() + b"\n")
+        conn.close()
+
+    def fork(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        keep_out = [key.fd for key in self.selector.get_map().values()] + [
+            self.wake_w.fileno(), conn.fileno()]
+        pid = os.fork()
+        if pid == 0:
+            _child(request, list(fds), keep_out)
+        run = request["env"].get("PREFECT__FLOW_RUN_ID", "?")
+        self.log(f"flow run {run} dimulai di proses {pid}")
+        conn.settimeout(None)
+        conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        self.runs[pid] = conn
+        self.selector.register(conn, selectors.EVENT_READ, pid)
+
+    def caller_left(self, pid: int) -> None:
+        """The caller hung up before its run ended (killed): stop the run as the worker would
+        have stopped a cold one."""
+        conn = self.runs.get(pid)
+        if conn is None or conn.recv(4096):  # a caller says nothing after its request
+            return
+        self.selector.unregister(conn)
+        self.log(f"pemanggil flow run di proses {pid} terputus; proses dihentikan")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+
+    def reap(self) -> None:
+        while self.runs:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            conn = self.runs.pop(pid, None)
+            if conn is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            self.log(f"proses {pid} selesai (kode {code})")
+            with contextlib.suppress(KeyError):
+                self.selector.unregister(conn)
+            with contextlib.suppress(OSError):
+                conn.sendall(json.dumps({"status": code}).encode() + b"\n")
+            conn.close()
+
+
+def _log(line: str) -> None:
+    from datetime import datetime
+
+    print(f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S%z} {line}", flush=True)
+
+
+def serve(log: Any = _log) -> None:
+    """Import the pipeline, then start flow runs for callers until SIGINT/SIGTERM."""
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from reports.render import warm_up
+
+    warm_up()
+    _Starter(socket_path(), log).serve()
+
