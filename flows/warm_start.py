@@ -71,9 +71,10 @@ def _private_folder(folder: Path) -> str | None:
     return None
 
 
-def source_fingerprint(root: Path = ROOT) -> list[tuple[str, int, int]]:
-    """The pipeline's Python files with size and mtime: a starter whose fingerprint no longer
-    matches the checkout holds old code, and must not run a flow with it."""
+def source_fingerprint(root: Path | None = None) -> list[tuple[str, int, int]]:
+    """The pipeline's Python files (under `root`, the checkout) with size and mtime: a starter
+    whose fingerprint no longer matches the checkout holds old code, and must not run a flow."""
+    root = root or ROOT
     return sorted((str(p.relative_to(root)), s.st_size, s.st_mtime_ns)
                   for d in SOURCE_DIRS for p in (root / d).rglob("*.py")
                   if (s := p.stat()))

@@ -1,5 +1,7 @@
 """The production setup for real: a Prefect server on PostgreSQL, `prefect.yaml` deployed to a
-process work pool, and a `prefect worker` running the ingest and then the bulletin.
+process work pool, and a `prefect worker` running the ingest and then the bulletin: the ingest
+started cold (no `pilkada warm-start` yet: `pilkada-flow-run` becomes `python -m prefect.engine`),
+the bulletin forked by the warm starter started meanwhile.
 
 Everything is started here on 127.0.0.1 in temporary folders: a PostgreSQL cluster (Debian's
 binaries, `make services`; `initdb` refuses root, so as root the server runs as `nobody`), a
@@ -123,6 +125,8 @@ def site(server, tmp_path_factory):
         "PILKADA_OUTBOX": str(root / "outbox"),
         "PILKADA_ARCHIVE": str(root / "archive"),
         "PILKADA_CHECKOUT": str(ROOT),
+        "PILKADA_WARM_SOCKET": str(root / "private" / "warm.sock"),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # pilkada-flow-run
         "PREFECT_API_URL": server.api_url,
         "PREFECT_HOME": str(root / "prefect-client"),
         "PREFECT_WORKER_QUERY_SECONDS": "1",
@@ -130,6 +134,7 @@ def site(server, tmp_path_factory):
         "GX_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
     })
+    (root / "private").mkdir(mode=0o700)
     generate(root / "inbox", WEEKS)
     return root, env
 
@@ -145,7 +150,8 @@ def test_a_worker_runs_the_ingest_then_the_bulletin_on_a_postgres_backed_server(
     root, env = site
     _prefect(env, "work-pool", "create", "pilkada", "--type", "process")
     _prefect(env, "deploy", "--all")
-    log = root / "worker.log"
+    log, warm_log = root / "worker.log", root / "warm-start.log"
+    starter = None
     with log.open("wb") as out:
         worker = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "pilkada"],
                                   env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT)
@@ -153,17 +159,33 @@ def test_a_worker_runs_the_ingest_then_the_bulletin_on_a_postgres_backed_server(
         ingest = run_deployment(dep.INGEST_NAME, timeout=RUN_TIMEOUT, poll_interval=1)
         assert ingest.state is not None and ingest.state.is_completed(), (
             f"{ingest.state}\n{log.read_text(errors='replace')[-4000:]}")
+        assert "flow run dimulai dingin" in log.read_text(errors="replace")
+        with warm_log.open("wb") as out:
+            starter = subprocess.Popen([str(BIN / "pilkada"), "warm-start"], env=env, cwd=ROOT,
+                                       stdout=out, stderr=subprocess.STDOUT)
+        sock = Path(env["PILKADA_WARM_SOCKET"])
+        deadline = time.monotonic() + 120
+        while not sock.exists():
+            assert starter.poll() is None and time.monotonic() < deadline, warm_log.read_text()
+            time.sleep(0.2)
         bulletin = run_deployment(dep.BULLETIN_NAME, parameters={"week": WEEKS[-1]},
                                   timeout=RUN_TIMEOUT, poll_interval=1)
         assert bulletin.state is not None and bulletin.state.is_completed(), (
             f"{bulletin.state}\n{log.read_text(errors='replace')[-4000:]}")
     finally:
-        worker.terminate()
-        try:
-            worker.wait(60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(10)
+        for process in (starter, worker):
+            if process is None:
+                continue
+            process.terminate()
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+    # the bulletin was forked by the warm starter, a process other than the worker's children
+    assert f"flow run {bulletin.id} dimulai di proses" in warm_log.read_text()
+    assert log.read_text(errors="replace").count("flow run dimulai dingin") == 1
 
     # the runs were executed by the worker, and recorded in PostgreSQL
     with get_client(sync_client=True) as client:

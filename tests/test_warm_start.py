@@ -1,0 +1,219 @@
+"""The warm start of worker flow runs (flows/warm_start.py), process by process.
+
+A real `pilkada warm-start` and real `pilkada-flow-run` callers, with Prefect's engine as the run:
+given an invalid flow run id it fails at once (a run that ends), and given an API that accepts
+connections but never answers it waits (a run that is still going), so each path is seen without
+a Prefect server. tests/test_postgres_deployment.py runs real deployments through the starter.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import REPO
+
+pytestmark = [pytest.mark.flow]
+BIN = Path(sys.executable).parent
+FAKE_RUN = "not-a-flow-run-id"
+
+
+def _env(sock: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PILKADA_", "PREFECT_"))}
+    env.update({"PILKADA_WARM_SOCKET": str(sock), "PREFECT_HOME": str(sock.parent / "home"),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "false",
+                "DO_NOT_TRACK": "1", **extra})
+    return env
+
+
+def _wait(predicate, what: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("ab") as out:
+        return subprocess.Popen(args, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is gone for our purpose (its parent, the starter, reaps it)
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory) -> Iterator[tuple[Path, Path, subprocess.Popen]]:
+    """`pilkada warm-start` on a socket in a private folder; (socket, its log, the process)."""
+    folder = tmp_path_factory.mktemp("warm")
+    folder.chmod(0o700)
+    sock, log = folder / "warm.sock", folder / "starter.log"
+    process = _start([str(BIN / "pilkada"), "warm-start"], _env(sock), log)
+    try:
+        _wait(lambda: sock.exists() or process.poll() is not None, "the starter's socket")
+        assert process.poll() is None, log.read_text()
+        yield sock, log, process
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def silent_api() -> Iterator[str]:
+    """An 'API' on 127.0.0.1 that accepts connections and never answers: a run that waits."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    import threading
+
+    def hold() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=hold, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/api"
+    listener.close()
+    for conn in held:
+        conn.close()
+
+
+def _caller(sock: Path, run_id: str, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "pilkada-flow-run")], env=_env(
+        sock, PREFECT__FLOW_RUN_ID=run_id, **extra), capture_output=True, text=True, timeout=120)
+
+
+def _child_of(log: Path, run_id: str) -> int:
+    for line in log.read_text().splitlines():
+        if f"flow run {run_id} dimulai di proses" in line:
+            return int(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"the starter did not start {run_id}:\n{log.read_text()}")
+
+
+def test_without_a_starter_the_run_starts_cold_and_says_so(tmp_path):
+    folder = tmp_path / "private"
+    folder.mkdir(mode=0o700)
+    done = _caller(folder / "none.sock", FAKE_RUN)
+    assert "flow run dimulai dingin" in done.stderr and "none.sock" in done.stderr
+    # and it became Prefect's engine, which rejects the id as it would from the worker
+    assert "Invalid flow run id" in done.stderr
+    assert done.returncode == 1
+
+
+def test_a_socket_folder_others_can_open_is_not_used(tmp_path):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    done = _caller(folder / "warm.sock", FAKE_RUN)
+    assert "dimulai dingin" in done.stderr and "dapat dibuka pengguna lain" in done.stderr
+    assert "Invalid flow run id" in done.stderr and done.returncode == 1
+
+
+def test_a_run_is_forked_by_the_starter_with_the_callers_output_and_exit_code(starter):
+    sock, log, process = starter
+    run_id = f"{FAKE_RUN}-{uuid.uuid4().hex[:8]}"
+    done = _caller(sock, run_id)
+    assert "dingin" not in done.stderr  # not the fallback
+    # the engine's own error reached the caller's stderr: the child wrote on the caller's fds
+    assert "Invalid flow run id" in done.stderr
+    assert done.returncode == 1
+    child = _child_of(log, run_id)
+    assert child not in (process.pid, os.getpid())
+    _wait(lambda: f"proses {child} selesai (kode 1)" in log.read_text(), "the starter's reap")
+
+
+def test_sigterm_to_the_caller_reaches_the_run_and_the_caller_ends_as_it_did(
+        starter, silent_api):
+    sock, log, _ = starter
+    run_id = str(uuid.uuid4())
+    caller = subprocess.Popen([str(BIN / "pilkada-flow-run")], env=_env(
+        sock, PREFECT__FLOW_RUN_ID=run_id, PREFECT_API_URL=silent_api),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: f"flow run {run_id} dimulai" in log.read_text(), "the fork")
+        child = _child_of(log, run_id)
+        time.sleep(1)
+        assert _alive(child) and caller.poll() is None  # the run waits on the silent API
+        caller.send_signal(signal.SIGTERM)  # what the worker does to cancel a run
+        caller.wait(60)
+        _wait(lambda: not _alive(child), "the run to end after SIGTERM", 60)
+        assert caller.returncode != 0
+        assert f"proses {child} selesai" in log.read_text()
+    finally:
+        _stop(caller)
+
+
+def test_a_caller_killed_outright_takes_its_run_down_with_it(starter, silent_api):
+    sock, log, _ = starter
+    run_id = str(uuid.uuid4())
+    caller = subprocess.Popen([str(BIN / "pilkada-flow-run")], env=_env(
+        sock, PREFECT__FLOW_RUN_ID=run_id, PREFECT_API_URL=silent_api),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(lambda: f"flow run {run_id} dimulai" in log.read_text(), "the fork")
+        child = _child_of(log, run_id)
+        caller.kill()  # SIGKILL: nothing forwarded; the starter sees the caller hang up
+        caller.wait(10)
+        _wait(lambda: not _alive(child), "the orphaned run to be stopped", 60)
+        assert f"pemanggil flow run di proses {child} terputus" in log.read_text()
+    finally:
+        _stop(caller)
+
+
+def test_a_second_starter_on_the_same_socket_refuses_to_start(starter):
+    sock, _, _ = starter
+    done = subprocess.run([str(BIN / "pilkada"), "warm-start"], env=_env(sock),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "sudah berjalan" in done.stderr + done.stdout
+    assert sock.exists()  # the first one's socket is untouched
+
+
+def test_changed_code_is_refused_and_the_run_starts_cold(tmp_path):
+    """A starter holds the code it imported; after a checkout changes, runs start cold (and
+    say why) until it is restarted."""
+    checkout = tmp_path / "checkout"
+    (checkout / "flows").mkdir(parents=True)
+    module = checkout / "flows" / "step.py"
+    module.write_text("X = 1\n")
+    folder = tmp_path / "private"
+    folder.mkdir(mode=0o700)
+    sock, log = folder / "warm.sock", folder / "starter.log"
+    script = ("import sys; from pathlib import Path; import flows.warm_start as ws; "
+              "ws.ROOT = Path(sys.argv[1]); ws.serve()")
+    process = _start([sys.executable, "-c", script, str(checkout)], _env(sock), log)
+    try:
+        _wait(lambda: sock.exists() or process.poll() is not None, "the starter's socket")
+        assert "dingin" not in _caller(sock, FAKE_RUN).stderr  # unchanged: forked
+        module.write_text("X = 2  # changed\n")
+        done = _caller(sock, FAKE_RUN)
+        assert "dimulai dingin" in done.stderr and "kode di checkout berubah" in done.stderr
+        assert "Invalid flow run id" in done.stderr and done.returncode == 1
+        assert "permintaan ditolak: kode di checkout berubah" in log.read_text()
+    finally:
+        _stop(process)
