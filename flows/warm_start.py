@@ -44,7 +44,8 @@ REQUEST_TIMEOUT = 10.0  # seconds for a caller to send its request
 PRELOAD = ("prefect.flow_engine", "prefect.deployments.steps",
            "great_expectations", "weasyprint", "matplotlib.pyplot", "flows.ingest",
            "flows.bulletin")
-SOURCE_DIRS = ("flows", "tasks", "reports", "expectations")
+# What the starter may hold in memory: its code, and data it reads once (the map's outlines)
+SOURCE_DIRS = ("flows", "tasks", "reports", "expectations", "sql", "reference", "config")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -72,12 +73,12 @@ def _private_folder(folder: Path) -> str | None:
 
 
 def source_fingerprint(root: Path | None = None) -> list[tuple[str, int, int]]:
-    """The pipeline's Python files (under `root`, the checkout) with size and mtime: a starter
-    whose fingerprint no longer matches the checkout holds old code, and must not run a flow."""
+    """The pipeline's files (under `root`, the checkout) with size and mtime: a starter whose
+    fingerprint no longer matches the checkout holds old code or data, and must not run a flow."""
     root = root or ROOT
     return sorted((str(p.relative_to(root)), s.st_size, s.st_mtime_ns)
-                  for d in SOURCE_DIRS for p in (root / d).rglob("*.py")
-                  if (s := p.stat()))
+                  for d in SOURCE_DIRS for p in (root / d).rglob("*")
+                  if "__pycache__" not in p.parts and (s := p.stat()) and stat.S_ISREG(s.st_mode))
 
 
 # ---------------------------------------------------------------- the caller (pilkada-flow-run)
