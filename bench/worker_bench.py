@@ -150,9 +150,10 @@ def bench(scopes: list[str], week: str, rounds: int, keep: Path | None) -> None:
                             sys.exit(f"{name}: the ledger differs from the first run's")
                 print(f"  means over {rounds} rounds (taken → ended):")
                 for label, values in figures.items():
+                    ratio = ("" if label.endswith("to running") else
+                             f"; {statistics.mean(values) / base.wall:4.1f}× baseline")
                     print(f"    {label:<34} {statistics.mean(values):6.2f} s "
-                          f"({' / '.join(f'{v:.2f}' for v in values)}); "
-                          f"{statistics.mean(values) / base.wall:4.1f}× baseline")
+                          f"({' / '.join(f'{v:.2f}' for v in values)}){ratio}")
                 forked = (logs / "warm.log").read_text().count("dimulai di proses")
                 print(f"  runs the starter forked: {forked} (expected {rounds * len(runs)})")
             finally:
