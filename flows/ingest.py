@@ -24,6 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
+from flows import warm_start
 from flows.runners import fanned_out
 from tasks.config import Settings, load_settings
 from tasks.ingest.feedback import FeedbackIncomplete, missing_feedback, write_feedback
@@ -119,18 +120,38 @@ def pull_inbox(settings: Settings, run_id: str,
     return archived
 
 
+def judged(files: list[ArchivedFile], settings: Settings, facts: Known,
+           inputs: dict[str, pa.Table]) -> tuple[list[Verdict], list[KeptResult]]:
+    """One batch's verdicts and GX's bounded results, in the calling process."""
+    with keeping_results() as kept:
+        verdicts = judge_batch(files, settings, facts, inputs)
+    return verdicts, kept
+
+
 @task(name="judge-batch", task_run_name="judge-{week}-{kind}-{part}", cache_policy=NO_CACHE)
 def judge_files(files: list[ArchivedFile], settings: Settings, facts: Known,
                 inputs: dict[str, pa.Table], week: str, kind: str,
                 part: int) -> tuple[list[Verdict], list[KeptResult]]:
     """Parse and validate one batch of a week's files (`tasks.ingest.judge.batches`), wherever the
     task runner puts it: plain values in (archive paths, settings, the warehouse facts and
-    validation inputs the flow read), verdicts and GX's bounded results out."""
-    with keeping_results() as kept:
-        verdicts = judge_batch(files, settings, facts, inputs)
-    get_run_logger().info("Nilai %s %s bagian %d: %d berkas, proses %d di %s.", week, kind, part,
-                          len(files), os.getpid(), socket.gethostname())
-    return verdicts, kept
+    validation inputs the flow read), verdicts and GX's bounded results out.
+
+    In a run forked by `pilkada warm-start`, the batch is judged in a process forked from the
+    starter too (flows/warm_start.py), so that the run's two judging threads use two cores
+    instead of sharing one interpreter; if the starter cannot, it is judged here."""
+    logger = get_run_logger()
+    pid = os.getpid()
+    if warm_start.warm_started():
+        try:
+            result, pid = warm_start.call("judge", files, settings, facts, inputs)
+        except warm_start.Unavailable as exc:
+            logger.warning("Penilaian %s %s bagian %d di proses flow: %s", week, kind, part, exc)
+            result = judged(files, settings, facts, inputs)
+    else:
+        result = judged(files, settings, facts, inputs)
+    logger.info("Nilai %s %s bagian %d: %d berkas, proses %d di %s.", week, kind, part,
+                len(files), pid, socket.gethostname())
+    return result
 
 
 @task(name="validate-submissions", task_run_name="validate-{week}", cache_policy=NO_CACHE)

@@ -24,7 +24,7 @@ import duckdb
 import polars as pl
 
 from tasks.contract.finding import EFFECTS, Finding
-from tasks.contract.submission import ENUMS
+from tasks.contract.submission import ENUMS, KINDS
 from tasks.resources import EXPECTATIONS_DIR, SQL_DIR
 from tasks.warehouse.database import sql
 
@@ -164,6 +164,13 @@ def _batch_definition(kind: str) -> Any:
     source = _gx_context().data_sources.add_or_update_pandas(f"pilkada_{kind}")
     asset = source.add_dataframe_asset(name=kind)
     return asset.add_batch_definition_whole_dataframe(kind)
+
+
+def warm_up() -> None:
+    """Create GX's context and every kind's batch definition now, for a resident process that
+    forks the steps which validate (flows/warm_start.py): each child then starts with them."""
+    for kind in KINDS:
+        _batch_definition(kind)
 
 
 def load_suite(kind: str, rules: frozenset[str] | None = None) -> Any:
