@@ -217,3 +217,124 @@ def test_changed_code_is_refused_and_the_run_starts_cold(tmp_path):
         assert "permintaan ditolak: kode di checkout berubah" in log.read_text()
     finally:
         _stop(process)
+
+
+# ------------------------------------------------------------ steps handed back to the starter
+
+def logs_then_returns(value: int) -> dict:
+    """A call for the test starter below: logs on a project logger, returns."""
+    import logging
+
+    logging.getLogger("tasks.ingest.judge").warning("catatan dari proses hangat %d", value)
+    return {"value": value, "pid": os.getpid()}
+
+
+def raises(message: str) -> None:
+    raise ValueError(message)
+
+
+def returns_unpicklable() -> object:
+    return lambda: None
+
+
+def dies() -> None:
+    os._exit(3)
+
+
+TEST_CALLS = {name: f"tests.test_warm_start:{name}"
+              for name in ("logs_then_returns", "raises", "returns_unpicklable", "dies")}
+
+
+@pytest.fixture(scope="module")
+def test_starter(tmp_path_factory) -> Iterator[Path]:
+    """A starter that also knows TEST_CALLS (the real one knows only the pipeline's steps)."""
+    folder = tmp_path_factory.mktemp("warm-calls")
+    folder.chmod(0o700)
+    sock, log = folder / "warm.sock", folder / "starter.log"
+    script = ("import flows.warm_start as ws, tests.test_warm_start as t; "
+              "ws.CALLS.update(t.TEST_CALLS); ws.serve()")
+    process = _start([sys.executable, "-c", script], _env(sock), log)
+    try:
+        _wait(lambda: sock.exists() or process.poll() is not None, "the starter's socket")
+        assert process.poll() is None, log.read_text()
+        yield sock
+    finally:
+        _stop(process)
+
+
+def test_a_call_runs_in_a_child_its_logs_are_logged_here_and_its_errors_raised_here(
+        test_starter, monkeypatch, caplog):
+    from flows import warm_start
+
+    monkeypatch.setenv(warm_start.STARTER_ENV, str(test_starter))
+    with caplog.at_level("WARNING", logger="tasks"):
+        result, pid = warm_start.call("logs_then_returns", 7)
+    assert result == {"value": 7, "pid": pid} and pid != os.getpid()
+    assert ("tasks.ingest.judge", 30, "catatan dari proses hangat 7") in caplog.record_tuples
+    with pytest.raises(ValueError, match="salah di anak"):
+        warm_start.call("raises", "salah di anak")
+    with pytest.raises(RuntimeError, match="returns_unpicklable gagal di proses hangat"):
+        warm_start.call("returns_unpicklable")
+    # a child that dies without answering: the caller is told, and does the step itself
+    with pytest.raises(warm_start.Unavailable, match="tidak menjalankan dies"):
+        warm_start.call("dies")
+    with pytest.raises(warm_start.Unavailable, match="panggilan tidak dikenal"):
+        warm_start.call("os.system", "true")
+
+
+def test_a_call_outside_a_warm_run_or_without_its_starter_is_unavailable(tmp_path, monkeypatch):
+    from flows import warm_start
+
+    monkeypatch.delenv(warm_start.STARTER_ENV, raising=False)
+    assert not warm_start.warm_started()
+    with pytest.raises(warm_start.Unavailable, match="tidak dimulai dari proses hangat"):
+        warm_start.call("judge")
+    monkeypatch.setenv(warm_start.STARTER_ENV, str(tmp_path / "gone.sock"))
+    with pytest.raises(warm_start.Unavailable, match="tidak menjalankan judge"):
+        warm_start.call("judge")
+
+
+def test_a_batch_judged_by_the_starter_equals_the_batch_judged_in_process(
+        starter, warehouse, settings_env, monkeypatch):
+    """The real step (`flows.ingest.judged`) on a Kaltim week with a hostile file: every verdict,
+    reason, finding, stored row and kept GX result the same whichever process judged it."""
+    from dataclasses import replace
+
+    from flows import ingest as flow
+    from flows import warm_start
+    from samples.kaltim import generate
+    from tasks.ingest import judge
+    from tasks.ingest.pull import archive, list_inbox
+    from tests.test_batching import ON_TIME, _outcome, _rewrite
+
+    sock, log, _ = starter
+    inbox = Path(settings_env.inbox)
+    generate(inbox, ["2024-W47"])
+    [target] = sorted(inbox.glob("*/*_insiden_2024-W47.csv"))[:1]
+    _rewrite(target, lambda rows: [rows[0] | {
+        "korban_luka": "dua", "ringkasan": "Bapak Budi Santoso melapor; NIP 198501012010011001."},
+        *rows[1:]])
+    archived = [replace(archive(f, settings_env.archive), received_at=ON_TIME)
+                for f in list_inbox(settings_env.inbox)[0]]
+    facts = judge.known(warehouse)
+    monkeypatch.setenv(warm_start.STARTER_ENV, str(sock))
+    pids, warm = set(), {}
+
+    def gx(kept: list) -> list[tuple]:
+        return [(k.kind, k.week, k.files, k.rows, k.result.success, k.result.statistics)
+                for k in kept]
+
+    for batch in judge.batches(archived):
+        inputs = judge.batch_inputs(warehouse, batch, ["2024-W47"])
+        (verdicts, kept), pid = warm_start.call("judge", batch, settings_env, facts, inputs)
+        here, kept_here = flow.judged(batch, settings_env, facts, inputs)
+        assert _outcome(verdicts) == _outcome(here)
+        assert gx(kept) == gx(kept_here) and kept
+        warm |= _outcome(verdicts)
+        pids.add(pid)
+    assert len(warm) == len(archived)
+    assert os.getpid() not in pids and len(pids) == len(list(judge.batches(archived)))
+    assert all(f"panggilan judge dimulai di proses {pid}" in log.read_text() for pid in pids)
+    # the hostile file was judged as such over there: its NIP withheld, its word refused
+    rules = {f[2] for f in warm[str(target.relative_to(inbox))][2]}
+    assert {"format_nilai", "nip_disamarkan"} <= rules, rules
