@@ -46,6 +46,27 @@ def _tree_rss(pid: int) -> dict[int, int]:
     return rss
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes below `pid` (not `pid` itself)."""
+    tree, todo, found = _children(), list(_children().get(pid, [])), []
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += tree.get(p, [])
+    return found
+
+
+def pss_rss(pid: int) -> tuple[int, int]:
+    """(PSS, RSS) of one process in bytes; PSS counts a page shared by n processes as 1/n, so
+    the PSS of forked processes adds up to the memory they really hold. (0, 0) once gone."""
+    try:
+        fields = dict(line.split(":", 1) for line in
+                      Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+    except OSError:
+        return 0, 0
+    return (int(fields["Pss"].split()[0]) * 1024, int(fields["Rss"].split()[0]) * 1024)
+
+
 def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Measured:
     """Run `args`; fail loudly (with its stderr) if it fails, since a figure of a failed run
     would be a lie."""

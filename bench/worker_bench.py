@@ -20,6 +20,7 @@ the first run's ledger; the baseline (bench/baseline.py) reads the same files in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -27,12 +28,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
-from bench.measure import run
+from bench.measure import descendants, pss_rss, run
 from bench.national_bench import _generate, _ledger, _prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +51,34 @@ def _life(client, run_id) -> tuple[float, float]:
     running = min(s.timestamp for s in states if s.type.value == "RUNNING")
     final = max(s.timestamp for s in states if s.is_final())
     return (final - pending).total_seconds(), (running - pending).total_seconds()
+
+
+@contextlib.contextmanager
+def _memory(worker: int, starter: int) -> Iterator[dict[str, float]]:
+    """Peak memory of a run's processes, sampled every 50 ms: the sum of their PSS (what they
+    hold together, a forked child's pages shared with the starter counted once, the starter's
+    share included when it forked them), and the largest RSS of one of them. The run's
+    processes are the worker's and the starter's children; the worker and an idle starter are
+    the same in both modes and not counted."""
+    peak = {"pss": 0.0, "rss": 0.0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            forked = descendants(starter)
+            pids = descendants(worker) + forked + ([starter] if forked else [])
+            sizes = [pss_rss(p) for p in pids]
+            peak["pss"] = max(peak["pss"], sum(p for p, _ in sizes) / 2**20)
+            peak["rss"] = max(peak["rss"], max((r for _, r in sizes), default=0) / 2**20)
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        sampler.join()
 
 
 def _wait_for(path: Path, process: subprocess.Popen, log: Path) -> None:
@@ -126,9 +157,10 @@ def bench(scopes: list[str], week: str, rounds: int, keep: Path | None) -> None:
                         total = 0.0
                         for deployment, params in runs:
                             t = time.perf_counter()
-                            flow_run = run_deployment(deployment, parameters=params,
-                                                      job_variables=job, timeout=TIMEOUT,
-                                                      poll_interval=0.5)
+                            with _memory(worker.pid, starter.pid) as peak:
+                                flow_run = run_deployment(deployment, parameters=params,
+                                                          job_variables=job, timeout=TIMEOUT,
+                                                          poll_interval=0.5)
                             wall = time.perf_counter() - t
                             if not (flow_run.state and flow_run.state.is_completed()):
                                 sys.exit(f"{deployment} {mode}: {flow_run.state}; see {logs}")
@@ -140,7 +172,8 @@ def bench(scopes: list[str], week: str, rounds: int, keep: Path | None) -> None:
                             figures.setdefault(f"{label} {mode}, to running", []).append(start)
                             print(f"  {label:<20} {mode}  taken → ended {life:6.2f} s "
                                   f"(to running {start:5.2f} s)   asked → seen ended "
-                                  f"{wall:6.2f} s", flush=True)
+                                  f"{wall:6.2f} s   memory: PSS {peak['pss']:5,.0f} MB, "
+                                  f"largest RSS {peak['rss']:5,.0f} MB", flush=True)
                         if len(runs) > 1:
                             figures.setdefault(f"ingest + bulletin {mode}", []).append(total)
                         ledger = _ledger(root / f"{name}.duckdb")
