@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -187,8 +188,11 @@ def bench(scopes: list[str], week: str, rounds: int, keep: Path | None) -> None:
                              f"; {statistics.mean(values) / base.wall:4.1f}× baseline")
                     print(f"    {label:<34} {statistics.mean(values):6.2f} s "
                           f"({' / '.join(f'{v:.2f}' for v in values)}){ratio}")
-                forked = (logs / "warm.log").read_text().count("dimulai di proses")
-                print(f"  runs the starter forked: {forked} (expected {rounds * len(runs)})")
+                started = (logs / "warm.log").read_text()
+                forked = len(re.findall(r"flow run \S+ dimulai di proses", started))
+                calls = started.count("panggilan judge dimulai di proses")
+                print(f"  runs the starter forked: {forked} (expected {rounds * len(runs)}); "
+                      f"judging batches it forked for them: {calls}")
             finally:
                 for process in (starter, worker):
                     process.terminate()
