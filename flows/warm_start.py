@@ -121,6 +121,19 @@ def main(argv: list[str] | None = None) -> None:
     path = socket_path()
     if why := _private_folder(path.parent):
         _cold(argv, f"proses hangat tidak dipakai: {why}")
+    # Prefect's cancellation may come before the child exists: kept, and passed on once it does
+    child = 0
+    pending: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        if not child:
+            pending.append(signum)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(str(path))
@@ -132,25 +145,42 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not answer or "pid" not in answer:
         conn.close()
+        for signum in pending:  # cancelled before anything started: end as asked
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
         _cold(argv, f"proses hangat menolak: {(answer or {}).get('refused', 'tanpa jawaban')}")
         return
     child = int(answer["pid"])
-
-    def forward(signum: int, _frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signum)
-
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, forward)
+    for signum in pending:
+        forward(signum, None)
     ended = _read_line(conn)
-    if ended is None:  # the starter died under the run: the run's fate is unknown here
-        sys.stderr.write("Siaga Pilkada: proses hangat berhenti sebelum flow run selesai.\n")
+    if ended is None:  # the starter died under the run: wait for the run, its status unknown
+        sys.stderr.write("Siaga Pilkada: proses hangat berhenti sebelum flow run selesai; "
+                         "menunggu flow run berakhir (statusnya: lihat Prefect).\n")
+        _wait_gone(child)
         sys.exit(1)
     status = int(ended["status"])
     if status < 0:  # killed by a signal: end the same way, so the worker reports the same
         signal.signal(-status, signal.SIG_DFL)
         os.kill(os.getpid(), -status)
     sys.exit(status)
+
+
+def _wait_gone(pid: int) -> None:
+    """Until process `pid` (not our child: the starter's) has ended. The worker marks a run
+    Crashed when its process exits while the run is not final; leaving before the run's own
+    process has ended would crash a run that is still working."""
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        while not select.select([fd], [], [], None)[0]:
+            pass
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------- the starter (pilkada warm-start)

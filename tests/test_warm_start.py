@@ -186,6 +186,35 @@ def test_a_caller_killed_outright_takes_its_run_down_with_it(starter, silent_api
         _stop(caller)
 
 
+def test_a_caller_whose_starter_dies_waits_for_its_run_before_it_exits(tmp_path, silent_api):
+    """The worker marks a run Crashed when its process exits: while the run's own process still
+    works, the caller must not exit, even when the starter that forked it is gone."""
+    folder = tmp_path / "private"
+    folder.mkdir(mode=0o700)
+    sock, log = folder / "warm.sock", folder / "starter.log"
+    starter = _start([str(BIN / "pilkada"), "warm-start"], _env(sock), log)
+    run_id = str(uuid.uuid4())
+    caller = None
+    try:
+        _wait(lambda: sock.exists() or starter.poll() is not None, "the starter's socket")
+        caller = subprocess.Popen([str(BIN / "pilkada-flow-run")], env=_env(
+            sock, PREFECT__FLOW_RUN_ID=run_id, PREFECT_API_URL=silent_api),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait(lambda: f"flow run {run_id} dimulai" in log.read_text(), "the fork")
+        child = _child_of(log, run_id)
+        starter.kill()
+        starter.wait(10)
+        time.sleep(1.5)
+        assert _alive(child) and caller.poll() is None  # the run goes on; so does its caller
+        os.kill(child, signal.SIGKILL)
+        _, err = caller.communicate(timeout=30)
+        assert caller.returncode == 1 and "proses hangat berhenti sebelum flow run selesai" in err
+    finally:
+        _stop(starter)
+        if caller is not None:
+            _stop(caller)
+
+
 def test_a_second_starter_on_the_same_socket_refuses_to_start(starter):
     sock, _, _ = starter
     done = subprocess.run([str(BIN / "pilkada"), "warm-start"], env=_env(sock),
