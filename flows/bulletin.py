@@ -17,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
+from flows import warm_start
 from reports.outbox import write_outbox
 from reports.render import RenderedBulletin, build_message, render_annex, render_bulletin
 from tasks.config import Settings, load_settings
@@ -244,6 +245,7 @@ def weekly_bulletin(week: str | None = None, lang: str = "id", send: bool = Fals
     artifacts and the failure report are written; calling the flow then raises
     `DeliveryFailed`, which carries the result.
     """
+    warm_start.note_cold_start(get_run_logger())
     week = week or last_completed_week()
     parse_week(week)
     settings = load_settings()

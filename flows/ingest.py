@@ -266,6 +266,7 @@ JUDGE_THREADS = 2
       task_runner=ThreadPoolTaskRunner(max_workers=JUDGE_THREADS))
 def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     """Ingest everything new in the inbox; re-running over the same inbox changes nothing."""
+    warm_start.note_cold_start(get_run_logger())
     settings = load_settings()
     check_calendar(settings.calendar)  # config cannot judge weeks: refuse a bad one before a file
     if inbox:

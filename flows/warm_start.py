@@ -51,6 +51,7 @@ PRELOAD = ("prefect.flow_engine", "prefect.deployments.steps",
 # the starter: CPU-bound work that threads in the run's process cannot spread over cores.
 CALLS = {"judge": "flows.ingest:judged"}
 STARTER_ENV = "PILKADA_WARM_STARTER"  # in a run forked by the starter: the socket it came from
+COLD_ENV = "PILKADA_COLD_START"  # in a run pilkada-flow-run started cold: why
 SOURCE_DIRS = ("flows", "tasks", "reports", "expectations", "sql", "reference", "config")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,11 +90,27 @@ def source_fingerprint(root: Path | None = None) -> list[tuple[str, int, int]]:
 
 # ---------------------------------------------------------------- the caller (pilkada-flow-run)
 
-def _cold(argv: list[str], why: str) -> None:
-    """Become `python -m prefect.engine` in this process (the process worker's own command)."""
+def _cold(argv: list[str], why: str, expected: bool = False) -> None:
+    """Become `python -m prefect.engine` in this process (the process worker's own command).
+
+    The reason goes to the worker's output and, through COLD_ENV, into the run's own log
+    (`note_cold_start`): a warning when a starter was meant to be there (a refusal, a stale or
+    unusable one), a plain note when none was ever started (`expected`)."""
     sys.stderr.write(f"Siaga Pilkada: flow run dimulai dingin ({why}).\n")
     sys.stderr.flush()
+    os.environ[COLD_ENV] = json.dumps({"why": why, "expected": expected})
     os.execv(sys.executable, [sys.executable, "-m", ENGINE, *argv])
+
+
+def note_cold_start(logger: logging.Logger | logging.LoggerAdapter) -> None:
+    """In a flow: say in the run's log why this run started cold, if `pilkada-flow-run` did."""
+    if not (note := os.environ.get(COLD_ENV)):
+        return
+    cold = json.loads(note)
+    if cold["expected"]:
+        logger.info("Flow run dimulai dingin: %s.", cold["why"])
+    else:
+        logger.warning("Flow run dimulai dingin (lebih lambat): %s.", cold["why"])
 
 
 def _request(conn: socket.socket, argv: list[str]) -> None:
@@ -120,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     path = socket_path()
     if why := _private_folder(path.parent):
-        _cold(argv, f"proses hangat tidak dipakai: {why}")
+        _cold(argv, f"proses hangat tidak dipakai: {why}", expected=not path.parent.exists())
     # Prefect's cancellation may come before the child exists: kept, and passed on once it does
     child = 0
     pending: list[int] = []
@@ -141,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
         answer = _read_line(conn)
     except OSError as exc:
         conn.close()
-        _cold(argv, f"proses hangat tidak tersedia di {path}: {exc.strerror or exc}")
+        _cold(argv, f"proses hangat tidak tersedia di {path}: {exc.strerror or exc}",
+              expected=isinstance(exc, FileNotFoundError))  # none started on this machine
         return
     if not answer or "pid" not in answer:
         conn.close()

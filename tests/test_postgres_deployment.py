@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from prefect import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.deployments import run_deployment
 
 from flows import deployments as dep
@@ -186,6 +187,11 @@ def test_a_worker_runs_the_ingest_then_the_bulletin_on_a_postgres_backed_server(
     # the bulletin was forked by the warm starter, a process other than the worker's children
     assert f"flow run {bulletin.id} dimulai di proses" in warm_log.read_text()
     assert log.read_text(errors="replace").count("flow run dimulai dingin") == 1
+    # and the cold start is in the ingest run's own log, where the data team reads it
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[ingest.id])))
+    assert any("Flow run dimulai dingin" in entry.message and "warm.sock" in entry.message
+               for entry in logs), [entry.message for entry in logs][:20]
 
     # the runs were executed by the worker, and recorded in PostgreSQL
     with get_client(sync_client=True) as client:

@@ -367,3 +367,24 @@ def test_a_batch_judged_by_the_starter_equals_the_batch_judged_in_process(
     # the hostile file was judged as such over there: its NIP withheld, its word refused
     rules = {f[2] for f in warm[str(target.relative_to(inbox))][2]}
     assert {"format_nilai", "nip_disamarkan"} <= rules, rules
+
+
+def test_a_cold_start_is_noted_in_the_run_a_warning_when_a_starter_was_meant_to_be_there(
+        monkeypatch, caplog):
+    import json
+    import logging
+
+    from flows import warm_start
+
+    logger = logging.getLogger("tests.cold")
+    for expected, level in ((True, "INFO"), (False, "WARNING")):
+        caplog.clear()
+        monkeypatch.setenv(warm_start.COLD_ENV, json.dumps({"why": "alasan", "expected": expected}))
+        with caplog.at_level("INFO", logger="tests.cold"):
+            warm_start.note_cold_start(logger)
+        assert [(r.levelname, "alasan" in r.getMessage()) for r in caplog.records] == [
+            (level, True)]
+    monkeypatch.delenv(warm_start.COLD_ENV)
+    caplog.clear()
+    warm_start.note_cold_start(logger)
+    assert not caplog.records
