@@ -146,7 +146,9 @@ def served(server, client, receiver, tmp_path_factory):
         deadline = time.monotonic() + WAIT
         while True:
             try:
-                client.read_deployment_by_name(dep.INGEST_NAME)
+                # serve registers its deployments one after another: wait for every one.
+                for name in (dep.INGEST_NAME, dep.BULLETIN_NAME):
+                    client.read_deployment_by_name(name)
                 break
             except Exception:
                 text = log.read_text(errors="replace")
