@@ -67,8 +67,8 @@ class DeliveryFailed(Exception):
 
 @task(name="build-marts", cache_policy=NO_CACHE)
 def build_marts(warehouse: Path, lock: Path) -> None:
-    """Marts are views: (re)creating them from sql/ makes the bulletin use the current SQL.
-    Waits for a running ingest (same lock) instead of failing on DuckDB's file lock."""
+    """Marts are views: (re)creating them from sql/ when it changed makes the bulletin use the
+    current SQL. Waits for a running ingest (same lock) instead of failing on DuckDB's file lock."""
     with exclusive(lock, "Pembuatan buletin", wait_seconds=BULLETIN_LOCK_WAIT), \
             connect(warehouse) as con:
         migrate(con)

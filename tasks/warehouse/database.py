@@ -5,6 +5,7 @@ SQL lives in files; this module only knows where they are and in which order the
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -35,7 +36,8 @@ def _migrations() -> list[tuple[int, str, Path]]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply migrations not yet recorded in `meta.migration`, each in its own transaction,
-    then (re)create every view in `sql/views/`. Returns the names of migrations applied."""
+    then build the views of `sql/views/` (`build_views`). Returns the names of migrations
+    applied."""
     con.execute(sql("migrations/001_schemas.sql"))
     done = {v for (v,) in con.execute("SELECT version FROM meta.migration").fetchall()}
     applied = []
@@ -51,10 +53,38 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute("ROLLBACK")
             raise
         applied.append(name)
-    for path in sorted((SQL_DIR / "views").glob("*.sql")):
+    build_views(con, force=bool(applied))
+    return applied
+
+
+def _view_files() -> list[Path]:
+    return sorted((SQL_DIR / "views").glob("*.sql"))
+
+
+def _views_fingerprint(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_views(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
+    """(Re)create every view in `sql/views/` unless the last complete build used the same SQL
+    and all its views still exist (`meta.view_build`); returns whether it built. The marts are
+    views, so the bulletin always reads the current SQL; skipping an unchanged build saves each
+    ingest and bulletin run the 0.15-0.3 s of binding nine views. The record is removed before
+    a build and written after it, so a build cut short is redone by the next run."""
+    files = _view_files()
+    fingerprint = _views_fingerprint(files)
+    current = con.execute(sql("queries/view_build.sql")).fetchall()
+    if not force and [r[0] for r in current] == [fingerprint]:
+        return False
+    con.execute("DELETE FROM meta.view_build")
+    for path in files:
         con.execute(path.read_text(encoding="utf-8"))
         fault_point(f"views-after-{path.stem}")
-    return applied
+    con.execute(sql("queries/view_build_record.sql"), [fingerprint])
+    return True
 
 
 def up_to_date(con: duckdb.DuckDBPyConnection) -> bool:
