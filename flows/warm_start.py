@@ -41,12 +41,11 @@ ENGINE = "prefect.engine"
 HEADER = struct.Struct("!Q")  # the length of the JSON request that follows
 MAX_REQUEST = 4 << 20  # an environment is kilobytes; anything larger is not a run
 REQUEST_TIMEOUT = 10.0  # seconds for a caller to send its request
-# What a flow run imports: both flows and the libraries they load on first use (flows/cli.py
-# imports the same ones ahead of a one-off command).
-PRELOAD = ("prefect.flow_engine", "prefect.deployments.steps",
-           "great_expectations", "weasyprint", "matplotlib.pyplot", "flows.ingest",
-           "flows.bulletin")
-# What the starter may hold in memory: its code, and data it reads once (the map's outlines)
+# What a flow run imports: both flows, the libraries they load on first use, and the parts of
+# Prefect imported only when a run starts its first task (measured in a forked run with py-spy).
+PRELOAD = ("prefect.flow_engine", "prefect.task_engine", "prefect.utilities.visualization",
+           "prefect.deployments.steps", "great_expectations", "weasyprint", "matplotlib.pyplot",
+           "flows.ingest", "flows.bulletin")
 # Steps a flow run started by the starter may hand back to it, each run in a child forked from
 # the starter: CPU-bound work that threads in the run's process cannot spread over cores.
 CALLS = {"judge": "flows.ingest:judged"}

@@ -233,13 +233,15 @@ def _data_src(c: charts.Chart) -> str:
 
 def warm_up() -> None:
     """Pay once what a process's first bulletin pays: the templates compiled, the map's outlines
-    read, matplotlib's and WeasyPrint's fonts found (~0.4 s). For a resident process that starts
-    flow runs (flows/warm_start.py), so that each run begins with them done."""
+    read and a label point found inside each (~0.25 s), matplotlib's and WeasyPrint's fonts
+    found (~0.4 s). For a resident process that starts flow runs (flows/warm_start.py), so that
+    each run begins with them done."""
     env = _environment()
     for name in env.list_templates(extensions=["j2"]):
         env.get_template(name)
     _inliner()
-    maps.load_boundaries()
+    for code in maps.load_boundaries():
+        maps.kabkota_point(code)
     figure = charts.Figure(figsize=(2, 1))
     figure.text(0.1, 0.5, "Siaga Pilkada", fontweight="bold")
     charts.FigureCanvasAgg(figure).print_png(io.BytesIO())

@@ -7,8 +7,10 @@ is read back through the Prefect client, the outbox and the GX store."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import time
 from pathlib import Path
 
 import duckdb
@@ -184,3 +186,42 @@ def test_data_docs_work_with_the_default_relative_paths(tmp_path, monkeypatch):
     index = publish([], "relatif", Path("data/warehouse.duckdb"), Path("data/outbox"))
     assert index == tmp_path / "data" / "outbox" / "gx" / "index.html"
     assert index.is_file()
+
+
+def test_a_suite_is_stored_and_rendered_again_only_when_it_changed(tmp_path, monkeypatch):
+    """Each run's Data Docs build renders its results; a suite's page is rebuilt when its
+    document changed (or its page is gone), not on every run."""
+    from great_expectations.core import ExpectationSuiteValidationResult
+
+    from tasks.ingest import data_docs, validate
+    from tasks.ingest.validate import KeptResult, suite_document
+
+    def kept() -> list[KeptResult]:
+        result = ExpectationSuiteValidationResult(
+            success=True, results=[], suite_name="keamanan",
+            statistics={"evaluated_expectations": 0, "successful_expectations": 0,
+                        "unsuccessful_expectations": 0, "success_percent": None})
+        return [KeptResult(kind="keamanan", week="2024-W47", files=1, rows=0, result=result)]
+
+    warehouse, outbox = tmp_path / "warehouse.duckdb", tmp_path / "outbox"
+    page = site_dir(outbox) / "expectations" / "keamanan.html"
+
+    def published(run_id: str) -> int:
+        before = page.stat().st_mtime_ns if page.exists() else None
+        time.sleep(0.01)
+        index = data_docs.publish(kept(), run_id, warehouse, outbox)
+        assert run_id in index.read_text(encoding="utf-8")  # each run's results are listed
+        return before != page.stat().st_mtime_ns
+
+    assert published("pertama")
+    assert not published("kedua")
+    page.unlink()
+    assert published("ketiga")
+    changed = suite_document("keamanan")
+    changed["expectations"][0]["meta"]["message"] += " (diubah)"
+    for module in (data_docs, validate):  # a fresh document per call, as from the file
+        monkeypatch.setattr(module, "suite_document", lambda kind: copy.deepcopy(changed))
+    assert published("keempat")
+    stored = project_dir(warehouse) / "expectations" / "keamanan.json"
+    assert "(diubah)" in stored.read_text(encoding="utf-8")
+    assert not published("kelima")
