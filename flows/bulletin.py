@@ -9,6 +9,7 @@ rendering or waiting on an SMTP server, so an hourly ingest is not refused durin
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,18 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
 from flows import warm_start
+from reports.charts import Chart
 from reports.outbox import write_outbox
-from reports.render import RenderedBulletin, build_message, render_annex, render_bulletin
+from reports.render import (
+    ChartJob,
+    Drawer,
+    RenderedBulletin,
+    build_message,
+    draw_chart,
+    draw_here,
+    render_annex,
+    render_bulletin,
+)
 from tasks.config import Settings, load_settings
 from tasks.ingest.judge import run_id_now
 from tasks.ingest.summary import OVERDUE_KEY, bulletin_summary, no_overdue, overdue_rows
@@ -114,7 +125,40 @@ def publish_overdue(week: str, rows: list[dict[str, Any]]) -> None:
 
 @task(name="render-bulletin", cache_policy=NO_CACHE)
 def render(ctx: dict) -> RenderedBulletin:
-    return render_bulletin(ctx, with_pdf=True)
+    return render_bulletin(ctx, with_pdf=True, draw=_drawer())
+
+
+def _drawer() -> Drawer:
+    """How this run draws a bulletin's charts: in a run forked by `pilkada warm-start`, spread
+    over processes (`_draw_in_starter`); otherwise here, one after another."""
+    if not warm_start.warm_started():
+        return draw_here
+    logger = get_run_logger()  # the run's logger, for the drawing threads (no run context)
+
+    def draw(jobs: dict[str, ChartJob]) -> dict[str, Chart]:
+        return _draw_in_starter(jobs, logger)
+
+    return draw
+
+
+def _draw_in_starter(jobs: dict[str, ChartJob], logger: Any) -> dict[str, Chart]:
+    """Every chart but the last in a child of the starter, the last here meanwhile: matplotlib
+    holds the GIL, so threads would draw them one after another (Kaltim's three: 0.5 s in one
+    process). A chart the starter cannot draw is drawn here, with a warning."""
+    def forked(name: str) -> Chart | None:
+        try:
+            return warm_start.call("draw", jobs[name])[0]
+        except warm_start.Unavailable as exc:
+            logger.warning("Grafik %s digambar di proses flow: %s", name, exc)
+            return None
+
+    *away, here = jobs
+    with ThreadPoolExecutor(max(len(away), 1)) as pool:
+        futures = {name: pool.submit(forked, name) for name in away}
+        drawn = {here: draw_chart(jobs[here])}
+        for name, future in futures.items():
+            drawn[name] = future.result() or draw_chart(jobs[name])
+    return {name: drawn[name] for name in jobs}
 
 
 @task(name="write-bulletin-files", cache_policy=NO_CACHE)
@@ -152,7 +196,8 @@ def compose_letters(settings: Settings, week: str, first: tuple[dict, RenderedBu
 
     def bulletin(lg: str) -> tuple[dict, RenderedBulletin]:
         if lg not in bulletins:
-            bulletins[lg] = (contexts[lg], render_bulletin(contexts[lg], with_pdf=True))
+            bulletins[lg] = (contexts[lg], render_bulletin(contexts[lg], with_pdf=True,
+                                                           draw=_drawer()))
         return bulletins[lg]
 
     def annex(code: str, lg: str) -> tuple[dict, RenderedBulletin]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
 from email.message import EmailMessage
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -364,7 +364,7 @@ def _tps_headline(ctx: dict, fmt: Formatter, t: dict[str, str]) -> str:
                                       m=fmt.num(most))
 
 
-def _status_map(ctx: dict, fmt: Formatter, cid: str) -> charts.Chart | None:
+def _status_map(ctx: dict, fmt: Formatter, cid: str) -> ChartJob | None:
     """Every kab/kota coloured by status, with this week's new and open incidents as dots at
     their kab/kota (incident rows name a kab/kota, not a place). None when the area has
     kab/kota beyond the listed ones (the national bulletin lists the worst 20: a map of those
@@ -387,7 +387,8 @@ def _status_map(ctx: dict, fmt: Formatter, cid: str) -> charts.Chart | None:
         for code, group in by_code.items()
         for i, (lon, lat) in zip(group, maps.incident_points(code, len(group)), strict=False)
     ]
-    return maps.status_map(
+    return partial(
+        maps.status_map,
         {k["kabkota_code"]: k["status"] for k in rows},
         incidents,
         lang=fmt.lang,
@@ -399,9 +400,27 @@ def _status_map(ctx: dict, fmt: Formatter, cid: str) -> charts.Chart | None:
     )
 
 
-def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, charts.Chart]:
-    """The bulletin's charts, keyed by the name the template uses; `peta` only where a map
-    can be drawn (the template checks `charts.peta is defined`).
+# A chart to draw: a function of reports.charts or reports.map with all its arguments, plain
+# values only, so that it can be drawn in another process as well as here (`Drawer`).
+ChartJob = partial
+# Draws a bulletin's chart jobs, keyed by name, and returns the charts under the same names.
+Drawer = Callable[[dict[str, ChartJob]], dict[str, charts.Chart]]
+
+
+def draw_chart(job: ChartJob) -> charts.Chart:
+    """One chart job, drawn in the calling process (a run forked by flows/warm_start.py hands
+    its jobs to children of the starter, which call this)."""
+    return job()
+
+
+def draw_here(jobs: dict[str, ChartJob]) -> dict[str, charts.Chart]:
+    """Every job in this process, one after another (matplotlib holds the GIL)."""
+    return {name: draw_chart(job) for name, job in jobs.items()}
+
+
+def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, ChartJob]:
+    """The bulletin's charts, keyed by the name the template uses, to draw; `peta` only where
+    a map can be drawn (the template checks `charts.peta is defined`).
 
     Content-IDs carry the week so that two bulletins in one mail thread do not share images.
     """
@@ -411,7 +430,8 @@ def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, charts.Ch
     targets = {s["stage"]: s["expected"] for s in ctx["logistik"]["stage_targets"]
                if s["stage"] in stages and s["expected"]}
     out = {
-        "logistik": charts.logistics_by_kabkota(
+        "logistik": partial(
+            charts.logistics_by_kabkota,
             rows,
             stages,
             targets,
@@ -423,7 +443,8 @@ def _charts(ctx: dict, fmt: Formatter, t: dict[str, str]) -> dict[str, charts.Ch
             no_data=t["no_data_word"],
             scale=CHART_SCALE,
         ),
-        "tps": charts.tps_classes_by_kabkota(
+        "tps": partial(
+            charts.tps_classes_by_kabkota,
             rows,
             i18n.labels(i18n.TPS_CLASSES, fmt.lang),
             fmt.num,
@@ -460,9 +481,9 @@ def _bulletin_view(ctx: BulletinContext) -> dict[str, Any]:
     return view
 
 
-def _with_charts(view: dict[str, Any]) -> dict[str, Any]:
+def _with_charts(view: dict[str, Any], draw: Drawer = draw_here) -> dict[str, Any]:
     """The view plus its charts, drawn once for the email and the PDF alike."""
-    return {**view, "charts": _charts(view, view["f"], view["t"])}
+    return {**view, "charts": draw(_charts(view, view["f"], view["t"]))}
 
 
 def render_pdf(ctx: BulletinContext) -> bytes:
@@ -470,10 +491,12 @@ def render_pdf(ctx: BulletinContext) -> bytes:
     return _pdf(_with_charts(_bulletin_view(ctx)))
 
 
-def render_bulletin(ctx: BulletinContext, with_pdf: bool = False) -> RenderedBulletin:
+def render_bulletin(ctx: BulletinContext, with_pdf: bool = False,
+                    draw: Drawer = draw_here) -> RenderedBulletin:
     """Render the HTML and text parts, the chart images and the subject for one week; with
-    `with_pdf`, the print version too, from the same view and charts."""
-    view = _with_charts(_bulletin_view(ctx))
+    `with_pdf`, the print version too, from the same view and charts. `draw` draws the charts
+    (here by default; a warm flow run spreads them over processes)."""
+    view = _with_charts(_bulletin_view(ctx), draw)
     text = _environment().get_template(TEXT_TEMPLATE).render(view)
     html = _email_html(view)
     return RenderedBulletin(

@@ -369,6 +369,35 @@ def test_a_batch_judged_by_the_starter_equals_the_batch_judged_in_process(
     assert {"format_nilai", "nip_disamarkan"} <= rules, rules
 
 
+def test_charts_drawn_by_the_starter_equal_the_charts_drawn_here(starter, monkeypatch):
+    """A warm bulletin run draws its charts in children of the starter and one itself, at once
+    (flows.bulletin._draw_in_starter): the same images, alt texts and Content-IDs as drawn in one
+    process; where the starter is gone, every chart is drawn here with a warning each."""
+    import logging
+
+    from flows import bulletin as flow
+    from flows import warm_start
+    from reports.render import _bulletin_view, _charts, draw_here
+    from tests.render_context import make_ctx
+
+    sock, log, _ = starter
+    view = _bulletin_view(make_ctx())
+    jobs = _charts(view, view["f"], view["t"])
+    assert len(jobs) == 3  # logistik, tps and the map: two go to the starter
+    before = log.read_text().count("panggilan draw dimulai di proses")
+    here = draw_here(jobs)
+    monkeypatch.setenv(warm_start.STARTER_ENV, str(sock))
+    logger = logging.getLogger("tests.warm_draw")
+    assert flow._draw_in_starter(jobs, logger) == here
+    assert log.read_text().count("panggilan draw dimulai di proses") == before + len(jobs) - 1
+    monkeypatch.setenv(warm_start.STARTER_ENV, str(sock.parent / "gone.sock"))
+    warned: list[str] = []
+    monkeypatch.setattr(logger, "warning", lambda msg, *args: warned.append(msg % args))
+    assert flow._draw_in_starter(jobs, logger) == here
+    assert len(warned) == len(jobs) - 1
+    assert all("digambar di proses flow" in w and "tidak menjalankan draw" in w for w in warned)
+
+
 def test_a_cold_start_is_noted_in_the_run_a_warning_when_a_starter_was_meant_to_be_there(
         monkeypatch, caplog):
     import json
