@@ -192,9 +192,7 @@ def test_prefect_yaml_matches_the_served_deployments():
     else:
         PrefectYamlModel.model_validate(config)
     limits = {}
-    assert [next(iter(step)) for step in config["pull"]] == [
-        "prefect.deployments.steps.run_shell_script",
-        "prefect.deployments.steps.set_working_directory"]
+    assert config["pull"] == [{"flows.deployments.use_checkout": {}}]
     found = {}
     for d in config["deployments"]:
         path, func = d["entrypoint"].split(":")
@@ -361,4 +359,19 @@ def test_a_worker_without_pilkada_checkout_fails_its_pull_step_in_one_line(clien
     assert lines, worker_log[-4000:]
     for line in lines:
         assert line.endswith("PILKADA_CHECKOUT=<folder checkout Siaga Pilkada>"), line
-    assert "set_working_directory" not in worker_log
+    assert "completed successfully" not in worker_log  # no step went on after the check
+
+
+def test_the_pull_step_refuses_a_folder_that_is_no_checkout_and_changes_into_one(
+        tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(dep.CHECKOUT_ENV, str(tmp_path))
+    with pytest.raises(dep.CheckoutMissing, match=f"PILKADA_CHECKOUT={tmp_path} bukan checkout"):
+        dep.use_checkout()
+    monkeypatch.delenv(dep.CHECKOUT_ENV)
+    with pytest.raises(dep.CheckoutMissing, match="tidak diatur di lingkungan worker"):
+        dep.use_checkout()
+    assert Path.cwd() == tmp_path  # refused: nowhere else
+    monkeypatch.setenv(dep.CHECKOUT_ENV, str(ROOT))
+    assert dep.use_checkout() == {"directory": str(ROOT)}
+    assert Path.cwd() == ROOT
