@@ -186,24 +186,19 @@ def judge_week(con, group: list[ArchivedFile], settings: Settings,
     facts = known(con)
     weeks = [week] if week != NO_WEEK else []
     reuse: dict[tuple, pa.Table] = {}
-    futures = {}
+    futures = []
     judging = replace(settings, smtp=None, imap=None)
     budget = WORKER_BATCH_BYTES if settings.dask_address else None  # bounds a worker's peak
-    parts = list(enumerate(batches(group, budget), start=1))
-    # The largest batch first, so that the runner's workers end close together (a week's
-    # logistik batch judged last would leave one core idle while it ran: ~0.1 s of Kaltim's 1.1).
-    parts.sort(key=lambda part: -sum(a.source.size for a in part[1]))
-    for part, files in parts:
+    for part, files in enumerate(batches(group, budget), start=1):
         # quote(): Prefect would otherwise walk every file, verdict and finding of the week
         # looking for futures, twice per task (~25 s of a national week, bench/README.md). Not
         # on Dask: prefect-dask 0.3.7 hands a quoted parameter to the task still wrapped
         # (tests/test_dask.py), and there the inputs are pickled whole anyway.
         wrap = _as_is if settings.dask_address else quote
-        futures[part] = judge_files.submit(wrap(files), judging, wrap(facts),
-                                           wrap(batch_inputs(con, files, weeks, reuse)), week,
-                                           files[0].identity.kind or "tanpa-jenis", part)
-    return validate_submissions(quote([futures[p].result() for p in sorted(futures)]),
-                                quote(group), week)
+        futures.append(judge_files.submit(wrap(files), judging, wrap(facts),
+                                          wrap(batch_inputs(con, files, weeks, reuse)), week,
+                                          files[0].identity.kind or "tanpa-jenis", part))
+    return validate_submissions(quote([f.result() for f in futures]), quote(group), week)
 
 
 @task(name="load-submissions", task_run_name="load-{week}", cache_policy=NO_CACHE)
