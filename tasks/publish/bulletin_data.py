@@ -38,6 +38,10 @@ BULLETIN_QUERIES = ("kabkota", "logistik_totals", "keamanan", "insiden", "inside
                     "netralitas", "netralitas_tahap", "non_asn", "tindak_lanjut",
                     "desa_tertinggal", "logistik_items", "stage_targets", "kualitas",
                     "provenance")
+# The same for one kab/kota desk's annex (sql/queries/annex_<name>.sql).
+ANNEX_QUERIES = ("kabkota", "keamanan", "keamanan_kecamatan", "insiden", "netralitas",
+                 "netralitas_tahap", "kualitas", "temuan", "berkas", "tindak_lanjut", "alasan",
+                 "logistik_items", "desa_tertinggal")
 QUERY_THREADS = 2
 # Open follow-ups shown beside one kab/kota in the action list; the rest are in the bulletin's
 # follow-up section (by agency) and all of them in the kab/kota's annex.
@@ -464,26 +468,26 @@ def _header(con: duckdb.DuckDBPyConnection, week: str, lang: str, fase: str) -> 
     }
 
 
-def _rows_at_once(con: duckdb.DuckDBPyConnection, names: list[str],
-                  params: dict[str, str]) -> dict[str, list[Row]]:
-    """`_rows` of several queries, run side by side on cursors of `con`: DuckDB plans and runs
-    each outside the GIL, and a mart query is mostly planning (~0.14 s of the status query's
-    0.2 s, Kaltim), which one query cannot spread over cores. Kaltim's bulletin figures: 0.36 s
-    one after another, 0.22 s two at a time (bench/README.md)."""
+def _rows_at_once(con: duckdb.DuckDBPyConnection,
+                  queries: dict[str, dict[str, str]]) -> dict[str, list[Row]]:
+    """`_rows` of several queries (name → parameters), run side by side on cursors of `con`:
+    DuckDB plans and runs each outside the GIL, and a mart query is mostly planning (~0.14 s of
+    the status query's 0.24 s, Kaltim), which one query cannot spread over cores. Kaltim's
+    bulletin figures: 0.37 s one after another, 0.23 s two at a time (bench/README.md)."""
     def one(name: str) -> list[Row]:
         cur = con.cursor()
         try:
-            return _rows(cur, name, params)
+            return _rows(cur, name, queries[name])
         finally:
             cur.close()
 
     with ThreadPoolExecutor(QUERY_THREADS) as pool:
-        return dict(zip(names, pool.map(one, names), strict=True))
+        return dict(zip(queries, pool.map(one, queries), strict=True))
 
 
 def bulletin_context(con: duckdb.DuckDBPyConnection, week: str,
                      lang: str = "id") -> BulletinContext:
-    fetched = _rows_at_once(con, [f"bulletin_{n}" for n in BULLETIN_QUERIES], {"week": week})
+    fetched = _rows_at_once(con, {f"bulletin_{n}": {"week": week} for n in BULLETIN_QUERIES})
 
     def rows(name: str) -> list[Row]:
         return fetched[f"bulletin_{name}"]
@@ -605,30 +609,36 @@ def annex_context(con: duckdb.DuckDBPyConnection, week: str, kabkota_code: str,
     (see `_without_case_detail`), because annexes may reach recipients outside the province.
     """
     params = {"week": week, "kabkota": kabkota_code}
-    rows = _rows(con, "annex_kabkota", params)
+    fetched = _rows_at_once(con, {**{f"annex_{n}": params for n in ANNEX_QUERIES},
+                                  "bulletin_stage_targets": {"week": week}})
+
+    def rows_of(name: str) -> list[Row]:
+        return fetched[f"annex_{name}"]
+
+    rows = rows_of("kabkota")
     if not rows:
         raise LookupError(f"Belum ada data kab/kota {kabkota_code} untuk minggu {week}; "
                           "periksa kode kab/kota atau jalankan ingest lebih dulu.")
-    keamanan = _rows(con, "annex_keamanan", params)[0]
-    keamanan["kecamatan"] = _rows(con, "annex_keamanan_kecamatan", params)
-    keamanan["insiden"] = _rows(con, "annex_insiden", params)
-    netralitas = _rows(con, "annex_netralitas", params)[0]
-    netralitas["tahap"] = _rows(con, "annex_netralitas_tahap", params)
-    kualitas = _rows(con, "annex_kualitas", params)[0]
-    temuan = _rows(con, "annex_temuan", params)
-    kualitas["berkas"] = _rows(con, "annex_berkas", params)
+    keamanan = rows_of("keamanan")[0]
+    keamanan["kecamatan"] = rows_of("keamanan_kecamatan")
+    keamanan["insiden"] = rows_of("insiden")
+    netralitas = rows_of("netralitas")[0]
+    netralitas["tahap"] = rows_of("netralitas_tahap")
+    kualitas = rows_of("kualitas")[0]
+    temuan = rows_of("temuan")
+    kualitas["berkas"] = rows_of("berkas")
     kualitas["temuan_total"] = temuan[0]["total"] if temuan else 0
     kualitas["temuan"] = [_without_case_detail({k: v for k, v in f.items() if k != "total"})
                           for f in temuan]
-    follow_ups = _rows(con, "annex_tindak_lanjut", params)  # open first, the most overdue first
+    follow_ups = rows_of("tindak_lanjut")  # open first, the most overdue first
     return {
         **_header(con, week, lang, rows[0]["fase"]),
         "kabkota": rows[0],
-        "alasan": _rows(con, "annex_alasan", params),
+        "alasan": rows_of("alasan"),
         "logistik": {
-            "items": _rows(con, "annex_logistik_items", params),
-            "stage_targets": _rows(con, "bulletin_stage_targets", {"week": week}),
-            "desa_tertinggal": _rows(con, "annex_desa_tertinggal", params),
+            "items": rows_of("logistik_items"),
+            "stage_targets": fetched["bulletin_stage_targets"],
+            "desa_tertinggal": rows_of("desa_tertinggal"),
         },
         "keamanan": keamanan,
         "netralitas": netralitas,
