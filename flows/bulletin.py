@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from threading import Lock
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -62,6 +63,7 @@ BULLETIN_LOCK_WAIT = 900  # seconds: an hourly ingest finishes well within this
 SEND_TIMEOUT = 1200
 REPORT_TIMEOUT = 120  # the failure report: a few letters, one attempt
 OUTBOX_ADDRESS = "desk-pilkada@localhost"  # From/To of the data team's outbox copies
+ANNEX_PROCESSES = 2  # annexes rendered at once by a warm run (the machine's two cores)
 
 
 class DeliveryFailed(Exception):
@@ -177,7 +179,8 @@ def compose_letters(settings: Settings, week: str, first: tuple[dict, RenderedBu
 
     Everything the letters need from the warehouse is read first, under the lock (DuckDB lets no
     reader in while an ingest writes); the rendering (a PDF takes about a second each) happens
-    after the lock is released. A language or annex nobody receives is neither read nor drawn.
+    after the lock is released, the annexes at once in a warm run (`_render_annexes`). A
+    language or annex nobody receives is neither read nor drawn.
     """
     with exclusive(settings.lock_path, "Pembuatan buletin", wait_seconds=BULLETIN_LOCK_WAIT), \
             connect(settings.warehouse, read_only=True) as con:
@@ -193,6 +196,7 @@ def compose_letters(settings: Settings, week: str, first: tuple[dict, RenderedBu
                     for code in {code for r in recipients for code in r.scope}}
     bulletins: dict[str, tuple[dict, RenderedBulletin]] = {lang: first}
     annexes: dict[tuple[str, str], tuple[dict, RenderedBulletin]] = {}
+    rendered_annexes = _render_annexes(annex_contexts, get_run_logger())
 
     def bulletin(lg: str) -> tuple[dict, RenderedBulletin]:
         if lg not in bulletins:
@@ -202,8 +206,7 @@ def compose_letters(settings: Settings, week: str, first: tuple[dict, RenderedBu
 
     def annex(code: str, lg: str) -> tuple[dict, RenderedBulletin]:
         if (code, lg) not in annexes:
-            actx = annex_contexts[code, lg]
-            rendered = render_annex(actx, with_pdf=True)
+            actx, rendered = annex_contexts[code, lg], rendered_annexes[code, lg]
             write_outbox(settings.outbox / "annex" / week / code, rendered,
                          build_message(rendered, OUTBOX_ADDRESS, [OUTBOX_ADDRESS]))
             annexes[code, lg] = (actx, rendered)
@@ -211,6 +214,28 @@ def compose_letters(settings: Settings, week: str, first: tuple[dict, RenderedBu
 
     sender = settings.smtp.sender if settings.smtp else OUTBOX_ADDRESS
     return compose(week, recipients, sender, bulletin, annex, feedback.__getitem__)
+
+
+def _render_annexes(contexts: dict[tuple[str, str], dict],
+                    logger: Any) -> dict[tuple[str, str], RenderedBulletin]:
+    """Every desk's annex (HTML, text, PDF: about a second each). In a run forked by `pilkada
+    warm-start`, `ANNEX_PROCESSES` at a time in children of the starter (WeasyPrint holds the
+    GIL: threads here would render them in turn); an annex the starter cannot render is rendered
+    here, with a warning. Otherwise here, one after another."""
+    if not warm_start.warm_started() or len(contexts) < 2:
+        return {key: render_annex(actx, with_pdf=True) for key, actx in contexts.items()}
+    here = Lock()  # a fallback renders in this process, one at a time
+
+    def one(key: tuple[str, str]) -> RenderedBulletin:
+        try:
+            return warm_start.call("annex", contexts[key], True)[0]
+        except warm_start.Unavailable as exc:
+            logger.warning("Lampiran %s (%s) dibuat di proses flow: %s", *key, exc)
+            with here:
+                return render_annex(contexts[key], with_pdf=True)
+
+    with ThreadPoolExecutor(ANNEX_PROCESSES) as pool:
+        return dict(zip(contexts, pool.map(one, contexts), strict=True))
 
 
 def _transport(settings: Settings) -> OutboxTransport | SmtpTransport:

@@ -398,6 +398,51 @@ def test_charts_drawn_by_the_starter_equal_the_charts_drawn_here(starter, monkey
     assert all("digambar di proses flow" in w and "tidak menjalankan draw" in w for w in warned)
 
 
+def test_annexes_rendered_by_the_starter_equal_the_annexes_rendered_here(
+        starter, settings_env, prefect_harness, monkeypatch):
+    """A warm bulletin run with desks to write to renders their annexes (with the PDF) two at a
+    time in children of the starter (flows.bulletin._render_annexes): the same email, text,
+    subject and PDF text as rendered here; where the starter is gone, each is rendered here
+    with a warning."""
+    import io
+    import logging
+
+    from pypdf import PdfReader
+
+    from flows import bulletin as flow
+    from flows import warm_start
+    from reports.render import render_annex
+    from samples.kaltim import generate
+    from tasks.publish.bulletin_data import annex_context
+    from tasks.warehouse.database import connect
+    from tests.pipeline import ingest
+
+    sock, log, _ = starter
+    generate(Path(settings_env.inbox), ["2024-W47"])
+    ingest(settings_env)
+    with connect(settings_env.warehouse, read_only=True) as con:
+        contexts = {(code, lang): annex_context(con, "2024-W47", code, lang)
+                    for code, lang in (("6401", "id"), ("6411", "id"), ("6472", "en"))}
+
+    def seen(rendered: dict) -> dict:
+        return {key: (r.html, r.text, r.subject, r.name, r.images,
+                      [p.extract_text() for p in PdfReader(io.BytesIO(r.pdf)).pages])
+                for key, r in rendered.items()}
+
+    here = seen({key: render_annex(actx, with_pdf=True) for key, actx in contexts.items()})
+    before = log.read_text().count("panggilan annex dimulai di proses")
+    monkeypatch.setenv(warm_start.STARTER_ENV, str(sock))
+    logger = logging.getLogger("tests.warm_annex")
+    warned: list[str] = []
+    monkeypatch.setattr(logger, "warning", lambda msg, *args: warned.append(msg % args))
+    assert seen(flow._render_annexes(contexts, logger)) == here
+    assert log.read_text().count("panggilan annex dimulai di proses") == before + len(contexts)
+    assert warned == []
+    monkeypatch.setenv(warm_start.STARTER_ENV, str(sock.parent / "gone.sock"))
+    assert seen(flow._render_annexes(contexts, logger)) == here
+    assert len(warned) == len(contexts) and all("dibuat di proses flow" in w for w in warned)
+
+
 def test_a_cold_start_is_noted_in_the_run_a_warning_when_a_starter_was_meant_to_be_there(
         monkeypatch, caplog):
     import json
