@@ -154,8 +154,10 @@ def _draw_in_starter(jobs: dict[str, ChartJob], logger: Any) -> dict[str, Chart]
             logger.warning("Grafik %s digambar di proses flow: %s", name, exc)
             return None
 
+    if len(jobs) < 2:
+        return draw_here(jobs)
     *away, here = jobs
-    with ThreadPoolExecutor(max(len(away), 1)) as pool:
+    with ThreadPoolExecutor(len(away)) as pool:
         futures = {name: pool.submit(forked, name) for name in away}
         drawn = {here: draw_chart(jobs[here])}
         for name, future in futures.items():

@@ -95,7 +95,7 @@ def up_to_date(con: duckdb.DuckDBPyConnection) -> bool:
 
 def schema_files() -> list[Path]:
     """The SQL `migrate` runs: a change to any of them is a change to the warehouse's schema."""
-    return [p for _, _, p in _migrations()] + sorted((SQL_DIR / "views").glob("*.sql"))
+    return [p for _, _, p in _migrations()] + _view_files()
 
 
 class WarehouseUnavailable(Exception):
