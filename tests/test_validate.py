@@ -710,6 +710,42 @@ def test_every_required_column_has_a_wajib_diisi_rule(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_configurations_built_once_leave_gx_results_as_they_were(kind, warehouse, monkeypatch):
+    """`_building_once` (each expectation's configuration built once per validation) must give
+    exactly GX's own results: on the batch that breaks every rule of the kind, both passes
+    (BASIC, then COMPLETE for what failed) compared as documents, with far fewer builds."""
+    from contextlib import nullcontext
+
+    from great_expectations.expectations.expectation import Expectation
+
+    import tasks.ingest.validate as validate
+
+    cases = [c for c in BATCH_CASES if c.kind == kind]
+    frames = [frame(kind, CLEAN[kind]())]
+    frames += [frame(kind, c.rows(), file_id=i) for i, c in enumerate(cases, start=2)]
+    pdf = prepare(warehouse, kind, pl.concat(frames, how="vertical_relaxed")).to_pandas()
+    batch = validate._batch_definition(kind).get_batch(batch_parameters={"dataframe": pdf})
+    builds = 0
+    dump = Expectation.dict
+
+    def counted(self, *args, **kwargs):
+        nonlocal builds
+        builds += 1
+        return dump(self, *args, **kwargs)
+
+    monkeypatch.setattr(Expectation, "dict", counted)
+    once = validate._validated(kind, batch)
+    once_builds, builds = builds, 0
+    monkeypatch.setattr(validate, "_building_once", nullcontext)
+    shipped = validate._validated(kind, batch)
+    assert not once.success
+    # (the documents' meta differ only in GX's batch load time)
+    for part in ("success", "statistics", "results"):
+        assert once.to_json_dict()[part] == shipped.to_json_dict()[part], part
+    assert once_builds * 3 < builds, (once_builds, builds)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_suite_loads_into_an_ephemeral_gx_context(kind):
     ctx = _gx_context()
     suite = load_suite(kind)

@@ -169,6 +169,7 @@ def _batch_definition(kind: str) -> Any:
 def warm_up() -> None:
     """Create GX's context and every kind's batch definition now, for a resident process that
     forks the steps which validate (flows/warm_start.py): each child then starts with them."""
+    _memoise_configurations()
     for kind in KINDS:
         _batch_definition(kind)
 
@@ -192,15 +193,57 @@ _COMPLETE = {"result_format": "COMPLETE", "return_unexpected_index_query": False
              "partial_unexpected_count": PARTIAL_UNEXPECTED}
 
 
+# GX 1.x builds an expectation's whole configuration again (a pydantic dump of every field) each
+# time it reads one keyword of it: ~60 builds per expectation and validation, half of GX's time
+# on a Kaltim week (bench/README.md, fourth session). Within one of our validations each
+# expectation object's configuration is built once: GX creates those objects for the validation
+# and only reads their configurations. Outside `_building_once` GX behaves as shipped.
+_configurations: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar(
+    "pilkada_gx_configurations", default=None)
+
+
+@cache
+def _memoise_configurations() -> None:
+    from great_expectations.expectations.expectation import Expectation
+
+    build = Expectation.configuration.fget
+
+    def configuration(self: Any) -> Any:
+        memo = _configurations.get()
+        if memo is None:
+            return build(self)
+        built = memo.get(id(self))
+        if built is None or built[0] is not self:  # the object is held, so its id is not reused
+            built = memo[id(self)] = (self, build(self))
+        return built[1]
+
+    configuration.__doc__ = build.__doc__
+    Expectation.configuration = property(configuration)
+
+
+@contextmanager
+def _building_once() -> Iterator[None]:
+    """Each expectation's configuration built once inside the block (see above)."""
+    _memoise_configurations()
+    token = _configurations.set({})
+    try:
+        yield
+    finally:
+        _configurations.reset(token)
+
+
 def _validated(kind: str, batch: Any) -> Any:
     """The suite's result on `batch`, with COMPLETE detail for every failing expectation."""
-    result = batch.validate(load_suite(kind), result_format=_BASIC)
+    with _building_once():
+        result = batch.validate(load_suite(kind), result_format=_BASIC)
     failing = {i: (r.expectation_config.meta or {}).get("rule")
                for i, r in enumerate(result.results) if not r.success}
     if not failing:
         return result
-    detail = {_key(r): r for r in batch.validate(load_suite(kind, frozenset(failing.values())),
-                                                  result_format=_COMPLETE).results}
+    with _building_once():
+        complete = batch.validate(load_suite(kind, frozenset(failing.values())),
+                                  result_format=_COMPLETE)
+    detail = {_key(r): r for r in complete.results}
     for i in failing:
         result.results[i] = detail[_key(result.results[i])]
     return result
