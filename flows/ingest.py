@@ -21,11 +21,12 @@ import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import warm_start
-from flows.runners import fanned_out
+from flows.runners import at_home, fanned_out
 from tasks.config import Settings, load_settings
 from tasks.ingest.feedback import FeedbackIncomplete, missing_feedback, write_feedback
 from tasks.ingest.judge import (
@@ -240,19 +241,35 @@ def snapshot(warehouse: Path) -> str:
 @task(name="gx-data-docs", cache_policy=NO_CACHE)
 def data_docs(kept: list[KeptResult], run_id: str, warehouse: Path,
               outbox: Path) -> Path | None:
-    """Store the run's GX results and build Data Docs once. The weeks are loaded and published
-    by now: a failure here is logged and named in the summary, and never undoes the ingest."""
+    """Store the run's GX results and build Data Docs once, while the last week loads (GX's
+    rendering is ~0.3 s of Python: in a warm run it goes to a child of the starter, so it has a
+    core of its own). A failure here is logged and named in the summary, and never undoes the
+    ingest: the docs are a view of what GX found, and the load does not depend on them."""
     from tasks.ingest.data_docs import publish
 
     logger = get_run_logger()
     try:
-        index = publish(kept, run_id, warehouse, outbox)
-    except Exception as exc:  # docs are a view of the results; the load does not depend on them
+        try:
+            index, pid = warm_start.call("docs", kept, run_id, warehouse, outbox)
+        except warm_start.Unavailable as exc:
+            if warm_start.warm_started():
+                logger.warning("Data Docs GX di proses flow: %s", exc)
+            index, pid = publish(kept, run_id, warehouse, outbox), os.getpid()
+    except Exception as exc:
         logger.error("Data Docs GX tidak dapat dibuat: %s: %s", type(exc).__name__, exc,
                      exc_info=exc)
         return None
-    logger.info("Data Docs GX: %d hasil validasi disimpan; %s", len(kept), index)
+    logger.info("Data Docs GX: %d hasil validasi disimpan; %s (proses %d di %s)", len(kept), index,
+                pid, socket.gethostname())
     return index
+
+
+def _data_docs_meanwhile(kept: list[KeptResult], run_id: str,
+                         settings: Settings) -> PrefectFuture[Path | None]:
+    """Start building the run's Data Docs beside what is left (the last week's load and
+    feedback), on the flow's own runner: they are written to this machine's outbox."""
+    with at_home():
+        return data_docs.submit(quote(list(kept)), run_id, settings.warehouse, settings.outbox)
 
 
 # In-process, a week's batches are judged two at a time: judging is Python holding the GIL with
@@ -274,41 +291,47 @@ def ingest_submissions(inbox: str | None = None) -> dict[str, int]:
     run_id = run_id_now()
     warehouse = settings.warehouse
     with exclusive(settings.lock_path, "Proses ingest", wait_seconds=INGEST_LOCK_WAIT):
-        # the flow's own connection: what it reads to orchestrate (the checks' inputs, what is
-        # pending), and the one database instance the tasks' connections share for the run
-        with connect(warehouse) as con:
-            prepare_warehouse(warehouse, settings.province)
-            mails, mail_error = _mailbox(settings)
-            verdicts: list[Verdict] = []
-            kept: list[KeptResult] = []
-            unwritten: list[str] = []
-            with fanned_out(settings.dask_address):  # a local cluster starts on first use
-                for group in by_week(pull_inbox(settings, run_id, mails)):
-                    week = week_of(group)
-                    judged, results = judge_week(con, group, settings, week)
-                    file_ids = load_submissions(warehouse, quote(judged), run_id, week)
-                    unwritten += feedback(warehouse, file_ids, settings.outbox, week)
-                    verdicts += judged
-                    kept += results
-            if not verdicts and missing_feedback(con):  # nothing new: still catch up on notes
-                unwritten += feedback(warehouse, [], settings.outbox, "tertunda")
-            if mails:  # after the feedback: the replies attach it
-                answer_mail(settings, mails, run_id)
-            con.execute("CHECKPOINT")
-            skipped = _rows(con, sql("queries/inbox_skipped.sql"))
-        snapshot(settings.warehouse)
-        # under the lock: the next run's docs never interleave with this run's
-        docs = data_docs(quote(kept), run_id, settings.warehouse, settings.outbox) if kept \
-            else None
+        docs: PrefectFuture[Path | None] | None = None
+        try:
+            # the flow's own connection: what it reads to orchestrate (the checks' inputs, what
+            # is pending), and the one database instance the tasks' connections share for the run
+            with connect(warehouse) as con:
+                prepare_warehouse(warehouse, settings.province)
+                mails, mail_error = _mailbox(settings)
+                verdicts: list[Verdict] = []
+                kept: list[KeptResult] = []
+                unwritten: list[str] = []
+                with fanned_out(settings.dask_address):  # a local cluster starts on first use
+                    groups = by_week(pull_inbox(settings, run_id, mails))
+                    for n, group in enumerate(groups, start=1):
+                        week = week_of(group)
+                        judged, results = judge_week(con, group, settings, week)
+                        kept += results
+                        if n == len(groups) and kept:  # every result of the run is in
+                            docs = _data_docs_meanwhile(kept, run_id, settings)
+                        file_ids = load_submissions(warehouse, quote(judged), run_id, week)
+                        unwritten += feedback(warehouse, file_ids, settings.outbox, week)
+                        verdicts += judged
+                if not verdicts and missing_feedback(con):  # nothing new: catch up on notes
+                    unwritten += feedback(warehouse, [], settings.outbox, "tertunda")
+                if mails:  # after the feedback: the replies attach it
+                    answer_mail(settings, mails, run_id)
+                con.execute("CHECKPOINT")
+                skipped = _rows(con, sql("queries/inbox_skipped.sql"))
+            snapshot(settings.warehouse)
+        finally:  # under the lock: the next run's docs never interleave with this run's
+            if docs is not None:
+                docs.wait()
+        index = docs.result() if docs is not None else None
     counts: dict[str, int] = {"files": len(verdicts)}
     for v in verdicts:
         counts[v.verdict] = counts.get(v.verdict, 0) + 1
     if verdicts or skipped:
-        note = (f"{len(kept)} validasi GX pada run ini" if docs is not None else
+        note = (f"{len(kept)} validasi GX pada run ini" if index is not None else
                 "Data Docs GX tidak dapat dibuat; lihat log run." if kept else "")
         create_markdown_artifact(
             key="ingest-summary",
-            markdown=ingest_summary(run_id, verdicts, skipped, docs, note),
+            markdown=ingest_summary(run_id, verdicts, skipped, index, note),
             description=f"Ringkasan ingest run {run_id}: yang ditolak dan terlambat lebih dulu",
         )
     if verdicts:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -46,5 +47,28 @@ def fanned_out(address: str | None) -> Iterator[None]:
     context = FlowRunContext.get()
     if context is None:
         raise RuntimeError("fanned_out() is for the body of a flow run")
-    with runner, context.model_copy(update={"task_runner": runner}):
+    token = _home.set(context.task_runner)
+    try:
+        with runner, context.model_copy(update={"task_runner": runner}):
+            yield
+    finally:
+        _home.reset(token)
+
+
+# Inside `fanned_out`: the flow's own runner, for work that must stay on this machine.
+_home: ContextVar[TaskRunner | None] = ContextVar("pilkada_home_runner", default=None)
+
+
+@contextlib.contextmanager
+def at_home() -> Iterator[None]:
+    """`.submit` calls in the block run on the flow's own runner, even inside `fanned_out`: for
+    a step that writes this machine's folders (Data Docs in the outbox), which a Dask worker on
+    another host could not."""
+    home = _home.get()
+    if home is None:
+        yield
+        return
+    from prefect.context import FlowRunContext
+
+    with FlowRunContext.get().model_copy(update={"task_runner": home}):
         yield

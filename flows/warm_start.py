@@ -49,7 +49,7 @@ PRELOAD = ("prefect.flow_engine", "prefect.task_engine", "prefect.utilities.visu
 # Steps a flow run started by the starter may hand back to it, each run in a child forked from
 # the starter: CPU-bound work that threads in the run's process cannot spread over cores.
 CALLS = {"judge": "flows.ingest:judged", "draw": "reports.render:draw_chart",
-         "annex": "reports.render:render_annex"}
+         "annex": "reports.render:render_annex", "docs": "tasks.ingest.data_docs:publish"}
 STARTER_ENV = "PILKADA_WARM_STARTER"  # in a run forked by the starter: the socket it came from
 COLD_ENV = "PILKADA_COLD_START"  # in a run pilkada-flow-run started cold: why
 SOURCE_DIRS = ("flows", "tasks", "reports", "expectations", "sql", "reference", "config")

@@ -19,6 +19,7 @@ import pytest
 from distributed import Client
 from prefect import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+from prefect.logging.handlers import APILogHandler
 
 import tasks.ingest.judge as ingest
 from flows import prefect_server as ps
@@ -114,9 +115,15 @@ def runs(tmp_path_factory, cluster):
         run_id, there = _ingest(root / "dask", root / "inbox", mp, cluster[0])
     finally:
         mp.undo()
+    APILogHandler().flush()  # logs are sent in batches: all of them before reading back
+    logs: list = []
     with get_client(sync_client=True) as client:
-        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])),
-                                limit=200)
+        while not logs or len(logs) % 200 == 0:  # the API's page size
+            page = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])),
+                                    limit=200, offset=len(logs))
+            if not page:
+                break
+            logs += page
     return here, there, [log.message for log in logs]
 
 
@@ -128,6 +135,10 @@ def test_batches_ran_in_the_dask_workers_not_the_flows_process(runs, cluster):
     assert ran_in <= pids, (ran_in, pids)
     assert os.getpid() not in ran_in
     assert len(ran_in) == 2  # both workers judged batches
+    # Data Docs are written to this machine's outbox: built by the flow's process, beside the load
+    [docs] = [int(m.group(1)) for m in (re.search(r"^Data Docs GX: .*\(proses (\d+) di ", line)
+                                        for line in runs[2]) if m]
+    assert docs == os.getpid()
 
 
 def test_ledger_and_tables_equal_the_in_process_run(runs):

@@ -225,3 +225,34 @@ def test_a_suite_is_stored_and_rendered_again_only_when_it_changed(tmp_path, mon
     stored = project_dir(warehouse) / "expectations" / "keamanan.json"
     assert "(diubah)" in stored.read_text(encoding="utf-8")
     assert not published("kelima")
+
+
+def test_data_docs_that_fail_beside_the_last_load_leave_the_ingest_whole(
+        tmp_path, prefect_harness, monkeypatch):
+    """Data Docs are built while the last week loads (flows.ingest._data_docs_meanwhile): when
+    they fail, every week is still loaded and published, the run completes, and its log and
+    summary say the docs could not be made."""
+    from tasks.ingest import data_docs
+
+    def fails(*args: object) -> Path:
+        raise OSError("disk penuh (uji)")
+
+    monkeypatch.setattr(data_docs, "publish", fails)
+    settings = site(tmp_path, monkeypatch)
+    generate(tmp_path / "inbox", WEEKS[-2:])
+    state = ingest_submissions(return_state=True)
+    assert state.is_completed(), state
+    APILogHandler().flush()
+    flow_run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        logs = [log.message for log in client.read_logs(log_filter=LogFilter(
+            flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])), limit=200)]
+        [summary] = [a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))) if a.key == "ingest-summary"]
+    assert any("Data Docs GX tidak dapat dibuat: OSError: disk penuh (uji)" in m for m in logs)
+    assert "Data Docs GX tidak dapat dibuat" in summary.data
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        weeks = {w for (w,) in con.execute("SELECT DISTINCT week FROM audit.submission_status "
+                                           "WHERE status <> 'rejected'").fetchall()}
+    assert weeks == set(WEEKS[-2:])
+    assert not (site_dir(settings.outbox) / "index.html").exists()

@@ -369,6 +369,45 @@ def test_a_batch_judged_by_the_starter_equals_the_batch_judged_in_process(
     assert {"format_nilai", "nip_disamarkan"} <= rules, rules
 
 
+def test_data_docs_built_by_the_starter_equal_the_data_docs_built_here(
+        starter, warehouse, settings_env, tmp_path, monkeypatch):
+    """A warm ingest builds its Data Docs in a child of the starter while its last week loads
+    (flows.ingest.data_docs): the same pages, listing the same results, as built here."""
+    import re
+
+    from flows import ingest as flow
+    from flows import warm_start
+    from samples.kaltim import generate
+    from tasks.ingest import judge
+    from tasks.ingest.data_docs import publish
+    from tasks.ingest.pull import archive, list_inbox
+
+    sock, log, _ = starter
+    generate(Path(settings_env.inbox), ["2024-W47"])
+    archived = [archive(f, settings_env.archive) for f in list_inbox(settings_env.inbox)[0]]
+    facts = judge.known(warehouse)
+    kept = [k for batch in judge.batches(archived) for k in flow.judged(
+        batch, settings_env, facts, judge.batch_inputs(warehouse, batch, ["2024-W47"]))[1]]
+    assert kept
+
+    def pages(index: Path) -> tuple[list[str], str]:
+        site = index.parent  # run times differ: compare the pages without them
+        found = sorted(re.sub(r"/\d{8}T\d{6}\.\d+Z/", "/", str(p.relative_to(site)))
+                       for p in site.rglob("*.html"))
+        links = re.findall(r'href="([^"?]+\.html)', index.read_text(encoding="utf-8"))
+        return found, sorted({re.sub(r"/\d{8}T\d{6}\.\d+Z/", "/", x) for x in links})
+
+    here = pages(publish(kept, "run-uji", tmp_path / "here" / "w.duckdb", tmp_path / "here-out"))
+    monkeypatch.setenv(warm_start.STARTER_ENV, str(sock))
+    index, pid = warm_start.call("docs", kept, "run-uji", tmp_path / "warm" / "w.duckdb",
+                                 tmp_path / "warm-out")
+    assert pid != os.getpid() and f"panggilan docs dimulai di proses {pid}" in log.read_text()
+    assert index == tmp_path / "warm-out" / "gx" / "index.html"
+    # a page per result, per suite, and the index
+    assert len(here[0]) == len(kept) + len({k.kind for k in kept}) + 1
+    assert pages(index) == here
+
+
 def test_charts_drawn_by_the_starter_equal_the_charts_drawn_here(starter, monkeypatch):
     """A warm bulletin run draws its charts in children of the starter and one itself, at once
     (flows.bulletin._draw_in_starter): the same images, alt texts and Content-IDs as drawn in one
