@@ -167,8 +167,9 @@ def _batch_definition(kind: str) -> Any:
 
 
 def warm_up() -> None:
-    """Create GX's context and every kind's batch definition now, for a resident process that
-    forks the steps which validate (flows/warm_start.py): each child then starts with them."""
+    """Create GX's context and every kind's batch definition, and replace GX's configuration
+    property (`_building_once`), now: for a resident process that forks the steps which
+    validate (flows/warm_start.py), so that each child starts with them done."""
     _memoise_configurations()
     for kind in KINDS:
         _batch_definition(kind)
