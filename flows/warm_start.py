@@ -33,6 +33,7 @@ import socket
 import stat
 import struct
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -295,6 +296,7 @@ def _call_child(request: dict[str, Any], conn: socket.socket, keep_out: list[int
         conn.settimeout(REQUEST_TIMEOUT)
         args = pickle.loads(_read_exactly(conn, int(request["size"])))
         conn.settimeout(None)
+        answered = _ends_with_its_caller(conn)
         module, _, name = CALLS[request["call"]].partition(":")
         answer: dict[str, Any] = {"pid": os.getpid(), "records": captured.records}
         try:
@@ -307,11 +309,29 @@ def _call_child(request: dict[str, Any], conn: socket.socket, keep_out: list[int
             answer.pop("value", None)
             answer.update(error=None, traceback=traceback.format_exc())
             data = pickle.dumps(answer, protocol=5)
+        answered.set()
         conn.sendall(HEADER.pack(len(data)) + data)
     except BaseException:  # whatever happens, the child ends here
         code = 1
     finally:
         os._exit(code)
+
+
+def _ends_with_its_caller(conn: socket.socket) -> threading.Event:
+    """In a call's child: end the child as soon as its caller is gone (a run killed outright, or
+    cancelled), so that no step of a dead run goes on writing (Data Docs, say) after the run's
+    lock is released. A caller sends nothing after its request, so end-of-file on `conn` means
+    it has closed or died. Returns the event to set once the answer is on its way (the caller
+    then closes as it should, and the child ends without complaint)."""
+    answered = threading.Event()
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):
+            if not conn.recv(1):
+                os._exit(0 if answered.is_set() else 1)
+
+    threading.Thread(target=watch, name="pilkada-caller-watch", daemon=True).start()
+    return answered
 
 
 class Unavailable(Exception):

@@ -9,6 +9,7 @@ a Prefect server. tests/test_postgres_deployment.py runs real deployments throug
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -270,8 +271,15 @@ def dies() -> None:
     os._exit(3)
 
 
+def sleeps_then_marks(path: str, seconds: float) -> None:
+    """A long step that leaves a trace if it ever finishes."""
+    time.sleep(seconds)
+    Path(path).write_text("selesai", encoding="utf-8")
+
+
 TEST_CALLS = {name: f"tests.test_warm_start:{name}"
-              for name in ("logs_then_returns", "raises", "returns_unpicklable", "dies")}
+              for name in ("logs_then_returns", "raises", "returns_unpicklable", "dies",
+                           "sleeps_then_marks")}
 
 
 @pytest.fixture(scope="module")
@@ -309,6 +317,35 @@ def test_a_call_runs_in_a_child_its_logs_are_logged_here_and_its_errors_raised_h
         warm_start.call("dies")
     with pytest.raises(warm_start.Unavailable, match="panggilan tidak dikenal"):
         warm_start.call("os.system", "true")
+
+
+def test_a_call_ends_with_its_caller(test_starter, tmp_path, monkeypatch):
+    """A run killed outright (or cancelled) while a step of it runs in a child of the starter:
+    the step stops too, instead of finishing unsupervised after the run's lock is gone (Data
+    Docs written beside the next run's). A call that answered ends quietly, as before."""
+    from flows import warm_start
+
+    log = test_starter.parent / "starter.log"
+    monkeypatch.setenv(warm_start.STARTER_ENV, str(test_starter))
+    _, quiet = warm_start.call("logs_then_returns", 1)
+    marker = tmp_path / "selesai.txt"
+    script = ("import flows.warm_start as ws, sys; "
+              "ws.call('sleeps_then_marks', sys.argv[1], 6)")
+    caller = subprocess.Popen([sys.executable, "-c", script, str(marker)], cwd=REPO,
+                              env=_env(test_starter, PILKADA_WARM_STARTER=str(test_starter)))
+    try:
+        started = re.compile(r"panggilan sleeps_then_marks dimulai di proses (\d+)")
+        _wait(lambda: started.search(log.read_text()), "the call to start", 30)
+        child = int(started.findall(log.read_text())[-1])
+        caller.kill()
+        caller.wait(10)
+        _wait(lambda: f"panggilan di proses {child} berakhir dengan kode 1" in log.read_text(),
+              "the call's child to end with its caller", 5)
+        time.sleep(7)  # past the step's own end: it never got there
+        assert not marker.exists()
+        assert f"panggilan di proses {quiet} berakhir" not in log.read_text()
+    finally:
+        _stop(caller)
 
 
 def test_a_call_outside_a_warm_run_or_without_its_starter_is_unavailable(tmp_path, monkeypatch):
@@ -373,8 +410,6 @@ def test_data_docs_built_by_the_starter_equal_the_data_docs_built_here(
         starter, warehouse, settings_env, tmp_path, monkeypatch):
     """A warm ingest builds its Data Docs in a child of the starter while its last week loads
     (flows.ingest.data_docs): the same pages, listing the same results, as built here."""
-    import re
-
     from flows import ingest as flow
     from flows import warm_start
     from samples.kaltim import generate
