@@ -269,7 +269,7 @@ def _data_docs_meanwhile(kept: list[KeptResult], run_id: str,
     """Start building the run's Data Docs beside what is left (the last week's load and
     feedback), on the flow's own runner: they are written to this machine's outbox."""
     with at_home():
-        return data_docs.submit(quote(list(kept)), run_id, settings.warehouse, settings.outbox)
+        return data_docs.submit(quote(kept), run_id, settings.warehouse, settings.outbox)
 
 
 # In-process, a week's batches are judged two at a time: judging is Python holding the GIL with

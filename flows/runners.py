@@ -34,6 +34,10 @@ def task_runner(address: str | None) -> TaskRunner | None:
     return DaskTaskRunner(address=address)
 
 
+# Inside `fanned_out`: the flow's own runner, for work that must stay on this machine.
+_home: ContextVar[TaskRunner | None] = ContextVar("pilkada_home_runner", default=None)
+
+
 @contextlib.contextmanager
 def fanned_out(address: str | None) -> Iterator[None]:
     """Inside a flow run: `.submit`/`.map` calls in the block go to the runner `address` names
@@ -53,10 +57,6 @@ def fanned_out(address: str | None) -> Iterator[None]:
             yield
     finally:
         _home.reset(token)
-
-
-# Inside `fanned_out`: the flow's own runner, for work that must stay on this machine.
-_home: ContextVar[TaskRunner | None] = ContextVar("pilkada_home_runner", default=None)
 
 
 @contextlib.contextmanager
