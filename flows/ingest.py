@@ -26,7 +26,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import warm_start
-from flows.runners import at_home, fanned_out
+from flows.runners import at_home, dask_threads, fanned_out
 from tasks.config import Settings, load_settings
 from tasks.ingest.feedback import FeedbackIncomplete, missing_feedback, write_feedback
 from tasks.ingest.judge import (
@@ -38,6 +38,7 @@ from tasks.ingest.judge import (
     in_arrival_order,
     judge_batch,
     known,
+    parts,
     pull_new,
     run_id_now,
 )
@@ -121,37 +122,40 @@ def pull_inbox(settings: Settings, run_id: str,
     return archived
 
 
-def judged(files: list[ArchivedFile], settings: Settings, facts: Known,
-           inputs: dict[str, pa.Table]) -> tuple[list[Verdict], list[KeptResult]]:
-    """One batch's verdicts and GX's bounded results, in the calling process."""
+def judged(batches: list[list[ArchivedFile]], settings: Settings, facts: Known,
+           inputs: list[dict[str, pa.Table]]) -> tuple[list[Verdict], list[KeptResult]]:
+    """One part's verdicts and GX's bounded results, in the calling process: its batches one
+    after another, each judged as on its own (`judge_batch`, with its own inputs)."""
     with keeping_results() as kept:
-        verdicts = judge_batch(files, settings, facts, inputs)
+        verdicts = [v for batch, given in zip(batches, inputs, strict=True)
+                    for v in judge_batch(batch, settings, facts, given)]
     return verdicts, kept
 
 
 @task(name="judge-batch", task_run_name="judge-{week}-{kind}-{part}", cache_policy=NO_CACHE)
-def judge_files(files: list[ArchivedFile], settings: Settings, facts: Known,
-                inputs: dict[str, pa.Table], week: str, kind: str,
+def judge_files(batches: list[list[ArchivedFile]], settings: Settings, facts: Known,
+                inputs: list[dict[str, pa.Table]], week: str, kind: str,
                 part: int) -> tuple[list[Verdict], list[KeptResult]]:
-    """Parse and validate one batch of a week's files (`tasks.ingest.judge.batches`), wherever the
-    task runner puts it: plain values in (archive paths, settings, the warehouse facts and
-    validation inputs the flow read), verdicts and GX's bounded results out.
+    """Parse and validate one part of a week's files (`tasks.ingest.judge.parts`: one or more
+    batches, each one kind), wherever the task runner puts it: plain values in (archive paths,
+    settings, the warehouse facts and each batch's validation inputs, read by the flow),
+    verdicts and GX's bounded results out.
 
-    In a run forked by `pilkada warm-start`, the batch is judged in a process forked from the
+    In a run forked by `pilkada warm-start`, the part is judged in a process forked from the
     starter too (flows/warm_start.py), so that the run's two judging threads use two cores
     instead of sharing one interpreter; if the starter cannot, it is judged here."""
     logger = get_run_logger()
     pid = os.getpid()
     if warm_start.warm_started():
         try:
-            result, pid = warm_start.call("judge", files, settings, facts, inputs)
+            result, pid = warm_start.call("judge", batches, settings, facts, inputs)
         except warm_start.Unavailable as exc:
             logger.warning("Penilaian %s %s bagian %d di proses flow: %s", week, kind, part, exc)
-            result = judged(files, settings, facts, inputs)
+            result = judged(batches, settings, facts, inputs)
     else:
-        result = judged(files, settings, facts, inputs)
+        result = judged(batches, settings, facts, inputs)
     logger.info("Nilai %s %s bagian %d: %d berkas, proses %d di %s.", week, kind, part,
-                len(files), pid, socket.gethostname())
+                sum(map(len, batches)), pid, socket.gethostname())
     return result
 
 
@@ -174,31 +178,42 @@ def validate_submissions(judged: list[tuple[list[Verdict], list[KeptResult]]],
     return verdicts, kept
 
 
+# In-process, a week's batches are judged two at a time: judging is Python holding the GIL with
+# polars/DuckDB stretches that release it, so a second thread overlaps those, and more threads
+# buy no time but hold more batches' frames at once (national week: ~1.1-1.3 GB peak with 1-2
+# threads, 1.4-1.6 GB with Prefect's default pool; bench/README.md).
+JUDGE_THREADS = 2
+
+
 def _as_is(value: Any) -> Any:
     return value
 
 
 def judge_week(con, group: list[ArchivedFile], settings: Settings,
                week: str) -> tuple[list[Verdict], list[KeptResult]]:
-    """Fan a week's batches out on the configured task runner (`flows.runners`). What the checks
-    need from the warehouse is read here, by the one process that holds it open: per batch for
-    its kab/kota (the national-size tables), once a week for the rest; the batches get it as
-    values, and workers get no mail credentials (SMTP, IMAP)."""
+    """Fan a week's batches out on the configured task runner (`flows.runners`), grouped into
+    as many parts as it runs at once when the week is small (`tasks.ingest.judge.parts`). What
+    the checks need from the warehouse is read here, by the one process that holds it open: per
+    batch for its kab/kota (the national-size tables), once a week for the rest; the batches get
+    it as values, and workers get no mail credentials (SMTP, IMAP)."""
     facts = known(con)
     weeks = [week] if week != NO_WEEK else []
     reuse: dict[tuple, pa.Table] = {}
     futures = []
     judging = replace(settings, smtp=None, imap=None)
     budget = WORKER_BATCH_BYTES if settings.dask_address else None  # bounds a worker's peak
-    for part, files in enumerate(batches(group, budget), start=1):
+    slots = dask_threads() or JUDGE_THREADS
+    for part, grouped in enumerate(parts(batches(group, budget), slots, budget), start=1):
         # quote(): Prefect would otherwise walk every file, verdict and finding of the week
         # looking for futures, twice per task (~25 s of a national week, bench/README.md). Not
         # on Dask: prefect-dask 0.3.7 hands a quoted parameter to the task still wrapped
         # (tests/test_dask.py), and there the inputs are pickled whole anyway.
         wrap = _as_is if settings.dask_address else quote
-        futures.append(judge_files.submit(wrap(files), judging, wrap(facts),
-                                          wrap(batch_inputs(con, files, weeks, reuse)), week,
-                                          files[0].identity.kind or "tanpa-jenis", part))
+        kinds = dict.fromkeys(b[0].identity.kind or "tanpa-jenis" for b in grouped)
+        futures.append(judge_files.submit(
+            wrap(grouped), judging, wrap(facts),
+            wrap([batch_inputs(con, b, weeks, reuse) for b in grouped]), week, "+".join(kinds),
+            part))
     return validate_submissions(quote([f.result() for f in futures]), quote(group), week)
 
 
@@ -270,13 +285,6 @@ def _data_docs_meanwhile(kept: list[KeptResult], run_id: str,
     feedback), on the flow's own runner: they are written to this machine's outbox."""
     with at_home():
         return data_docs.submit(quote(kept), run_id, settings.warehouse, settings.outbox)
-
-
-# In-process, a week's batches are judged two at a time: judging is Python holding the GIL with
-# polars/DuckDB stretches that release it, so a second thread overlaps those, and more threads
-# buy no time but hold more batches' frames at once (national week: ~1.1-1.3 GB peak with 1-2
-# threads, 1.4-1.6 GB with Prefect's default pool; bench/README.md).
-JUDGE_THREADS = 2
 
 
 @flow(name="ingest-submissions", log_prints=True,

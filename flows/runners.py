@@ -59,6 +59,16 @@ def fanned_out(address: str | None) -> Iterator[None]:
         _home.reset(token)
 
 
+def dask_threads() -> int | None:
+    """Inside `fanned_out` on Dask: how many tasks the cluster runs at once (its workers'
+    threads), for sizing a week's parts (`tasks.ingest.judge.parts`); None in-process."""
+    if _home.get() is None:
+        return None
+    from prefect.context import FlowRunContext
+
+    return sum(FlowRunContext.get().task_runner.client.nthreads().values()) or None
+
+
 @contextlib.contextmanager
 def at_home() -> Iterator[None]:
     """`.submit` calls in the block run on the flow's own runner, even inside `fanned_out`: for

@@ -47,6 +47,10 @@ SCALE = 2  # PNG pixels per CSS px
 # Flat fills plus the greys of antialiased text: 96 colours keep edges clean, and the PNG at 2×
 # near the size of the full-colour 1× picture.
 PNG_COLORS = 96
+# zlib's default level: Pillow's `optimize` (level 9) made Kaltim's three charts 9 % smaller
+# (139 KB against 153 KB) at eight times the encoding time (0.21 s against 0.02 s), on the path
+# of every bulletin and annex.
+PNG_LEVEL = 6
 RC = {
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"],
@@ -89,7 +93,7 @@ def png_bytes(fig: Figure, scale: int, colors: int = PNG_COLORS) -> bytes:
     image = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
     buf = io.BytesIO()
     image.quantize(colors, method=Image.Quantize.MEDIANCUT,
-                   dither=Image.Dither.NONE).save(buf, format="PNG", optimize=True)
+                   dither=Image.Dither.NONE).save(buf, format="PNG", compress_level=PNG_LEVEL)
     return buf.getvalue()
 
 

@@ -44,6 +44,33 @@ def test_task_batches_are_one_kind_keep_a_kabkota_together_and_respect_the_budge
     assert got == [["x"], ["d"], ["a", "a2"], ["b", "c"]]
 
 
+def test_parts_spread_a_small_week_over_the_slots_and_keep_a_large_one_near_the_budget():
+    cost = ingest.BATCH_COST_BYTES
+    small = [[_file(f"{k}{i}", f"640{i}", k, size) for i in range(3)]
+             for k, size in (("logistik", 200_000), ("insiden", 2_000), ("keamanan", 2_000),
+                             ("netralitas", 1_000), ("ringkasan", 3_000), ("tindak_lanjut", 500))]
+
+    def weight(part: list) -> int:
+        return sum(a.source.size for b in part for a in b) + cost * len(part)
+
+    got = ingest.parts(small, slots=2)
+    assert len(got) == 2 and sorted(map(id, (b for p in got for b in p))) == sorted(map(id, small))
+    assert weight(got[0]) >= weight(got[1])  # the heaviest part first: it starts first
+    # largest first into the lightest part: the heavy logistik batch opens its part and shares
+    # it with one small kind, the other four kinds fill the other part
+    [heavy] = [p for p in got if p[0] is small[0]]
+    assert len(heavy) == 2
+    assert weight(got[0]) - weight(got[1]) <= max(weight([b]) for b in small)
+    assert ingest.parts(small[:1], slots=2) == [small[:1]]  # fewer batches than slots
+    assert ingest.parts([], slots=2) == []
+    # a large week: parts of about the budget, never a batch split or lost
+    big = [[_file(f"b{i}", f"64{i:02d}", "logistik", 900)] for i in range(40)]
+    budget = 10 * (900 + cost)
+    got = ingest.parts(big, slots=2, budget=budget)
+    assert len(got) == 4 and sorted(map(id, (b for p in got for b in p))) == sorted(map(id, big))
+    assert all(weight(p) <= budget for p in got)
+
+
 @pytest.mark.slow  # two sample weeks judged twice: in small batches and in one
 def test_small_batches_find_the_same_as_one_batch(warehouse, settings_env, monkeypatch):
     generate(Path(settings_env.inbox), ["2024-W45", "2024-W46"])

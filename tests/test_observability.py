@@ -227,6 +227,43 @@ def test_a_suite_is_stored_and_rendered_again_only_when_it_changed(tmp_path, mon
     assert not published("kelima")
 
 
+def test_the_index_lists_the_run_and_the_newest_results_and_old_pages_stay(tmp_path, monkeypatch):
+    """The index reads back every result it lists, so it lists this run's results (all of them,
+    however many) and the newest earlier ones up to INDEX_RECENT: its cost follows the run, not
+    the campaign's history. Older results keep their stored JSON and their pages."""
+    from great_expectations.core import ExpectationSuiteValidationResult
+
+    from tasks.ingest import data_docs
+    from tasks.ingest.validate import KeptResult
+
+    monkeypatch.setattr(data_docs, "INDEX_RECENT", 3)
+    warehouse, outbox = tmp_path / "warehouse.duckdb", tmp_path / "outbox"
+
+    def run(run_id: str, n: int) -> tuple[str, int]:
+        kept = [KeptResult(kind="keamanan", week=f"2024-W{40 + i}", files=1, rows=0,
+                           result=ExpectationSuiteValidationResult(
+                               success=True, results=[], suite_name="keamanan",
+                               statistics={"evaluated_expectations": 0,
+                                           "successful_expectations": 0,
+                                           "unsuccessful_expectations": 0,
+                                           "success_percent": None}))
+                for i in range(n)]
+        index = data_docs.publish(kept, run_id, warehouse, outbox).read_text(encoding="utf-8")
+        time.sleep(0.01)  # runs apart in time: the index sorts by run time
+        return index, len(re.findall(r"_table_row_link_path': 'validations/", index))
+
+    for n in range(1, 4):
+        run(f"lama-{n}", 1)
+    index, listed = run("besar", 5)  # more results than INDEX_RECENT: every one is listed
+    assert listed == 5 and "lama-" not in index
+    index, listed = run("kecil", 1)  # one of its own and the newest earlier ones
+    assert listed == 3 and index.count("besar") >= 2 and "lama-" not in index
+    stored = project_dir(warehouse) / "uncommitted"
+    for root, kind in ((site_dir(outbox), "html"), (stored, "json")):
+        kept = {p.relative_to(root).parts[2] for p in (root / "validations").rglob(f"*.{kind}")}
+        assert {"lama-1", "lama-2", "lama-3", "besar", "kecil"} <= kept, (root, kept)
+
+
 def test_data_docs_that_fail_beside_the_last_load_leave_the_ingest_whole(
         tmp_path, prefect_harness, monkeypatch):
     """Data Docs are built while the last week loads (flows.ingest._data_docs_meanwhile): when

@@ -360,10 +360,11 @@ def test_a_call_outside_a_warm_run_or_without_its_starter_is_unavailable(tmp_pat
         warm_start.call("judge")
 
 
-def test_a_batch_judged_by_the_starter_equals_the_batch_judged_in_process(
+def test_a_part_judged_by_the_starter_equals_the_part_judged_in_process(
         starter, warehouse, settings_env, monkeypatch):
-    """The real step (`flows.ingest.judged`) on a Kaltim week with a hostile file: every verdict,
-    reason, finding, stored row and kept GX result the same whichever process judged it."""
+    """The real step (`flows.ingest.judged`, one part of several batches) on a Kaltim week with a
+    hostile file: every verdict, reason, finding, stored row and kept GX result the same
+    whichever process judged it."""
     from dataclasses import replace
 
     from flows import ingest as flow
@@ -390,16 +391,18 @@ def test_a_batch_judged_by_the_starter_equals_the_batch_judged_in_process(
         return [(k.kind, k.week, k.files, k.rows, k.result.success, k.result.statistics)
                 for k in kept]
 
-    for batch in judge.batches(archived):
-        inputs = judge.batch_inputs(warehouse, batch, ["2024-W47"])
-        (verdicts, kept), pid = warm_start.call("judge", batch, settings_env, facts, inputs)
-        here, kept_here = flow.judged(batch, settings_env, facts, inputs)
+    grouped = judge.parts(judge.batches(archived), 2)
+    assert len(grouped) == 2 and sum(map(len, grouped)) == len(judge.batches(archived))
+    for part in grouped:
+        inputs = [judge.batch_inputs(warehouse, batch, ["2024-W47"]) for batch in part]
+        (verdicts, kept), pid = warm_start.call("judge", part, settings_env, facts, inputs)
+        here, kept_here = flow.judged(part, settings_env, facts, inputs)
         assert _outcome(verdicts) == _outcome(here)
         assert gx(kept) == gx(kept_here) and kept
         warm |= _outcome(verdicts)
         pids.add(pid)
     assert len(warm) == len(archived)
-    assert os.getpid() not in pids and len(pids) == len(list(judge.batches(archived)))
+    assert os.getpid() not in pids and len(pids) == len(grouped)
     assert all(f"panggilan judge dimulai di proses {pid}" in log.read_text() for pid in pids)
     # the hostile file was judged as such over there: its NIP withheld, its word refused
     rules = {f[2] for f in warm[str(target.relative_to(inbox))][2]}
@@ -422,7 +425,7 @@ def test_data_docs_built_by_the_starter_equal_the_data_docs_built_here(
     archived = [archive(f, settings_env.archive) for f in list_inbox(settings_env.inbox)[0]]
     facts = judge.known(warehouse)
     kept = [k for batch in judge.batches(archived) for k in flow.judged(
-        batch, settings_env, facts, judge.batch_inputs(warehouse, batch, ["2024-W47"]))[1]]
+        [batch], settings_env, facts, [judge.batch_inputs(warehouse, batch, ["2024-W47"])])[1]]
     assert kept
 
     def pages(index: Path) -> tuple[list[str], str]:

@@ -78,6 +78,10 @@ BATCH_BYTES = 16 * 1024 * 1024
 # and then a batch's frames (~440 MB for 16 MB of logistik CSV, ~260 MB for 8 MB; bench/README.md),
 # and a worker is to stay under 1 GB on the national week.
 WORKER_BATCH_BYTES = 8 * 1024 * 1024
+# A batch's fixed cost in bytes of file judged in the same time: each batch is a GX validation of
+# its kind (~0.1 s however small), and a Kaltim logistik file takes ~0.25 µs per byte
+# (bench/README.md). `parts` weighs batches with it, so six small kinds are not one light part.
+BATCH_COST_BYTES = 400 * 1024
 
 
 def known_state(con: duckdb.DuckDBPyConnection) -> tuple[set[tuple], set[tuple], set[tuple]]:
@@ -419,6 +423,29 @@ def batches(archived: list[ArchivedFile], budget: int | None = None) -> list[lis
             out.append(list(files))
             size, kind_of_last = weight, kind
     return out
+
+
+def parts(batches: list[list[ArchivedFile]], slots: int,
+          budget: int | None = None) -> list[list[list[ArchivedFile]]]:
+    """`batches` grouped into parts, one task each (its batches judged one after another, each
+    exactly as on its own): as many parts as the runner has `slots` when the week is small, so
+    a province's six kinds cost two tasks and two processes instead of six (each ~0.1 s of
+    start-up and bookkeeping on a two-core machine); about `budget` bytes each when it is large
+    (default `BATCH_BYTES`), so no part holds much more than one batch's memory. Heaviest first
+    into the lightest part; the heaviest part comes first, so it starts first."""
+    budget = budget or BATCH_BYTES
+
+    def weight(batch: list[ArchivedFile]) -> int:
+        return sum(a.source.size for a in batch) + BATCH_COST_BYTES
+
+    n = min(len(batches), max(slots, -(-sum(map(weight, batches)) // budget)))
+    grouped: list[list[list[ArchivedFile]]] = [[] for _ in range(n)]
+    load = [0] * n
+    for batch in sorted(batches, key=weight, reverse=True):
+        i = load.index(min(load))
+        grouped[i].append(batch)
+        load[i] += weight(batch)
+    return [grouped[i] for i in sorted(range(n), key=lambda i: -load[i])]
 
 
 def judge(con: duckdb.DuckDBPyConnection, archived: list[ArchivedFile],
