@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 CHECKOUT_ENV = "PILKADA_CHECKOUT"  # on a worker: the checkout its runs change into
+# In a prefect.yaml deployment's job environment: its entrypoint, so that `pilkada-flow-run` can
+# do the pull step itself and have Prefect's engine load the flow directly (flows/warm_start.py)
+ENTRYPOINT_ENV = "PILKADA_FLOW_ENTRYPOINT"
 TIMEZONE = "Asia/Makassar"
 INGEST_FLOW, INGEST_DEPLOYMENT, INGEST_CRON = "ingest-submissions", "hourly", "0 6-22 * * *"
 BULLETIN_FLOW, BULLETIN_DEPLOYMENT, BULLETIN_CRON = "weekly-bulletin", "monday-0700", "0 7 * * 1"
@@ -106,7 +109,17 @@ def use_checkout() -> dict[str, str]:
     read when the run starts; refuse in one line when it is unset or names no checkout, before
     the run could change into a wrong folder and fail later on a missing file. One Python step
     rather than a shell check and `set_working_directory`: Prefect spends ~40 ms of every run
-    on each step, the shell ~30 ms more."""
+    on each step, the shell ~30 ms more. `pilkada-flow-run` does the same before Prefect's
+    engine starts, when the deployment names its entrypoint (`ENTRYPOINT_ENV`), and the engine
+    then skips the pull steps; this step is what runs otherwise, and what refuses."""
+    folder = checkout()
+    os.chdir(folder)
+    return {"directory": folder}
+
+
+def checkout() -> str:
+    """The checkout PILKADA_CHECKOUT names; CheckoutMissing, in one line, when it is unset or
+    names no checkout. Standard library only: `pilkada-flow-run` calls it before any import."""
     folder = os.environ.get(CHECKOUT_ENV, "")
     if not folder:
         raise CheckoutMissing(f"{CHECKOUT_ENV} tidak diatur di lingkungan worker: jalankan worker "
@@ -114,5 +127,4 @@ def use_checkout() -> dict[str, str]:
     if not (Path(folder) / "flows" / "ingest.py").is_file():
         raise CheckoutMissing(f"{CHECKOUT_ENV}={folder} bukan checkout Siaga Pilkada "
                               "(flows/ingest.py tidak ada)")
-    os.chdir(folder)
-    return {"directory": folder}
+    return folder

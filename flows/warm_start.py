@@ -12,7 +12,9 @@ Two halves, in one module so that they cannot drift apart:
   session. The starter stays single-threaded (it only accepts, forks and reaps), so forking is
   safe: no other thread can hold a lock at the moment of the fork.
 - `main()` (`pilkada-flow-run`, the work pool's job `command`, prefect.yaml): the process the
-  worker starts, importing only the standard library. It hands its run to the starter, forwards
+  worker starts, importing only the standard library (and `flows.deployments`, which needs no
+  more). It does the deployment's pull step itself when it can (`_in_checkout`), hands its run
+  to the starter, forwards
   SIGTERM/SIGINT (Prefect's cancellation) to the child, and exits as the child did. When there is
   no starter, or it refuses (a different user, or the code changed since it started), it says so
   on stderr (the worker's log) and *becomes* `python -m prefect.engine`: a run never waits for
@@ -53,6 +55,7 @@ CALLS = {"judge": "flows.ingest:judged", "draw": "reports.render:draw_chart",
          "annex": "reports.render:render_annex", "docs": "tasks.ingest.data_docs:publish"}
 STARTER_ENV = "PILKADA_WARM_STARTER"  # in a run forked by the starter: the socket it came from
 COLD_ENV = "PILKADA_COLD_START"  # in a run pilkada-flow-run started cold: why
+FLOW_ENTRYPOINT_ENV = "PREFECT__FLOW_ENTRYPOINT"  # Prefect's engine loads this flow, no pull steps
 SOURCE_DIRS = ("flows", "tasks", "reports", "expectations", "sql", "reference", "config")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,9 +136,32 @@ def _read_line(conn: socket.socket) -> dict[str, Any] | None:
     return json.loads(data)
 
 
+def _in_checkout() -> None:
+    """The deployment's pull step, done here when the deployment names its entrypoint
+    (`PILKADA_FLOW_ENTRYPOINT` in its job environment, prefect.yaml): change into the checkout
+    (`flows.deployments.checkout`) and tell Prefect's engine which flow to load
+    (PREFECT__FLOW_ENTRYPOINT, as Prefect's own runner does), so that it neither reads the
+    deployment nor runs its pull steps: ~0.15 s of every run, which Prefect spends logging each
+    step, emitting an event for it and starting a thread to run it (bench/README.md). A warm or
+    a cold run alike. When the checkout is unusable nothing is done here: the engine runs the
+    pull step, which refuses in one line in the run's log."""
+    from flows.deployments import ENTRYPOINT_ENV, CheckoutMissing, checkout
+
+    entrypoint = os.environ.get(ENTRYPOINT_ENV)
+    if not entrypoint:
+        return
+    try:
+        folder = checkout()
+    except CheckoutMissing:
+        return
+    os.chdir(folder)
+    os.environ[FLOW_ENTRYPOINT_ENV] = entrypoint
+
+
 def main(argv: list[str] | None = None) -> None:
     """Start this flow run from the warm starter, or cold when there is none."""
     argv = sys.argv[1:] if argv is None else argv
+    _in_checkout()
     path = socket_path()
     if why := _private_folder(path.parent):
         _cold(argv, f"proses hangat tidak dipakai: {why}", expected=not path.parent.exists())

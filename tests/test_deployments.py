@@ -205,6 +205,9 @@ def test_prefect_yaml_matches_the_served_deployments():
             assert [(s["cron"], s["timezone"], s["active"]) for s in mail] == [
                 (MAIL_CRON, dep.TIMEZONE, False)]
         assert d["work_pool"]["name"] == "pilkada"
+        # pilkada-flow-run does the pull step itself for this entrypoint (flows/warm_start.py)
+        assert d["work_pool"]["job_variables"] == {
+            "command": "pilkada-flow-run", "env": {dep.ENTRYPOINT_ENV: d["entrypoint"]}}
         found[f"{d['flow_name']}/{d['name']}"] = schedule["cron"]
         limits[f"{d['flow_name']}/{d['name']}"] = d.get("concurrency_limit")
     assert found == dep.SCHEDULES
@@ -334,6 +337,9 @@ def test_prefect_yaml_deploys_to_a_process_pool_and_a_worker_runs_it(client, ser
     finally:
         _stop(worker)
     assert served.html("2024-W45").is_file()
+    # pilkada-flow-run changed into the checkout itself and named the flow to the engine, which
+    # therefore ran no pull step (the next test shows the step still there for a bad checkout)
+    assert "deployment pull step" not in log.read_text(errors="replace")
 
 
 def test_a_worker_without_pilkada_checkout_fails_its_pull_step_in_one_line(client, served):
@@ -360,6 +366,28 @@ def test_a_worker_without_pilkada_checkout_fails_its_pull_step_in_one_line(clien
     for line in lines:
         assert line.endswith("PILKADA_CHECKOUT=<folder checkout Siaga Pilkada>"), line
     assert "completed successfully" not in worker_log  # no step went on after the check
+
+
+def test_pilkada_flow_run_does_the_pull_step_itself_for_a_named_entrypoint(tmp_path, monkeypatch):
+    """With the deployment's entrypoint in its job environment and a usable PILKADA_CHECKOUT,
+    `pilkada-flow-run` changes into the checkout and names the flow to Prefect's engine (which
+    then runs no pull step); with an unusable one it does nothing, and the pull step refuses."""
+    from flows import warm_start
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(warm_start.FLOW_ENTRYPOINT_ENV, raising=False)
+    monkeypatch.setenv(dep.ENTRYPOINT_ENV, "flows/ingest.py:ingest_submissions")
+    monkeypatch.setenv(dep.CHECKOUT_ENV, str(tmp_path))  # names no checkout
+    warm_start._in_checkout()
+    assert Path.cwd() == tmp_path and warm_start.FLOW_ENTRYPOINT_ENV not in os.environ
+    monkeypatch.delenv(dep.ENTRYPOINT_ENV)
+    monkeypatch.setenv(dep.CHECKOUT_ENV, str(ROOT))
+    warm_start._in_checkout()  # a deployment that names no entrypoint: its pull steps run
+    assert Path.cwd() == tmp_path and warm_start.FLOW_ENTRYPOINT_ENV not in os.environ
+    monkeypatch.setenv(dep.ENTRYPOINT_ENV, "flows/ingest.py:ingest_submissions")
+    warm_start._in_checkout()
+    assert Path.cwd() == ROOT
+    assert os.environ[warm_start.FLOW_ENTRYPOINT_ENV] == "flows/ingest.py:ingest_submissions"
 
 
 def test_the_pull_step_refuses_a_folder_that_is_no_checkout_and_changes_into_one(
