@@ -36,7 +36,7 @@ from tasks.ingest.judge import (
     batches,
     by_week,
     in_arrival_order,
-    judge_batch,
+    judge_batches,
     known,
     parts,
     pull_new,
@@ -125,10 +125,9 @@ def pull_inbox(settings: Settings, run_id: str,
 def judged(batches: list[list[ArchivedFile]], settings: Settings, facts: Known,
            inputs: list[dict[str, pa.Table]]) -> tuple[list[Verdict], list[KeptResult]]:
     """One part's verdicts and GX's bounded results, in the calling process: its batches one
-    after another, each judged as on its own (`judge_batch`, with its own inputs)."""
+    after another, each judged as on its own (`judge_batches`, each with its own inputs)."""
     with keeping_results() as kept:
-        verdicts = [v for batch, given in zip(batches, inputs, strict=True)
-                    for v in judge_batch(batch, settings, facts, given)]
+        verdicts = judge_batches(batches, settings, facts, inputs)
     return verdicts, kept
 
 

@@ -223,3 +223,31 @@ def test_a_kind_judged_in_one_pass_equals_each_file_judged_alone(warehouse, sett
     found = _outcome(ingest.judge(warehouse, archived, settings_env))
     hostile_rules = {f[2] for f in found[str(insiden[2].relative_to(inbox))][2]}
     assert {"format_nilai", "nama_disamarkan", "nip_disamarkan"} <= hostile_rules, hostile_rules
+
+
+def test_a_part_judged_on_one_connection_equals_its_batches_judged_alone(warehouse, settings_env):
+    """`judge_batches` judges a part's batches on one in-memory DuckDB: each with its own
+    inputs, the same verdicts, findings and rows as on a connection of its own."""
+    generate(Path(settings_env.inbox), ["2024-W47"])
+    archived = [archive(f, settings_env.archive) for f in list_inbox(settings_env.inbox)[0]]
+    facts = ingest.known(warehouse)
+    grouped = ingest.batches(archived)
+    inputs = [ingest.batch_inputs(warehouse, b, ["2024-W47"]) for b in grouped]
+    assert len({tuple(i) for i in inputs}) > 1  # the kinds read different relations
+    shared = _outcome(ingest.judge_batches(grouped, settings_env, facts, inputs))
+    alone = _outcome(v for b, i in zip(grouped, inputs, strict=True)
+                     for v in ingest.judge_batch(b, settings_env, facts, i))
+    assert shared == alone and len(shared) == len(archived)
+
+
+def test_a_batch_never_sees_the_inputs_of_the_batch_before_it():
+    import duckdb
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    with validate.given(con, {"ref.desa": pa.table({"a": [1]})}):
+        assert con.sql("SELECT a FROM ref.desa").fetchall() == [(1,)]
+    with pytest.raises(duckdb.CatalogException):
+        con.sql("SELECT * FROM ref.desa")
+    with validate.given(con, {"ref.desa": pa.table({"a": [2]})}):  # the same name again
+        assert con.sql("SELECT a FROM ref.desa").fetchall() == [(2,)]

@@ -407,7 +407,7 @@ def validation_inputs(con: duckdb.DuckDBPyConnection, kind: str, weeks: list[str
     batch's `weeks` (only the weeks a rule compares with), the national-size tables for the
     batch's `kabkota` alone (the codes its files' names give; the checks compare a row only
     with its own kab/kota's rows). Read by the flow, the one process with the warehouse open, so
-    a validation task on any machine needs no connection to it (`checks_connection`), and gets
+    a validation task on any machine needs no connection to it (`given`), and gets
     ~1 MB of reference per logistik batch instead of the whole country's 40 MB.
 
     `reuse` (kept by the caller across a week's batches): a table whose query depends on neither
@@ -427,12 +427,21 @@ def validation_inputs(con: duckdb.DuckDBPyConnection, kind: str, weeks: list[str
     return out
 
 
-def checks_connection(inputs: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB where the validation SQL finds `inputs` under their warehouse names
-    (`ref.desa`, `core.logistik_current`, …): the same queries, without the warehouse."""
-    con = duckdb.connect()
-    for n, (relation, table) in enumerate(inputs.items()):
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {relation.split('.')[0]}")
-        con.register(f"_input_{n}", table)
-        con.execute(f"CREATE VIEW {relation} AS SELECT * FROM _input_{n}")
-    return con
+@contextmanager
+def given(con: duckdb.DuckDBPyConnection, inputs: dict[str, pa.Table]) -> Iterator[None]:
+    """`inputs` under their warehouse names (`ref.desa`, `core.logistik_current`, …) in `con`,
+    an in-memory DuckDB, for the length of the block: the validation SQL runs unchanged, without
+    the warehouse. Taken away afterwards, so that the next batch judged on the same connection
+    sees only its own (a relation it lacks is an error, never another batch's rows)."""
+    shown: list[str] = []
+    try:
+        for n, (relation, table) in enumerate(inputs.items()):
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {relation.split('.')[0]}")
+            con.register(f"_input_{n}", table)
+            shown.append(relation)
+            con.execute(f"CREATE VIEW {relation} AS SELECT * FROM _input_{n}")
+        yield
+    finally:
+        for n, relation in enumerate(shown):
+            con.execute(f"DROP VIEW IF EXISTS {relation}")
+            con.unregister(f"_input_{n}")
