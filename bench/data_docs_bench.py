@@ -1,13 +1,17 @@
 """What keeping GX's results and building Data Docs costs on a national week (prints figures).
 
     uv run python bench/data_docs_bench.py [--scope all] [--week 2024-W47] [--runs 2]
+        [--index-recent N]
 
 In one process, on one generated week (`all`: 514 kab/kota × 5 kinds, 678,977 rows): pull and
 archive once, then parse + validate the week (`tasks.ingest.judge.judge`) alternately as before
 issue 16 (no partial unexpected values, nothing kept) and as now (the first 20 unexpected values
 per rule, results kept cut to SUMMARY size); then store the kept results and build Data Docs
 (`tasks.ingest.data_docs.publish`) `--runs` times, as successive ingest runs of the campaign would,
-and the size on disk of the results store and of the site. Asserts nothing about time.
+and the size on disk of the results store and of the site (every build, or every tenth when
+there are more than ten). `--index-recent` sets how many earlier results the index lists
+(`tasks.ingest.data_docs.INDEX_RECENT`; 500 was the listing before the fifth session), to see how
+a build grows with the results stored. Asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from tasks.config import load_settings
-from tasks.ingest import validate
+from tasks.ingest import data_docs, validate
 from tasks.ingest.data_docs import disk_usage, project_dir, publish, site_dir
 from tasks.ingest.judge import judge, pull_new
 from tasks.warehouse.database import connect, migrate
@@ -50,8 +54,12 @@ def main() -> None:
     ap.add_argument("--scope", default="all")
     ap.add_argument("--week", default="2024-W47")
     ap.add_argument("--runs", type=int, default=2, help="Data Docs builds (successive runs)")
+    ap.add_argument("--index-recent", type=int,
+                    help="earlier results the index lists (default: INDEX_RECENT as shipped)")
     ap.add_argument("--keep", type=Path, help="work here and keep the files")
     args = ap.parse_args()
+    if args.index_recent is not None:
+        data_docs.INDEX_RECENT = args.index_recent
     root = args.keep or Path(tempfile.mkdtemp(prefix="pilkada-docs-"))
     root.mkdir(parents=True, exist_ok=True)
     os.environ.update(PILKADA_PROVINCE=args.scope, PILKADA_INBOX=str(root / "inbox"),
@@ -60,7 +68,8 @@ def main() -> None:
                       PILKADA_ARRIVAL="mtime", PILKADA_CONFIG=str(root / "no-pilkada.toml"),
                       GX_ANALYTICS_ENABLED="false")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-          f"DuckDB {duckdb.__version__}")
+          f"DuckDB {duckdb.__version__}; the index lists the run's results and "
+          f"{data_docs.INDEX_RECENT} earlier ones")
     try:
         files = _generate(args.scope, args.week, root / "inbox")
         settings = load_settings()
@@ -91,6 +100,8 @@ def main() -> None:
             t = time.perf_counter()
             index = publish(kept, f"bench-{n}", settings.warehouse, settings.outbox)
             wall = time.perf_counter() - t
+            if args.runs > 10 and n % 10:
+                continue
             store = disk_usage(project_dir(settings.warehouse)) / 2**20
             site = site_dir(settings.outbox)
             pages = disk_usage(site) / 2**20
