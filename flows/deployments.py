@@ -20,16 +20,13 @@ Prefect server (the ephemeral one cannot schedule): `flows/prefect_server.py` fi
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from flows.checkout import checkout
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
-CHECKOUT_ENV = "PILKADA_CHECKOUT"  # on a worker: the checkout its runs change into
-# In a prefect.yaml deployment's job environment: its entrypoint, so that `pilkada-flow-run` can
-# do the pull step itself and have Prefect's engine load the flow directly (flows/warm_start.py)
-ENTRYPOINT_ENV = "PILKADA_FLOW_ENTRYPOINT"
 TIMEZONE = "Asia/Makassar"
 INGEST_FLOW, INGEST_DEPLOYMENT, INGEST_CRON = "ingest-submissions", "hourly", "0 6-22 * * *"
 BULLETIN_FLOW, BULLETIN_DEPLOYMENT, BULLETIN_CRON = "weekly-bulletin", "monday-0700", "0 7 * * 1"
@@ -100,31 +97,15 @@ def serve(send: bool = False, limit: int | None = None) -> None:
     prefect_serve(*deployments(send=send), limit=limit, print_starting_message=False)
 
 
-class CheckoutMissing(RuntimeError):
-    """The worker's PILKADA_CHECKOUT is unset or names no checkout: the message says which."""
-
-
 def use_checkout() -> dict[str, str]:
     """`prefect.yaml`'s pull step: change into the checkout PILKADA_CHECKOUT names on the worker,
     read when the run starts; refuse in one line when it is unset or names no checkout, before
     the run could change into a wrong folder and fail later on a missing file. One Python step
     rather than a shell check and `set_working_directory`: Prefect spends ~40 ms of every run
     on each step, the shell ~30 ms more. `pilkada-flow-run` does the same before Prefect's
-    engine starts, when the deployment names its entrypoint (`ENTRYPOINT_ENV`), and the engine
-    then skips the pull steps; this step is what runs otherwise, and what refuses."""
+    engine starts, when the deployment names its entrypoint (`flows.checkout.ENTRYPOINT_ENV`),
+    and the engine then skips the pull steps; this step is what runs otherwise, and what
+    refuses (`flows.checkout.checkout` is the check both use)."""
     folder = checkout()
     os.chdir(folder)
     return {"directory": folder}
-
-
-def checkout() -> str:
-    """The checkout PILKADA_CHECKOUT names; CheckoutMissing, in one line, when it is unset or
-    names no checkout. Standard library only: `pilkada-flow-run` calls it before any import."""
-    folder = os.environ.get(CHECKOUT_ENV, "")
-    if not folder:
-        raise CheckoutMissing(f"{CHECKOUT_ENV} tidak diatur di lingkungan worker: jalankan worker "
-                              f"dengan {CHECKOUT_ENV}=<folder checkout Siaga Pilkada>")
-    if not (Path(folder) / "flows" / "ingest.py").is_file():
-        raise CheckoutMissing(f"{CHECKOUT_ENV}={folder} bukan checkout Siaga Pilkada "
-                              "(flows/ingest.py tidak ada)")
-    return folder

@@ -12,7 +12,7 @@ Two halves, in one module so that they cannot drift apart:
   session. The starter stays single-threaded (it only accepts, forks and reaps), so forking is
   safe: no other thread can hold a lock at the moment of the fork.
 - `main()` (`pilkada-flow-run`, the work pool's job `command`, prefect.yaml): the process the
-  worker starts, importing only the standard library (and `flows.deployments`, which needs no
+  worker starts, importing only the standard library (and `flows.checkout`, which needs no
   more). It does the deployment's pull step itself when it can (`_in_checkout`), hands its run
   to the starter, forwards
   SIGTERM/SIGINT (Prefect's cancellation) to the child, and exits as the child did. When there is
@@ -139,13 +139,13 @@ def _read_line(conn: socket.socket) -> dict[str, Any] | None:
 def _in_checkout() -> None:
     """The deployment's pull step, done here when the deployment names its entrypoint
     (`PILKADA_FLOW_ENTRYPOINT` in its job environment, prefect.yaml): change into the checkout
-    (`flows.deployments.checkout`) and tell Prefect's engine which flow to load
+    (`flows.checkout.checkout`) and tell Prefect's engine which flow to load
     (PREFECT__FLOW_ENTRYPOINT, as Prefect's own runner does), so that it neither reads the
     deployment nor runs its pull steps: ~0.15 s of every run, which Prefect spends logging each
     step, emitting an event for it and starting a thread to run it (bench/README.md). A warm or
     a cold run alike. When the checkout is unusable nothing is done here: the engine runs the
     pull step, which refuses in one line in the run's log."""
-    from flows.deployments import ENTRYPOINT_ENV, CheckoutMissing, checkout
+    from flows.checkout import ENTRYPOINT_ENV, CheckoutMissing, checkout
 
     entrypoint = os.environ.get(ENTRYPOINT_ENV)
     if not entrypoint:

@@ -41,6 +41,7 @@ from prefect.flows import load_flow_from_entrypoint
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from typer.testing import CliRunner
 
+from flows import checkout
 from flows import deployments as dep
 from flows import prefect_server as ps
 from flows.cli import app
@@ -207,7 +208,7 @@ def test_prefect_yaml_matches_the_served_deployments():
         assert d["work_pool"]["name"] == "pilkada"
         # pilkada-flow-run does the pull step itself for this entrypoint (flows/warm_start.py)
         assert d["work_pool"]["job_variables"] == {
-            "command": "pilkada-flow-run", "env": {dep.ENTRYPOINT_ENV: d["entrypoint"]}}
+            "command": "pilkada-flow-run", "env": {checkout.ENTRYPOINT_ENV: d["entrypoint"]}}
         found[f"{d['flow_name']}/{d['name']}"] = schedule["cron"]
         limits[f"{d['flow_name']}/{d['name']}"] = d.get("concurrency_limit")
     assert found == dep.SCHEDULES
@@ -376,15 +377,15 @@ def test_pilkada_flow_run_does_the_pull_step_itself_for_a_named_entrypoint(tmp_p
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(warm_start.FLOW_ENTRYPOINT_ENV, raising=False)
-    monkeypatch.setenv(dep.ENTRYPOINT_ENV, "flows/ingest.py:ingest_submissions")
-    monkeypatch.setenv(dep.CHECKOUT_ENV, str(tmp_path))  # names no checkout
+    monkeypatch.setenv(checkout.ENTRYPOINT_ENV, "flows/ingest.py:ingest_submissions")
+    monkeypatch.setenv(checkout.CHECKOUT_ENV, str(tmp_path))  # names no checkout
     warm_start._in_checkout()
     assert Path.cwd() == tmp_path and warm_start.FLOW_ENTRYPOINT_ENV not in os.environ
-    monkeypatch.delenv(dep.ENTRYPOINT_ENV)
-    monkeypatch.setenv(dep.CHECKOUT_ENV, str(ROOT))
+    monkeypatch.delenv(checkout.ENTRYPOINT_ENV)
+    monkeypatch.setenv(checkout.CHECKOUT_ENV, str(ROOT))
     warm_start._in_checkout()  # a deployment that names no entrypoint: its pull steps run
     assert Path.cwd() == tmp_path and warm_start.FLOW_ENTRYPOINT_ENV not in os.environ
-    monkeypatch.setenv(dep.ENTRYPOINT_ENV, "flows/ingest.py:ingest_submissions")
+    monkeypatch.setenv(checkout.ENTRYPOINT_ENV, "flows/ingest.py:ingest_submissions")
     warm_start._in_checkout()
     assert Path.cwd() == ROOT
     assert os.environ[warm_start.FLOW_ENTRYPOINT_ENV] == "flows/ingest.py:ingest_submissions"
@@ -393,13 +394,14 @@ def test_pilkada_flow_run_does_the_pull_step_itself_for_a_named_entrypoint(tmp_p
 def test_the_pull_step_refuses_a_folder_that_is_no_checkout_and_changes_into_one(
         tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(dep.CHECKOUT_ENV, str(tmp_path))
-    with pytest.raises(dep.CheckoutMissing, match=f"PILKADA_CHECKOUT={tmp_path} bukan checkout"):
+    monkeypatch.setenv(checkout.CHECKOUT_ENV, str(tmp_path))
+    with pytest.raises(checkout.CheckoutMissing,
+                       match=f"PILKADA_CHECKOUT={tmp_path} bukan checkout"):
         dep.use_checkout()
-    monkeypatch.delenv(dep.CHECKOUT_ENV)
-    with pytest.raises(dep.CheckoutMissing, match="tidak diatur di lingkungan worker"):
+    monkeypatch.delenv(checkout.CHECKOUT_ENV)
+    with pytest.raises(checkout.CheckoutMissing, match="tidak diatur di lingkungan worker"):
         dep.use_checkout()
     assert Path.cwd() == tmp_path  # refused: nowhere else
-    monkeypatch.setenv(dep.CHECKOUT_ENV, str(ROOT))
+    monkeypatch.setenv(checkout.CHECKOUT_ENV, str(ROOT))
     assert dep.use_checkout() == {"directory": str(ROOT)}
     assert Path.cwd() == ROOT
