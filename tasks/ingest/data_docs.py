@@ -80,7 +80,7 @@ def batch_name(kept: KeptResult, n: int) -> str:
 def publish(kept: list[KeptResult], run_id: str, warehouse: Path, outbox: Path) -> Path:
     """Store the run's kept results and suites, build their Data Docs pages and the index;
     returns the index.html. Pages of earlier runs stay as they were (not rebuilt); the index
-    lists every result of this run and the newest earlier ones (`INDEX_RECENT`), so its cost is
+    lists every result of this run and the `INDEX_RECENT` newest earlier ones, so its cost is
     bounded by the run, not by the campaign's history."""
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -90,7 +90,7 @@ def publish(kept: list[KeptResult], run_id: str, warehouse: Path, outbox: Path) 
 
     site = site_dir(outbox)
     project = project_dir(warehouse)
-    ctx = _context(project, site, max(len(kept), INDEX_RECENT))
+    ctx = _context(project, site, len(kept) + INDEX_RECENT)
     resources: list[Any] = []
     digests = _stored_digests(project)
     for kind in sorted({k.kind for k in kept}):
