@@ -131,9 +131,9 @@ def judged(batches: list[list[ArchivedFile]], settings: Settings, facts: Known,
     return verdicts, kept
 
 
-@task(name="judge-batch", task_run_name="judge-{week}-{kind}-{part}", cache_policy=NO_CACHE)
+@task(name="judge-batch", task_run_name="judge-{week}-{kinds}-{part}", cache_policy=NO_CACHE)
 def judge_files(batches: list[list[ArchivedFile]], settings: Settings, facts: Known,
-                inputs: list[dict[str, pa.Table]], week: str, kind: str,
+                inputs: list[dict[str, pa.Table]], week: str, kinds: str,
                 part: int) -> tuple[list[Verdict], list[KeptResult]]:
     """Parse and validate one part of a week's files (`tasks.ingest.judge.parts`: one or more
     batches, each one kind), wherever the task runner puts it: plain values in (archive paths,
@@ -149,11 +149,11 @@ def judge_files(batches: list[list[ArchivedFile]], settings: Settings, facts: Kn
         try:
             result, pid = warm_start.call("judge", batches, settings, facts, inputs)
         except warm_start.Unavailable as exc:
-            logger.warning("Penilaian %s %s bagian %d di proses flow: %s", week, kind, part, exc)
+            logger.warning("Penilaian %s %s bagian %d di proses flow: %s", week, kinds, part, exc)
             result = judged(batches, settings, facts, inputs)
     else:
         result = judged(batches, settings, facts, inputs)
-    logger.info("Nilai %s %s bagian %d: %d berkas, proses %d di %s.", week, kind, part,
+    logger.info("Nilai %s %s bagian %d: %d berkas, proses %d di %s.", week, kinds, part,
                 sum(map(len, batches)), pid, socket.gethostname())
     return result
 
@@ -208,11 +208,10 @@ def judge_week(con, group: list[ArchivedFile], settings: Settings,
         # on Dask: prefect-dask 0.3.7 hands a quoted parameter to the task still wrapped
         # (tests/test_dask.py), and there the inputs are pickled whole anyway.
         wrap = _as_is if settings.dask_address else quote
-        kinds = dict.fromkeys(b[0].identity.kind or "tanpa-jenis" for b in grouped)
+        kinds = "+".join(dict.fromkeys(b[0].identity.kind or "tanpa-jenis" for b in grouped))
         futures.append(judge_files.submit(
             wrap(grouped), judging, wrap(facts),
-            wrap([batch_inputs(con, b, weeks, reuse) for b in grouped]), week, "+".join(kinds),
-            part))
+            wrap([batch_inputs(con, b, weeks, reuse) for b in grouped]), week, kinds, part))
     return validate_submissions(quote([f.result() for f in futures]), quote(group), week)
 
 

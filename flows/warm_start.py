@@ -14,12 +14,11 @@ Two halves, in one module so that they cannot drift apart:
 - `main()` (`pilkada-flow-run`, the work pool's job `command`, prefect.yaml): the process the
   worker starts, importing only the standard library (and `flows.checkout`, which needs no
   more). It does the deployment's pull step itself when it can (`_in_checkout`), hands its run
-  to the starter, forwards
-  SIGTERM/SIGINT (Prefect's cancellation) to the child, and exits as the child did. When there is
-  no starter, or it refuses (a different user, or the code changed since it started), it says so
-  on stderr (the worker's log) and *becomes* `python -m prefect.engine`: a run never waits for
-  or depends on the warm path. A starter whose caller disappears (killed) terminates the child,
-  as the worker would have killed a cold run.
+  to the starter, forwards SIGTERM/SIGINT (Prefect's cancellation) to the child, and exits as
+  the child did. When there is no starter, or it refuses (a different user, or the code changed
+  since it started), it says so on stderr (the worker's log) and *becomes* `python -m
+  prefect.engine`: a run never waits for or depends on the warm path. A starter whose caller
+  disappears (killed) terminates the child, as the worker would have killed a cold run.
 """
 
 from __future__ import annotations
