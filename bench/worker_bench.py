@@ -38,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.measure import descendants, pss_rss, run
+from bench.measure import descendants, pss_rss
 from bench.national_bench import _generate, _ledger, _prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +84,20 @@ def _memory(worker: int, starter: int) -> Iterator[dict[str, float]]:
         sampler.join()
 
 
+def _baseline(root: Path, prepared: Path, env: dict[str, str]) -> tuple[float, int]:
+    """bench/baseline.py on a fresh copy of the prepared warehouse, timed without sampling
+    anything, as the runs are: (wall seconds, rows loaded)."""
+    db = shutil.copy(prepared, root / "b.duckdb")
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "baseline.py"), "--inbox",
+                           str(root / "inbox"), "--db", str(db)], env=env,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if done.returncode:
+        sys.exit(f"bench/baseline.py failed:\n{done.stderr[-3000:]}")
+    return wall, json.loads(done.stdout.strip().splitlines()[-1])["rows"]
+
+
 def _wait_for(path: Path, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 120
     while not path.exists():
@@ -126,12 +140,7 @@ def bench(scopes: list[str], week: str, rounds: int, keep: Path | None) -> None:
             prepared = root / "prepared.duckdb"
             _prepare(scope, prepared)
             scope_env = {**env, "PILKADA_PROVINCE": scope, "PILKADA_INBOX": str(root / "inbox")}
-            base = run([sys.executable, str(ROOT / "bench" / "baseline.py"), "--inbox",
-                        str(root / "inbox"), "--db", str(shutil.copy(prepared, root / "b.duckdb"))],
-                       scope_env)
-            print(f"\n{scope}: {week}, {len(files):,} files; plain DuckDB baseline (cold process) "
-                  f"{base.wall:.2f} s, {json.loads(base.stdout.strip().splitlines()[-1])['rows']:,}"
-                  " rows")
+            print(f"\n{scope}: {week}, {len(files):,} files", flush=True)
             logs = root / "logs"
             logs.mkdir(exist_ok=True)
             with (logs / "worker.log").open("ab") as wlog, (logs / "warm.log").open("ab") as slog:
@@ -143,8 +152,18 @@ def bench(scopes: list[str], week: str, rounds: int, keep: Path | None) -> None:
             try:
                 _wait_for(warm_socket, starter, logs / "warm.log")
                 figures: dict[str, list[float]] = {}
+                baselines: list[float] = []
                 reference = None
-                for i in range(rounds):
+                for i in range(rounds + 1):
+                    memory_round = i == rounds
+                    if memory_round:
+                        print("  memory round (not in the means: the sampler reads each "
+                              "process's smaps_rollup every 50 ms, ~13 ms of CPU a sample)")
+                    else:
+                        wall, rows = _baseline(root, prepared, scope_env)
+                        baselines.append(wall)
+                        print(f"  round {i + 1}: plain DuckDB baseline (cold process) "
+                              f"{wall:.2f} s, {rows:,} rows", flush=True)
                     for mode in ("cold", "warm"):
                         name = f"{mode}-{i}"
                         shutil.copy(prepared, root / f"{name}.duckdb")
@@ -160,7 +179,8 @@ def bench(scopes: list[str], week: str, rounds: int, keep: Path | None) -> None:
                         total = 0.0
                         for deployment, params in runs:
                             t = time.perf_counter()
-                            with _memory(worker.pid, starter.pid) as peak:
+                            with (_memory(worker.pid, starter.pid) if memory_round
+                                  else contextlib.nullcontext()) as peak:
                                 flow_run = run_deployment(deployment, parameters=params,
                                                           job_variables=job, timeout=TIMEOUT,
                                                           poll_interval=0.5)
@@ -171,29 +191,34 @@ def bench(scopes: list[str], week: str, rounds: int, keep: Path | None) -> None:
                                 life, start = _life(client, flow_run.id)
                             total += life
                             label = deployment.split("/")[0]
-                            figures.setdefault(f"{label} {mode}", []).append(life)
-                            figures.setdefault(f"{label} {mode}, to running", []).append(start)
+                            if not memory_round:
+                                figures.setdefault(f"{label} {mode}", []).append(life)
+                                figures.setdefault(f"{label} {mode}, to running",
+                                                   []).append(start)
+                            memory = (f"   memory: PSS {peak['pss']:5,.0f} MB, largest RSS "
+                                      f"{peak['rss']:5,.0f} MB" if peak else "")
                             print(f"  {label:<20} {mode}  taken → ended {life:6.2f} s "
                                   f"(to running {start:5.2f} s)   asked → seen ended "
-                                  f"{wall:6.2f} s   memory: PSS {peak['pss']:5,.0f} MB, "
-                                  f"largest RSS {peak['rss']:5,.0f} MB", flush=True)
-                        if len(runs) > 1:
+                                  f"{wall:6.2f} s{memory}", flush=True)
+                        if len(runs) > 1 and not memory_round:
                             figures.setdefault(f"ingest + bulletin {mode}", []).append(total)
                         ledger = _ledger(root / f"{name}.duckdb")
                         if reference is None:
                             reference = ledger
                         elif ledger != reference:
                             sys.exit(f"{name}: the ledger differs from the first run's")
-                print(f"  means over {rounds} rounds (taken → ended):")
+                base = statistics.mean(baselines)
+                print(f"  means over {rounds} rounds (taken → ended), against the mean "
+                      f"baseline {base:.2f} s ({' / '.join(f'{b:.2f}' for b in baselines)}):")
                 for label, values in figures.items():
                     ratio = ("" if label.endswith("to running") else
-                             f"; {statistics.mean(values) / base.wall:4.1f}× baseline")
+                             f"; {statistics.mean(values) / base:4.1f}× baseline")
                     print(f"    {label:<34} {statistics.mean(values):6.2f} s "
                           f"({' / '.join(f'{v:.2f}' for v in values)}){ratio}")
                 started = (logs / "warm.log").read_text()
                 forked = len(re.findall(r"flow run \S+ dimulai di proses", started))
                 calls = started.count("panggilan judge dimulai di proses")
-                print(f"  runs the starter forked: {forked} (expected {rounds * len(runs)}); "
+                print(f"  runs the starter forked: {forked} (expected {(rounds + 1) * len(runs)}); "
                       f"judging batches it forked for them: {calls}")
             finally:
                 for process in (starter, worker):
