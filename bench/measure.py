@@ -67,6 +67,30 @@ def pss_rss(pid: int) -> tuple[int, int]:
     return (int(fields["Pss"].split()[0]) * 1024, int(fields["Rss"].split()[0]) * 1024)
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def wait_quiet(busy: float = 0.15, window: float = 0.5, timeout: float = 30.0) -> float:
+    """Wait until the machine's CPUs were at most `busy` busy over the last `window` seconds
+    (or `timeout` passed); returns the last share seen. A baseline timed while a worker or a
+    server is still starting, or finishing a run's events, is slower than the machine is, and
+    would flatter every ratio to it."""
+    deadline = time.monotonic() + timeout
+    share = 1.0
+    while time.monotonic() < deadline:
+        b0, t0 = _cpu_times()
+        time.sleep(window)
+        b1, t1 = _cpu_times()
+        share = (b1 - b0) / max(t1 - t0, 1)
+        if share <= busy:
+            break
+    return share
+
+
 def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Measured:
     """Run `args`; fail loudly (with its stderr) if it fails, since a figure of a failed run
     would be a lie."""

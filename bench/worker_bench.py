@@ -14,9 +14,14 @@ falls back to `python -m prefect.engine` exactly as without a starter.
 Per run it prints the time from the worker taking the run (state Pending) to its final state:
 the process start, imports and flow, what the same command costs from a shell; and the wall from
 asking for the run to seeing it end (adds the worker's polling, up to 1 s). Every run must reach
-the first run's ledger; the baseline (bench/baseline.py) reads the same files in the same run.
-Each mode keeps one outbox over its rounds, as a desk's outbox lives from week to week: its
-first ingest also renders the GX suites' Data Docs pages (~0.1 s), later ones find them.
+the first run's ledger. The baseline (bench/baseline.py) reads the same files once per round, and
+the ratios are to its mean, so that a host whose speed drifts during the bench drifts in both.
+Every baseline and every run starts on a quiet machine (`bench.measure.wait_quiet`), and none is
+timed while memory is sampled: reading a 400 MB process's smaps_rollup costs ~13 ms of CPU, every
+50 ms, which slowed the warm Kaltim pair by ~0.3 s on this 2-core machine; memory is measured in
+one more round, whose times are printed and not counted. Each mode keeps one outbox over its
+rounds, as a desk's outbox lives from week to week: its first ingest also renders the GX suites'
+Data Docs pages (~0.1 s), later ones find them.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.measure import descendants, pss_rss
+from bench.measure import descendants, pss_rss, wait_quiet
 from bench.national_bench import _generate, _ledger, _prepare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,8 +91,11 @@ def _memory(worker: int, starter: int) -> Iterator[dict[str, float]]:
 
 def _baseline(root: Path, prepared: Path, env: dict[str, str]) -> tuple[float, int]:
     """bench/baseline.py on a fresh copy of the prepared warehouse, timed without sampling
-    anything, as the runs are: (wall seconds, rows loaded)."""
+    anything, as the runs are, once the machine is quiet (`wait_quiet`: the worker and the
+    starter start, and a run's events are still being stored, after `_wait_for` and after a
+    run ends): (wall seconds, rows loaded)."""
     db = shutil.copy(prepared, root / "b.duckdb")
+    wait_quiet()
     t = time.perf_counter()
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "baseline.py"), "--inbox",
                            str(root / "inbox"), "--db", str(db)], env=env,
@@ -178,6 +186,7 @@ def bench(scopes: list[str], week: str, rounds: int, keep: Path | None) -> None:
                             runs.append((dep.BULLETIN_NAME, {"week": week}))
                         total = 0.0
                         for deployment, params in runs:
+                            wait_quiet()  # as an hourly ingest starts: nothing else running
                             t = time.perf_counter()
                             with (_memory(worker.pid, starter.pid) if memory_round
                                   else contextlib.nullcontext()) as peak:
