@@ -91,9 +91,12 @@ def wait_quiet(busy: float = 0.15, window: float = 0.5, timeout: float = 30.0) -
     return share
 
 
-def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> Measured:
+def run(args: list[str], env: dict[str, str], cwd: Path | None = None,
+        quiet: bool = False) -> Measured:
     """Run `args`; fail loudly (with its stderr) if it fails, since a figure of a failed run
-    would be a lie."""
+    would be a lie. With `quiet`, start once the machine is quiet (`wait_quiet`)."""
+    if quiet:
+        wait_quiet()
     peak = main = child = 0
     t = time.perf_counter()
     proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.PIPE,

@@ -73,10 +73,10 @@ def _ledger(path: Path) -> list[tuple]:
                            "FROM audit.submission_status ORDER BY ALL").fetchall()
 
 
-def _idle(env: dict[str, str]) -> Measured:
+def _idle(env: dict[str, str], quiet: bool) -> Measured:
     """`pilkada ingest` when there is nothing to do (tasks/ingest/idle.py: no flow); exits if the
     command ran the flow instead, since its time would then not be the idle figure."""
-    m = run(cli("ingest"), env)
+    m = run(cli("ingest"), env, quiet=quiet)
     if "Tidak ada yang baru" not in m.stdout:
         sys.exit(f"the idle ingest ran the flow:\n{m.stdout[-2000:]}")
     return m
@@ -84,15 +84,22 @@ def _idle(env: dict[str, str]) -> Measured:
 
 def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
                 api_url: str | None = None, dask: bool = False,
-                in_process: bool = True) -> dict[str, float]:
+                in_process: bool = True, quiet: bool = False) -> dict[str, float]:
     """Measure one scope; returns the main figures (seconds, MB) for callers and tests.
 
     `api_url`: a Prefect server already running, for the warm figures (the production setup);
     `dask`: also ingest on a local Dask cluster (`PILKADA_DASK_ADDRESS=local`, one worker process
     per core), cold and, with `api_url`, warm. Every run must reach the same ledger.
     `in_process=False` (with `dask`): only the Dask runs and the baseline, the cold Dask run
-    first (its ledger is the one the others must reach); no bulletin."""
+    first (its ledger is the one the others must reach); no bulletin. With `quiet` (the
+    command line), each measured command starts once the machine is quiet, as the worker bench's
+    do (`bench.measure.wait_quiet`): a server storing the last run's events slows the next one.
+    """
     bulletin = bulletin and in_process
+
+    def timed(args: list[str], env: dict[str, str]) -> Measured:
+        return run(args, env, quiet=quiet)
+
     inbox = root / "inbox"
     t = time.perf_counter()
     files = _generate(scope, week, inbox)
@@ -127,12 +134,12 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
     print(f"\n{scope}: {week}, {len(files):,} files generated in {generated:.1f} s; "
           f"warehouse prepared (migrations + reference) in {setup:.1f} s; Prefect's database "
           f"(first command on a machine) in {prefect_setup:.1f} s")
-    ingest = run(cli("ingest"), pipeline_env("pipeline", on_dask=not in_process))
+    ingest = timed(cli("ingest"), pipeline_env("pipeline", on_dask=not in_process))
     with duckdb.connect(str(root / "pipeline.duckdb"), read_only=True) as con:
         rows = con.execute("SELECT sum(rows_total) FROM audit.submission_status").fetchone()[0]
         verdicts = dict(con.execute("SELECT status, count(*) FROM audit.submission_status "
                                     "GROUP BY 1").fetchall())
-    base = run([sys.executable, str(Path(__file__).parent / "baseline.py"), "--inbox",
+    base = timed([sys.executable, str(Path(__file__).parent / "baseline.py"), "--inbox",
                 str(inbox), "--db", str(root / "baseline.duckdb")], env)
     base_figures = json.loads(base.stdout.strip().splitlines()[-1])
     expected = Counter(f.expected_status for f in files)
@@ -157,7 +164,7 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
     if dask and api_url:
         others.append(("dask-warm", "pilkada ingest, local Dask, server running", True, True))
     for name, label, warm, on_dask in others:
-        m = run(cli("ingest"), pipeline_env(name, warm, on_dask))
+        m = timed(cli("ingest"), pipeline_env(name, warm, on_dask))
         if _ledger(root / f"{name}.duckdb") != ledger:
             sys.exit(f"{label}: the ledger differs from the first (cold) run's")
         _line(label, m, rows)
@@ -166,15 +173,15 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
         figures |= {f"{name}_s": m.wall, f"{name}_rss_mb": m.peak_rss_mb,
                     f"{name}_child_mb": m.peak_child_mb}
     if bulletin:
-        b = run(cli("bulletin", "--week", week), pipeline_env("pipeline"))
+        b = timed(cli("bulletin", "--week", week), pipeline_env("pipeline"))
         _line("pilkada bulletin (HTML, text, PDF; cold process)", b)
-        after = run(cli("ingest"), pipeline_env("pipeline"))
+        after = timed(cli("ingest"), pipeline_env("pipeline"))
         _line("pilkada ingest, first after the bulletin", after)
-        idle = _idle(pipeline_env("pipeline"))
+        idle = _idle(pipeline_env("pipeline"), quiet)
         _line("pilkada ingest with nothing to do (no flow)", idle)
-        both = run(cli("run", "--week", week), pipeline_env("combined"))
+        both = timed(cli("run", "--week", week), pipeline_env("combined"))
         _line("pilkada run: ingest + bulletin, one process", both, rows)
-        trivial = run([sys.executable, "-c", "from prefect import flow\n"
+        trivial = timed([sys.executable, "-c", "from prefect import flow\n"
                        "flow(lambda: None, name='start-up')()"], env)
         _line("start-up only: an empty Prefect flow", trivial)
         figures |= {"bulletin_s": b.wall, "after_bulletin_s": after.wall, "idle_s": idle.wall,
@@ -182,19 +189,19 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
                     "startup_s": trivial.wall}
         if api_url:
             warm = {"warm": True}
-            b = run(cli("bulletin", "--week", week), pipeline_env("warm", **warm))
+            b = timed(cli("bulletin", "--week", week), pipeline_env("warm", **warm))
             _line("pilkada bulletin, server running", b)
-            after = run(cli("ingest"), pipeline_env("warm", **warm))
+            after = timed(cli("ingest"), pipeline_env("warm", **warm))
             _line("ingest after the bulletin, server running", after)
-            idle = _idle(pipeline_env("warm", **warm))
+            idle = _idle(pipeline_env("warm", **warm), quiet)
             _line("ingest, nothing to do, server running", idle)
-            both = run(cli("run", "--week", week), pipeline_env("warm-run", **warm))
+            both = timed(cli("run", "--week", week), pipeline_env("warm-run", **warm))
             _line("pilkada run: ingest + bulletin, server running", both, rows)
-            trivial = run([sys.executable, "-c", "from prefect import flow\n"
+            trivial = timed([sys.executable, "-c", "from prefect import flow\n"
                            "flow(lambda: None, name='start-up')()"], {**env, "PREFECT_API_URL":
                                                                        api_url})
             _line("an empty Prefect flow, server running", trivial)
-            python = run([sys.executable, "-c", "pass"], env)
+            python = timed([sys.executable, "-c", "pass"], env)
             _line("a Python process that does nothing", python)
             figures |= {"warm_bulletin_s": b.wall, "warm_after_bulletin_s": after.wall,
                         "warm_idle_s": idle.wall,
@@ -232,7 +239,7 @@ def main() -> None:
             root.mkdir(parents=True, exist_ok=True)
             try:
                 bench_scope(scope, args.week, root, api_url=server.api_url,
-                            dask=not args.no_dask, in_process=not args.only_dask)
+                            dask=not args.no_dask, in_process=not args.only_dask, quiet=True)
             finally:
                 if not args.keep:
                     shutil.rmtree(root, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import socket
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from reports.render import OfflineFetcher, build_message, render_bulletin, render_pdf
+from tests import REPO
 from tests.render_context import make_ctx
 
 A4_PT = (595, 842)
@@ -166,3 +168,27 @@ def test_figures_carry_the_charts_alt_text(reader: PdfReader) -> None:
             if e["/S"] == "/Figure" and "/Alt" in e]
     assert any(a.startswith("Logistik: ") and "Mahulu 100,0% / 53,0%" in a for a in alts)
     assert any(a.startswith("Keamanan: ") for a in alts)
+
+
+# Attributes WeasyPrint would map to CSS with its presentational hints (img's width and height
+# are the image's own size, not hints).
+PRESENTATIONAL = re.compile(
+    r'<(?!img\b)([a-z]+)\b[^>]*?\b(align|valign|cellpadding|cellspacing|border|width|height|'
+    r'bgcolor|nowrap)="([^"{]*)"')
+PRINT_TEMPLATES = ("bulletin_print.html.j2", "_bulletin_body.html.j2", "_annex_body.html.j2",
+                   "_masthead.html.j2", "_macros.html.j2")
+
+
+def test_every_presentational_attribute_of_the_print_templates_has_its_rule() -> None:
+    """The print layout does not ask WeasyPrint for presentational hints (reports.render._pdf):
+    each align/valign/cellpadding/... an email-minded template carries must have its CSS rule in
+    bulletin_print.html.j2, or the PDF would silently lay that table out differently from the
+    email (tests/test_annex.py compares the two layouts box by box on real contexts)."""
+    folder = REPO / "reports"
+    css = (folder / "bulletin_print.html.j2").read_text(encoding="utf-8")
+    found = {m.groups() for name in PRINT_TEMPLATES
+             for m in PRESENTATIONAL.finditer((folder / name).read_text(encoding="utf-8"))}
+    assert ("table", "cellpadding", "4") in found  # the pattern sees what the templates carry
+    missing = sorted(f'{tag}[{attr}="{value}"]' for tag, attr, value in found
+                     if f'{tag}[{attr}="{value}"]' not in css)
+    assert not missing, f"no print rule for {missing}"
