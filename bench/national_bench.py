@@ -140,7 +140,7 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
         verdicts = dict(con.execute("SELECT status, count(*) FROM audit.submission_status "
                                     "GROUP BY 1").fetchall())
     base = timed([sys.executable, str(Path(__file__).parent / "baseline.py"), "--inbox",
-                str(inbox), "--db", str(root / "baseline.duckdb")], env)
+                  str(inbox), "--db", str(root / "baseline.duckdb")], env)
     base_figures = json.loads(base.stdout.strip().splitlines()[-1])
     expected = Counter(f.expected_status for f in files)
     if scope != "64" and (verdicts != expected or base_figures["status"] != expected):
@@ -182,7 +182,7 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
         both = timed(cli("run", "--week", week), pipeline_env("combined"))
         _line("pilkada run: ingest + bulletin, one process", both, rows)
         trivial = timed([sys.executable, "-c", "from prefect import flow\n"
-                       "flow(lambda: None, name='start-up')()"], env)
+                         "flow(lambda: None, name='start-up')()"], env)
         _line("start-up only: an empty Prefect flow", trivial)
         figures |= {"bulletin_s": b.wall, "after_bulletin_s": after.wall, "idle_s": idle.wall,
                     "run_s": both.wall,
@@ -198,8 +198,8 @@ def bench_scope(scope: str, week: str, root: Path, bulletin: bool = True,
             both = timed(cli("run", "--week", week), pipeline_env("warm-run", **warm))
             _line("pilkada run: ingest + bulletin, server running", both, rows)
             trivial = timed([sys.executable, "-c", "from prefect import flow\n"
-                           "flow(lambda: None, name='start-up')()"], {**env, "PREFECT_API_URL":
-                                                                       api_url})
+                             "flow(lambda: None, name='start-up')()"],
+                            {**env, "PREFECT_API_URL": api_url})
             _line("an empty Prefect flow, server running", trivial)
             python = timed([sys.executable, "-c", "pass"], env)
             _line("a Python process that does nothing", python)
